@@ -1,0 +1,34 @@
+#include "planner/errors.h"
+
+#include <sstream>
+
+namespace capplan {
+
+std::string Diagnostic::format() const {
+  std::ostringstream out;
+  out << (file.empty() ? "<spec>" : file);
+  if (line > 0) {
+    out << ':' << line;
+    if (column > 0) out << ':' << column;
+  }
+  out << ": error: ";
+  if (!key.empty()) out << key << ": ";
+  out << message;
+  return out.str();
+}
+
+namespace {
+std::string join_diagnostics(const std::vector<Diagnostic>& diagnostics) {
+  std::string text;
+  for (const auto& d : diagnostics) {
+    if (!text.empty()) text += '\n';
+    text += d.format();
+  }
+  return text;
+}
+}  // namespace
+
+SpecError::SpecError(std::vector<Diagnostic> diagnostics)
+    : Error(join_diagnostics(diagnostics)), diagnostics_(std::move(diagnostics)) {}
+
+}  // namespace capplan
