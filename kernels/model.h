@@ -1,0 +1,147 @@
+// The compiled model: flat, plain-old-data arrays that the per-trial simulation
+// reads. Built on the host by planner/model_builder from a validated Spec; the
+// same layout is used by every backend (pointers to host or device memory).
+#pragma once
+
+#include <cstdint>
+
+namespace capplan {
+
+// Inverse-CDF samplers; parameters precomputed on the host (planner/model_builder.cpp).
+enum DistKind : int {
+  kDistConstant = 0,    // a
+  kDistUniform = 1,     // a + u (b - a)
+  kDistTriangular = 2,  // min a, mode b, max c; d = (b - a) / (c - a)
+  kDistNormal = 3,      // a + b Phi^-1(u'), u' = u_lo + u u_span (truncation)
+  kDistLognormal = 4,   // exp(a + b Phi^-1(u'))
+  kDistTable = 5,       // a + (b - a) Q(u'), Q tabulated (beta, beta-PERT)
+  kDistDiscrete = 6,    // table: table_size cumulative weights then table_size values
+  kDistBernoulli = 7    // 1 if u > 1 - a else 0 (a = probability)
+};
+
+struct DistParams {
+  int kind = kDistConstant;
+  int table_offset = 0;  // into ModelView::tables
+  int table_size = 0;
+  double a = 0.0, b = 0.0, c = 0.0, d = 0.0;
+  double u_lo = 0.0;    // truncation of the uniform: u' = u_lo + u u_span
+  double u_span = 1.0;
+};
+
+// Layout of a tabulated quantile function Q on [0, 1] (kDistTable):
+// kTableBodyIntervals + 1 body points Q(i / kTableBodyIntervals), then
+// kTableTailPoints lower-tail points Q(2^-(k + kTableBodyBits)) and
+// kTableTailPoints upper-tail points Q(1 - 2^-(k + kTableBodyBits)), k = 0..kTableTailPoints-1.
+// Below 2^-kTableBodyBits the tail tables interpolate linearly within each octave of u.
+constexpr int kTableBodyBits = 12;
+constexpr int kTableBodyIntervals = 1 << kTableBodyBits;
+constexpr int kTableTailPoints = 42;  // down to u = 2^-53
+constexpr int kTableSize = kTableBodyIntervals + 1 + 2 * kTableTailPoints;
+
+// One quantity sampled once per trial, with a stable name (planner/spec.h).
+struct QuantitySlot {
+  std::uint32_t stream_id = 0;  // FNV-1a hash of the quantity's stable name
+  int dist = 0;                 // index into ModelView::dists
+};
+
+struct TrancheParams {
+  int system = 0;
+  int site = 0;
+  std::int64_t units = 0;
+  int planned_day = 0;  // delivery planned day relative to the horizon start (may be < 0)
+  int spread_days = 1;  // >= 1
+  int slot_slip = 0, slot_burn_in = 0, slot_acceptance = 0, slot_rework = 0, slot_happens = 0;
+  std::uint32_t burn_in_stream = 0;  // stream for per-cohort burn-in pass draws
+  int after_offset = 0;              // into ModelView::after
+  int after_count = 0;
+};
+
+struct SiteParams {
+  int ready_planned_day = 0;
+  int slot_ready = 0;
+  int slot_install_rate = 0;
+  int power_limited = 0;
+  int install_limited = 0;
+  double pue = 1.0;
+  int power_step_offset = 0;  // into ModelView::power_steps
+  int power_step_count = 0;
+  int tranche_offset = 0;  // into ModelView::site_tranches (tranche indices in spec order)
+  int tranche_count = 0;
+};
+
+struct PowerStepParams {
+  int planned_day = 0;
+  int slot_slip = 0;
+  double add_kw = 0.0;  // facility power added [kW]
+};
+
+struct SystemParams {
+  int accelerators = 0;
+  double power_kw = 0.0;            // IT power per system [kW]
+  double tflops = 0.0;              // dense TFLOPS per accelerator at the spec's precision
+  double down_probability = 0.0;    // q = f r / (1 + f r), per online system per day
+  std::uint32_t failure_stream = 0; // stream for the daily down-count draws
+};
+
+enum RiskTargetKind : int { kRiskTargetTranche = 0, kRiskTargetSite = 1, kRiskTargetPower = 2 };
+
+struct RiskTargetParams {
+  int kind = kRiskTargetTranche;
+  int index = 0;  // tranche index, site index, or global power step index
+};
+
+struct RiskParams {
+  int slot_occurs = 0;
+  int slot_delay = -1;         // -1 when the risk has no delay_days
+  int slot_power_factor = -1;  // -1 when the risk has no power_factor
+  int target_offset = 0;       // into ModelView::risk_targets
+  int target_count = 0;
+};
+
+// A connected component of correlated quantities (Gaussian copula).
+struct CorrelationComponent {
+  int slot_offset = 0;      // into ModelView::correlated_slots
+  int size = 0;
+  int cholesky_offset = 0;  // into ModelView::cholesky (packed lower triangle, row-major)
+};
+
+struct ModelView {
+  std::uint64_t seed = 0;
+  int days = 0;  // simulated days 0 .. days-1
+
+  int record_day_count = 0;  // days whose metrics are recorded (report and target dates)
+  const int* record_days = nullptr;  // ascending
+
+  int slot_count = 0;
+  const QuantitySlot* slots = nullptr;
+  const DistParams* dists = nullptr;
+  const double* tables = nullptr;
+
+  int tranche_count = 0;
+  const TrancheParams* tranches = nullptr;
+  const int* after = nullptr;
+
+  int site_count = 0;
+  const SiteParams* sites = nullptr;
+  const int* site_tranches = nullptr;
+
+  int power_step_count = 0;
+  const PowerStepParams* power_steps = nullptr;
+
+  int system_count = 0;
+  const SystemParams* systems = nullptr;
+
+  int risk_count = 0;
+  const RiskParams* risks = nullptr;
+  const RiskTargetParams* risk_targets = nullptr;
+
+  int component_count = 0;
+  const CorrelationComponent* components = nullptr;
+  const int* correlated_slots = nullptr;
+  const double* cholesky = nullptr;
+  int max_component_size = 0;
+
+  int slot_utilization = 0;
+};
+
+}  // namespace capplan

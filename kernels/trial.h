@@ -1,0 +1,354 @@
+// The per-trial roll-out simulation: one trial, day by day (issue contract,
+// docs/model.md). Written once for every backend: no allocation, exceptions,
+// virtual calls or host-only library calls; only correctly rounded floating
+// point (no contraction), so CPU and GPU give the same bits.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/binomial.h"
+#include "kernels/fmath.h"
+#include "kernels/hd.h"
+#include "kernels/metrics.h"
+#include "kernels/model.h"
+#include "kernels/rng.h"
+#include "kernels/sampling.h"
+#include "kernels/workspace.h"
+
+namespace capplan {
+
+// What one trial produces.
+struct TrialOutput {
+  double* record;       // [record_day_count * kMetricCount] metrics at the end of each record day
+  int* completion_day;  // [tranche_count] day the tranche's last unit goes online; -1 if not within the horizon
+};
+
+// 1 PFLOPS for one day (86400 s) = 8.64e19 FLOP = 8.64e-5 x 1e24 FLOP.
+constexpr double kE24FlopPerPflopsDay = 8.64e-5;
+
+namespace detail {
+
+constexpr std::int64_t kUnlimited = std::int64_t(1) << 50;
+constexpr int kDayLimit = 100000000;  // keeps day arithmetic far from int overflow
+
+CAPPLAN_HD_INLINE int clamp_day(std::int64_t day) {
+  if (day < -kDayLimit) return -kDayLimit;
+  if (day > kDayLimit) return kDayLimit;
+  return static_cast<int>(day);
+}
+
+CAPPLAN_HD_INLINE std::int64_t min64(std::int64_t a, std::int64_t b) { return a < b ? a : b; }
+
+// Units of tranche `t` delivered by the end of day `day` (even spread, remainder first).
+CAPPLAN_HD_INLINE std::int64_t cumulative_delivered(const TrancheParams& t, int first_day, int day) {
+  if (day < first_day) return 0;
+  const std::int64_t elapsed = static_cast<std::int64_t>(day) - first_day + 1;
+  if (elapsed >= t.spread_days) return t.units;
+  const std::int64_t base = t.units / t.spread_days;
+  const std::int64_t remainder = t.units % t.spread_days;
+  return elapsed * base + min64(elapsed, remainder);
+}
+
+// Day (relative to the first delivery day) on which unit `i` (0-based) arrives.
+CAPPLAN_HD_INLINE std::int64_t unit_arrival_offset(const TrancheParams& t, std::int64_t i) {
+  const std::int64_t base = t.units / t.spread_days;
+  const std::int64_t remainder = t.units % t.spread_days;
+  const std::int64_t in_long_days = remainder * (base + 1);
+  if (i < in_long_days) return i / (base + 1);
+  return remainder + (i - in_long_days) / base;
+}
+
+}  // namespace detail
+
+// Draws every quantity sampled once per trial into w.values (w.uniforms holds
+// the probabilities after the copula).
+CAPPLAN_HD_INLINE void sample_trial_quantities(const ModelView& m, std::uint32_t trial, TrialWorkspace& w) {
+  for (int i = 0; i < m.slot_count; ++i) {
+    w.uniforms[i] = single_uniform(m.seed, trial, m.slots[i].stream_id);
+  }
+  // Gaussian copula: x = L z over each component; u = Phi(x), kept strictly inside (0, 1).
+  for (int c = 0; c < m.component_count; ++c) {
+    const CorrelationComponent& comp = m.components[c];
+    const int* slots = m.correlated_slots + comp.slot_offset;
+    for (int j = 0; j < comp.size; ++j) w.normals[j] = fmath::norm_inv(w.uniforms[slots[j]]);
+    const double* row = m.cholesky + comp.cholesky_offset;
+    for (int j = 0; j < comp.size; ++j) {
+      double x = 0.0;
+      for (int k = 0; k <= j; ++k) x += row[k] * w.normals[k];
+      row += j + 1;
+      double u = fmath::norm_cdf(x);
+      const double smallest = 1.0 / 18014398509481984.0;  // 2^-54, the smallest direct draw
+      if (u < smallest) u = smallest;
+      if (u > 1.0 - 1.0 / 9007199254740992.0) u = 1.0 - 1.0 / 9007199254740992.0;
+      w.uniforms[slots[j]] = u;
+    }
+  }
+  for (int i = 0; i < m.slot_count; ++i) {
+    w.values[i] = sample_quantile(m.dists[m.slots[i].dist], m.tables, w.uniforms[i]);
+  }
+}
+
+// Turns the sampled quantities into this trial's dates, rates and factors.
+CAPPLAN_HD_INLINE void apply_trial_quantities(const ModelView& m, TrialWorkspace& w) {
+  const double* v = w.values;
+  for (int t = 0; t < m.tranche_count; ++t) {
+    const TrancheParams& tp = m.tranches[t];
+    w.delivery_day[t] = detail::clamp_day(static_cast<std::int64_t>(tp.planned_day) + round_days(v[tp.slot_slip]));
+    const int burn_in = round_days(v[tp.slot_burn_in]);
+    const int rework = round_days(v[tp.slot_rework]);
+    w.burn_in_days[t] = burn_in < 0 ? 0 : burn_in;
+    w.rework_days[t] = rework < 0 ? 0 : rework;
+    double acceptance = v[tp.slot_acceptance];
+    w.acceptance[t] = acceptance < 0.0 ? 0.0 : (acceptance > 1.0 ? 1.0 : acceptance);
+    w.happens[t] = v[tp.slot_happens] != 0.0 ? 1 : 0;
+  }
+  for (int s = 0; s < m.site_count; ++s) {
+    const SiteParams& sp = m.sites[s];
+    w.ready_day[s] = detail::clamp_day(static_cast<std::int64_t>(sp.ready_planned_day) + round_days(v[sp.slot_ready]));
+    const double rate = v[sp.slot_install_rate];
+    w.install_rate[s] = rate < 0.0 ? 0.0 : rate;
+    w.power_factor[s] = 1.0;
+  }
+  for (int p = 0; p < m.power_step_count; ++p) {
+    const PowerStepParams& pp = m.power_steps[p];
+    w.power_step_day[p] = detail::clamp_day(static_cast<std::int64_t>(pp.planned_day) + round_days(v[pp.slot_slip]));
+  }
+  // Risks, in spec order: delays add to the delays they apply to; power factors multiply.
+  for (int r = 0; r < m.risk_count; ++r) {
+    const RiskParams& rp = m.risks[r];
+    if (v[rp.slot_occurs] == 0.0) continue;
+    const int delay = rp.slot_delay >= 0 ? round_days(v[rp.slot_delay]) : 0;
+    const double factor = rp.slot_power_factor >= 0 ? v[rp.slot_power_factor] : 1.0;
+    for (int i = 0; i < rp.target_count; ++i) {
+      const RiskTargetParams& target = m.risk_targets[rp.target_offset + i];
+      if (target.kind == kRiskTargetTranche) {
+        w.delivery_day[target.index] = detail::clamp_day(static_cast<std::int64_t>(w.delivery_day[target.index]) + delay);
+      } else if (target.kind == kRiskTargetSite) {
+        w.ready_day[target.index] = detail::clamp_day(static_cast<std::int64_t>(w.ready_day[target.index]) + delay);
+        if (rp.slot_power_factor >= 0) w.power_factor[target.index] *= (factor < 0.0 ? 0.0 : factor);
+      } else {
+        w.power_step_day[target.index] =
+            detail::clamp_day(static_cast<std::int64_t>(w.power_step_day[target.index]) + delay);
+      }
+    }
+  }
+  // Dates before the horizon start count as day 0.
+  for (int t = 0; t < m.tranche_count; ++t) w.delivery_day[t] = w.delivery_day[t] < 0 ? 0 : w.delivery_day[t];
+  for (int s = 0; s < m.site_count; ++s) w.ready_day[s] = w.ready_day[s] < 0 ? 0 : w.ready_day[s];
+  for (int p = 0; p < m.power_step_count; ++p) w.power_step_day[p] = w.power_step_day[p] < 0 ? 0 : w.power_step_day[p];
+}
+
+namespace detail {
+
+// How many more systems of `power_kw` fit at a site: the largest n with
+// (installed_kw + n power_kw) x pue <= available_kw.
+CAPPLAN_HD_INLINE std::int64_t systems_that_fit(double installed_kw, double power_kw, double pue, double available_kw) {
+  if (power_kw <= 0.0) return kUnlimited;
+  const double room = available_kw / pue - installed_kw;  // IT kW still free (estimate)
+  const double estimate = room > 0.0 ? floor(room / power_kw) : 0.0;
+  std::int64_t n = estimate > 1.0e15 ? static_cast<std::int64_t>(1.0e15) : static_cast<std::int64_t>(estimate);
+  while (n > 0 && (installed_kw + static_cast<double>(n) * power_kw) * pue > available_kw) --n;
+  while ((installed_kw + static_cast<double>(n + 1) * power_kw) * pue <= available_kw) ++n;
+  return n;
+}
+
+// Installs at site `s` on day `d` (installation rule in docs/model.md).
+CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w) {
+  const SiteParams& site = m.sites[s];
+  if (d < w.ready_day[s]) {
+    w.run_length[s] = 0;
+    return;
+  }
+  double available_kw = 0.0;
+  if (site.power_limited) {
+    for (int p = 0; p < site.power_step_count; ++p) {
+      const int step = site.power_step_offset + p;
+      if (w.power_step_day[step] <= d) available_kw += m.power_steps[step].add_kw;
+    }
+    available_kw = available_kw * w.power_factor[s];
+  }
+  const int* site_tranches = m.site_tranches + site.tranche_offset;
+
+  // Systems of tranche t that may be installed now, power permitting: 0 if blocked.
+  auto installable = [&](int t) -> std::int64_t {
+    if (!w.happens[t]) return 0;
+    const TrancheParams& tp = m.tranches[t];
+    const std::int64_t waiting = w.delivered[t] - w.installed[t];
+    if (waiting <= 0) return 0;
+    for (int a = 0; a < tp.after_count; ++a) {
+      if (!w.fully_installed[m.after[tp.after_offset + a]]) return 0;
+    }
+    if (!site.power_limited) return waiting;
+    const std::int64_t fit = systems_that_fit(w.installed_kw[s], m.systems[tp.system].power_kw, site.pue, available_kw);
+    return min64(waiting, fit);
+  };
+
+  bool any_installable = false;
+  for (int i = 0; i < site.tranche_count && !any_installable; ++i) any_installable = installable(site_tranches[i]) > 0;
+  if (!any_installable) {
+    w.run_length[s] = 0;  // a day with nothing installable banks nothing
+    return;
+  }
+  const int k = ++w.run_length[s];
+  std::int64_t quota = kUnlimited;
+  if (site.install_limited) {
+    const double rate = w.install_rate[s];
+    double today = floor(rate * k) - floor(rate * (k - 1));
+    if (today > 1.0e15) today = 1.0e15;
+    quota = static_cast<std::int64_t>(today);
+  }
+  // Install in order of arrival (ties: spec order), first fit under the power limit.
+  while (quota > 0) {
+    int best = -1, second = -1;
+    std::int64_t best_head = 0, second_head = 0, best_count = 0;
+    for (int i = 0; i < site.tranche_count; ++i) {
+      const int t = site_tranches[i];
+      const std::int64_t count = installable(t);
+      if (count <= 0) continue;
+      const std::int64_t head = w.delivery_day[t] + unit_arrival_offset(m.tranches[t], w.installed[t]);
+      if (best < 0 || head < best_head) {
+        second = best;
+        second_head = best_head;
+        best = t;
+        best_head = head;
+        best_count = count;
+      } else if (second < 0 || head < second_head) {
+        second = t;
+        second_head = head;
+      }
+    }
+    if (best < 0) break;
+    std::int64_t n = min64(quota, best_count);
+    if (second >= 0) {
+      // Only the units that arrived before the competitor's oldest waiting unit
+      // (same day too, when `best` comes first in the spec).
+      const std::int64_t limit_day = best < second ? second_head : second_head - 1;
+      const std::int64_t limit = limit_day > 2000000000 ? 2000000000 : limit_day;
+      const std::int64_t eligible =
+          cumulative_delivered(m.tranches[best], w.delivery_day[best], static_cast<int>(limit)) - w.installed[best];
+      n = min64(n, eligible);
+    }
+    w.installed[best] += n;
+    w.installed_today[best] += n;
+    w.installed_kw[s] = w.installed_kw[s] + static_cast<double>(n) * m.systems[m.tranches[best].system].power_kw;
+    quota -= n;
+  }
+}
+
+// Units of tranche t installed on day d go through burn-in; passing units go
+// online, failing ones re-enter burn-in after rework. Resolved now, since
+// burn-in has no capacity limit: the outcome depends on this cohort only.
+CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, int t, int d, std::int64_t units,
+                                       TrialWorkspace& w) {
+  const TrancheParams& tp = m.tranches[t];
+  const double acceptance = w.acceptance[t];
+  std::int32_t* additions = w.online_additions + static_cast<std::int64_t>(tp.system) * m.days;
+  std::int64_t remaining = units;
+  std::int64_t finish = static_cast<std::int64_t>(d) + w.burn_in_days[t];
+  const std::int64_t cycle = static_cast<std::int64_t>(w.burn_in_days[t]) + w.rework_days[t];
+  for (std::uint32_t attempt = 0; remaining > 0 && finish < m.days && acceptance > 0.0; ++attempt) {
+    std::int64_t passing = remaining;
+    if (cycle > 0 && acceptance < 1.0) {
+      // Zero-length cycles repeat on the same day until every unit passes.
+      UniformStream stream(m.seed, trial, tp.burn_in_stream, (static_cast<std::uint32_t>(d) << 16) | attempt);
+      passing = sample_binomial(remaining, acceptance, stream);
+    }
+    if (passing > 0) {
+      additions[finish] += static_cast<std::int32_t>(passing);
+      w.passed[t] += passing;
+      if (finish > w.last_pass_day[t]) w.last_pass_day[t] = static_cast<int>(finish);
+    }
+    remaining -= passing;
+    finish += cycle;
+  }
+}
+
+}  // namespace detail
+
+// Simulates trial number `trial`: samples its quantities, runs days 0 .. days-1
+// and writes the recorded metrics and tranche completion days.
+CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, TrialWorkspace& w, TrialOutput out) {
+  sample_trial_quantities(m, trial, w);
+  apply_trial_quantities(m, w);
+  const double utilization = w.values[m.slot_utilization];
+
+  for (int t = 0; t < m.tranche_count; ++t) {
+    w.delivered[t] = 0;
+    w.installed[t] = 0;
+    w.passed[t] = 0;
+    w.last_pass_day[t] = -1;
+  }
+  for (int s = 0; s < m.site_count; ++s) {
+    w.run_length[s] = 0;
+    w.installed_kw[s] = 0.0;
+  }
+  for (int y = 0; y < m.system_count; ++y) w.online[y] = 0;
+  const std::int64_t addition_count = static_cast<std::int64_t>(m.system_count) * m.days;
+  for (std::int64_t i = 0; i < addition_count; ++i) w.online_additions[i] = 0;
+
+  double delivered_flop_e24 = 0.0;
+  int next_record = 0;
+  for (int d = 0; d < m.days; ++d) {
+    std::int64_t delivered_systems = 0;
+    for (int t = 0; t < m.tranche_count; ++t) {
+      const TrancheParams& tp = m.tranches[t];
+      w.delivered[t] = w.happens[t] ? detail::cumulative_delivered(tp, w.delivery_day[t], d) : 0;
+      delivered_systems += w.delivered[t];
+      // `after` sees the state at the start of the day; a tranche that does not happen never blocks.
+      w.fully_installed[t] = (!w.happens[t] || w.installed[t] >= tp.units) ? 1 : 0;
+      w.installed_today[t] = 0;
+    }
+    for (int s = 0; s < m.site_count; ++s) detail::install_at_site(m, s, d, w);
+
+    std::int64_t installed_systems = 0;
+    for (int t = 0; t < m.tranche_count; ++t) {
+      installed_systems += w.installed[t];
+      if (w.installed_today[t] > 0) detail::resolve_burn_in(m, trial, t, d, w.installed_today[t], w);
+    }
+
+    std::int64_t online_systems = 0, available_accelerators = 0;
+    double peak_tflops = 0.0;
+    for (int y = 0; y < m.system_count; ++y) {
+      const SystemParams& sp = m.systems[y];
+      w.online[y] += w.online_additions[static_cast<std::int64_t>(y) * m.days + d];
+      std::int64_t down = 0;
+      if (sp.down_probability > 0.0 && w.online[y] > 0) {
+        UniformStream stream(m.seed, trial, sp.failure_stream, static_cast<std::uint32_t>(d));
+        down = sample_binomial(w.online[y], sp.down_probability, stream);
+      }
+      const std::int64_t accelerators = (w.online[y] - down) * sp.accelerators;
+      online_systems += w.online[y];
+      available_accelerators += accelerators;
+      peak_tflops += static_cast<double>(accelerators) * sp.tflops;
+    }
+    const double peak_pflops = peak_tflops / 1000.0;
+    const double effective_pflops = peak_pflops * utilization;
+    delivered_flop_e24 += effective_pflops * kE24FlopPerPflopsDay;
+
+    if (next_record < m.record_day_count && m.record_days[next_record] == d) {
+      double facility_kw = 0.0;
+      for (int s = 0; s < m.site_count; ++s) facility_kw += w.installed_kw[s] * m.sites[s].pue;
+      double* row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
+      row[kDeliveredSystems] = static_cast<double>(delivered_systems);
+      row[kInstalledSystems] = static_cast<double>(installed_systems);
+      row[kOnlineSystems] = static_cast<double>(online_systems);
+      row[kAvailableAccelerators] = static_cast<double>(available_accelerators);
+      row[kFacilityPowerMw] = facility_kw / 1000.0;
+      row[kPeakPflops] = peak_pflops;
+      row[kEffectivePflops] = effective_pflops;
+      row[kDeliveredFlopE24] = delivered_flop_e24;
+      ++next_record;
+    }
+  }
+
+  for (int t = 0; t < m.tranche_count; ++t) {
+    const TrancheParams& tp = m.tranches[t];
+    int day = -1;
+    if (w.happens[t] && w.passed[t] == tp.units) {
+      day = tp.units > 0 ? w.last_pass_day[t] : (w.delivery_day[t] < m.days ? w.delivery_day[t] : -1);
+    }
+    out.completion_day[t] = day;
+  }
+}
+
+}  // namespace capplan

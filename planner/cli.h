@@ -1,0 +1,9 @@
+// The capplan command line: parses arguments, runs the command, and maps every
+// error to its exit code (0 success, 2 invalid input or usage, 3 runtime failure).
+#pragma once
+
+namespace capplan {
+
+int run_cli(int argc, char** argv);
+
+}  // namespace capplan

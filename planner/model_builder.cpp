@@ -1,0 +1,446 @@
+#include "planner/model_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <set>
+
+#include <boost/math/special_functions/beta.hpp>
+
+#include "kernels/rng.h"
+#include "planner/correlation.h"
+#include "planner/errors.h"
+
+namespace capplan {
+
+ModelView CompiledModel::view(std::uint64_t seed) const {
+  ModelView v;
+  v.seed = seed;
+  v.days = days;
+  v.record_day_count = static_cast<int>(record_days.size());
+  v.record_days = record_days.data();
+  v.slot_count = static_cast<int>(slots.size());
+  v.slots = slots.data();
+  v.dists = dists.data();
+  v.tables = tables.data();
+  v.tranche_count = static_cast<int>(tranches.size());
+  v.tranches = tranches.data();
+  v.after = after.data();
+  v.site_count = static_cast<int>(sites.size());
+  v.sites = sites.data();
+  v.site_tranches = site_tranches.data();
+  v.power_step_count = static_cast<int>(power_steps.size());
+  v.power_steps = power_steps.data();
+  v.system_count = static_cast<int>(systems.size());
+  v.systems = systems.data();
+  v.risk_count = static_cast<int>(risks.size());
+  v.risks = risks.data();
+  v.risk_targets = risk_targets.data();
+  v.component_count = static_cast<int>(components.size());
+  v.components = components.data();
+  v.correlated_slots = correlated_slots.data();
+  v.cholesky = cholesky.data();
+  v.max_component_size = max_component_size;
+  v.slot_utilization = slot_utilization;
+  return v;
+}
+
+std::vector<int> report_days(const Spec& spec) {
+  const int n = spec.horizon.days();
+  std::vector<int> days;
+  switch (spec.report.every) {
+    case Report::Every::day:
+      for (int d = 0; d < n; ++d) days.push_back(d);
+      break;
+    case Report::Every::week:
+      for (int d = 6; d < n; d += 7) days.push_back(d);  // the last day of each 7-day week
+      break;
+    case Report::Every::month:
+      for (int d = 0; d < n; ++d) {
+        const CivilDate date = civil_from_days(spec.horizon.start + d);
+        if (date.day == days_in_month(date.year, date.month)) days.push_back(d);
+      }
+      break;
+    case Report::Every::dates:
+      for (DayNumber date : spec.report.dates) days.push_back(static_cast<int>(date - spec.horizon.start));
+      break;
+  }
+  if (spec.report.every != Report::Every::dates) days.push_back(n - 1);  // plus the horizon end
+  std::sort(days.begin(), days.end());
+  days.erase(std::unique(days.begin(), days.end()), days.end());
+  return days;
+}
+
+namespace {
+
+// The range a quantity must stay in; a normal is truncated to it.
+struct Range {
+  double low = -std::numeric_limits<double>::infinity();
+  double high = std::numeric_limits<double>::infinity();
+};
+const Range kSigned{};
+const Range kNonNegative{0.0, std::numeric_limits<double>::infinity()};
+const Range kUnitInterval{0.0, 1.0};
+
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+
+// Mean of a non-negative duration as the sampler draws it: a normal is
+// truncated at 0, so its mean is mu + sigma phi(alpha) / (1 - Phi(alpha)), alpha = -mu / sigma.
+double non_negative_mean(const Distribution& d) {
+  if (d.kind != Distribution::Kind::normal) return d.mean();
+  const double alpha = -d.a / d.b;
+  const double density = std::exp(-0.5 * alpha * alpha) / std::sqrt(2.0 * M_PI);
+  return d.a + d.b * density / (1.0 - normal_cdf(alpha));
+}
+
+class Builder {
+ public:
+  explicit Builder(CompiledModel& model) : model_(model) {}
+
+  // Adds a sampled quantity; returns its slot.
+  int add_slot(const std::string& name, const Distribution& dist, const Range& range) {
+    return add_slot_with(name, compile(dist, range));
+  }
+
+  int add_bernoulli_slot(const std::string& name, double probability) {
+    DistParams p;
+    p.kind = kDistBernoulli;
+    p.a = probability;
+    return add_slot_with(name, add_dist(p));
+  }
+
+ private:
+  int add_slot_with(const std::string& name, int dist) {
+    QuantitySlot slot;
+    slot.stream_id = stream_id_of(name.c_str());
+    slot.dist = dist;
+    model_.slots.push_back(slot);
+    model_.slot_names.push_back(name);
+    return static_cast<int>(model_.slots.size()) - 1;
+  }
+
+  int add_dist(const DistParams& p) {
+    model_.dists.push_back(p);
+    return static_cast<int>(model_.dists.size()) - 1;
+  }
+
+  int compile(const Distribution& d, const Range& range) {
+    DistParams p;
+    using Kind = Distribution::Kind;
+    switch (d.kind) {
+      case Kind::constant:
+        p.a = d.a;
+        break;
+      case Kind::uniform:
+        p.kind = d.a == d.b ? kDistConstant : kDistUniform;
+        p.a = d.a;
+        p.b = d.b;
+        break;
+      case Kind::triangular:
+        p.kind = d.a == d.c ? kDistConstant : kDistTriangular;
+        p.a = d.a;
+        p.b = d.b;
+        p.c = d.c;
+        p.d = d.a == d.c ? 0.0 : (d.b - d.a) / (d.c - d.a);
+        break;
+      case Kind::pert: {
+        if (d.a == d.c) {
+          p.a = d.a;
+          break;
+        }
+        // Beta-PERT with lambda 4: alpha = 1 + 4 (mode - min) / (max - min).
+        const double alpha = 1.0 + 4.0 * (d.b - d.a) / (d.c - d.a);
+        const double beta = 1.0 + 4.0 * (d.c - d.b) / (d.c - d.a);
+        p.kind = kDistTable;
+        p.a = d.a;
+        p.b = d.c;
+        p.table_offset = beta_table(alpha, beta);
+        p.table_size = kTableSize;
+        break;
+      }
+      case Kind::beta:
+        p.kind = kDistTable;
+        p.a = 0.0;
+        p.b = 1.0;
+        p.table_offset = beta_table(d.a, d.b);
+        p.table_size = kTableSize;
+        break;
+      case Kind::normal: {
+        p.kind = kDistNormal;
+        p.a = d.a;
+        p.b = d.b;
+        // Truncate to the quantity's range by sampling the inverse CDF on [F(low), F(high)].
+        const double u_low = std::isfinite(range.low) ? normal_cdf((range.low - d.a) / d.b) : 0.0;
+        const double u_high = std::isfinite(range.high) ? normal_cdf((range.high - d.a) / d.b) : 1.0;
+        p.u_lo = u_low;
+        p.u_span = u_high - u_low;
+        break;
+      }
+      case Kind::lognormal:
+        p.kind = kDistLognormal;
+        p.a = d.a;
+        p.b = d.b;
+        break;
+      case Kind::discrete: {
+        p.kind = kDistDiscrete;
+        p.table_offset = static_cast<int>(model_.tables.size());
+        p.table_size = static_cast<int>(d.values.size());
+        const double total = std::accumulate(d.weights.begin(), d.weights.end(), 0.0);
+        double running = 0.0;
+        for (std::size_t i = 0; i < d.weights.size(); ++i) {
+          running += d.weights[i];
+          model_.tables.push_back(i + 1 == d.weights.size() ? 1.0 : running / total);
+        }
+        model_.tables.insert(model_.tables.end(), d.values.begin(), d.values.end());
+        break;
+      }
+    }
+    return add_dist(p);
+  }
+
+  // Tabulated quantile function of Beta(alpha, beta) (layout in kernels/model.h);
+  // shared between identical distributions.
+  int beta_table(double alpha, double beta) {
+    const auto key = std::make_pair(alpha, beta);
+    const auto found = beta_tables_.find(key);
+    if (found != beta_tables_.end()) return found->second;
+    const int offset = static_cast<int>(model_.tables.size());
+    for (int i = 0; i <= kTableBodyIntervals; ++i) {
+      const double u = static_cast<double>(i) / kTableBodyIntervals;
+      double q = 0.0;
+      if (i == kTableBodyIntervals) {
+        q = 1.0;
+      } else if (i > 0) {
+        q = boost::math::ibeta_inv(alpha, beta, u);
+      }
+      model_.tables.push_back(q);
+    }
+    for (int k = 0; k < kTableTailPoints; ++k) {
+      model_.tables.push_back(boost::math::ibeta_inv(alpha, beta, std::ldexp(1.0, -(k + kTableBodyBits))));
+    }
+    for (int k = 0; k < kTableTailPoints; ++k) {
+      model_.tables.push_back(boost::math::ibetac_inv(alpha, beta, std::ldexp(1.0, -(k + kTableBodyBits))));
+    }
+    beta_tables_[key] = offset;
+    return offset;
+  }
+
+  CompiledModel& model_;
+  std::map<std::pair<double, double>, int> beta_tables_;
+};
+
+int day_index(const Spec& spec, DayNumber date) {
+  const DayNumber offset = date - spec.horizon.start;
+  const DayNumber limit = 100000000;
+  return static_cast<int>(std::max(-limit, std::min(limit, offset)));
+}
+
+double tflops_at(const Accelerator& accelerator, const std::string& precision) {
+  for (const auto& entry : accelerator.dense_tflops) {
+    if (entry.first == precision) return entry.second;
+  }
+  return 0.0;
+}
+
+}  // namespace
+
+CompiledModel build_model(const Spec& spec) {
+  CompiledModel model;
+  Builder builder(model);
+  model.days = spec.horizon.days();
+  model.horizon_start = spec.horizon.start;
+
+  // Sampled quantities, in the order of sampled_quantity_names().
+  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+    const Tranche& tr = spec.tranches[t];
+    const std::string prefix = "tranche:" + tr.id + ".";
+    TrancheParams p;
+    p.system = spec.system_index(tr.system);
+    p.site = spec.site_index(tr.site);
+    p.units = tr.units;
+    p.planned_day = day_index(spec, tr.delivery_planned);
+    p.spread_days = std::max(1, tr.spread_days);
+    p.slot_slip = builder.add_slot(prefix + "slip", tr.delivery_slip_days, kSigned);
+    p.slot_burn_in = builder.add_slot(prefix + "burn_in", tr.burn_in_days, kNonNegative);
+    p.slot_acceptance = builder.add_slot(prefix + "acceptance", tr.acceptance, kUnitInterval);
+    p.slot_rework = builder.add_slot(prefix + "rework", tr.rework_days, kNonNegative);
+    p.slot_happens = builder.add_bernoulli_slot(prefix + "happens", tr.probability);
+    p.burn_in_stream = stream_id_of((prefix + "burn_in_outcome").c_str());
+    p.after_offset = static_cast<int>(model.after.size());
+    for (const auto& id : tr.after) model.after.push_back(spec.tranche_index(id));
+    p.after_count = static_cast<int>(tr.after.size());
+    model.tranches.push_back(p);
+  }
+  for (std::size_t s = 0; s < spec.sites.size(); ++s) {
+    const Site& site = spec.sites[s];
+    SiteParams p;
+    p.ready_planned_day = day_index(spec, site.ready.planned);
+    p.slot_ready = builder.add_slot("site:" + site.id + ".ready", site.ready.slip_days, kSigned);
+    p.install_limited = site.install_limited ? 1 : 0;
+    p.slot_install_rate = builder.add_slot("site:" + site.id + ".install_per_day",
+                                           site.install_limited ? site.install_per_day : Distribution::constant_value(0.0),
+                                           kNonNegative);
+    p.power_limited = site.power_limited ? 1 : 0;
+    p.pue = site.pue;
+    p.power_step_offset = static_cast<int>(model.power_steps.size());
+    p.power_step_count = static_cast<int>(site.power_mw.size());
+    for (std::size_t i = 0; i < site.power_mw.size(); ++i) {
+      const PowerStep& step = site.power_mw[i];
+      PowerStepParams ps;
+      ps.planned_day = day_index(spec, step.planned);
+      ps.add_kw = step.add_mw * 1000.0;
+      ps.slot_slip = builder.add_slot("power:" + site.id + "/" + std::to_string(i) + ".slip", step.slip_days, kSigned);
+      model.power_steps.push_back(ps);
+    }
+    p.tranche_offset = static_cast<int>(model.site_tranches.size());
+    for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+      if (spec.tranches[t].site == site.id) model.site_tranches.push_back(static_cast<int>(t));
+    }
+    p.tranche_count = static_cast<int>(model.site_tranches.size()) - p.tranche_offset;
+    model.sites.push_back(p);
+  }
+  for (const Risk& risk : spec.risks) {
+    RiskParams p;
+    p.slot_occurs = builder.add_bernoulli_slot("risk:" + risk.id + ".occurs", risk.probability);
+    if (risk.has_delay) p.slot_delay = builder.add_slot("risk:" + risk.id + ".delay", risk.delay_days, kNonNegative);
+    if (risk.has_power_factor) {
+      p.slot_power_factor = builder.add_slot("risk:" + risk.id + ".power_factor", risk.power_factor, kNonNegative);
+    }
+    p.target_offset = static_cast<int>(model.risk_targets.size());
+    for (const RiskTarget& target : risk.applies_to) {
+      RiskTargetParams tp;
+      if (target.kind == RiskTarget::Kind::tranche) {
+        tp.kind = kRiskTargetTranche;
+        tp.index = spec.tranche_index(target.id);
+      } else if (target.kind == RiskTarget::Kind::site) {
+        tp.kind = kRiskTargetSite;
+        tp.index = spec.site_index(target.id);
+      } else {
+        tp.kind = kRiskTargetPower;
+        tp.index = model.sites[static_cast<std::size_t>(spec.site_index(target.id))].power_step_offset + target.power_index;
+      }
+      model.risk_targets.push_back(tp);
+    }
+    p.target_count = static_cast<int>(risk.applies_to.size());
+    model.risks.push_back(p);
+  }
+  model.slot_utilization = builder.add_slot("operations.utilization", spec.operations.utilization, kUnitInterval);
+
+  // Systems: throughput at the spec's precision and the daily down probability
+  // q = f r / (1 + f r), f = failures per system-day, r = mean repair days.
+  const double repair_days = non_negative_mean(spec.operations.repair_days);
+  for (const System& system : spec.systems) {
+    SystemParams p;
+    p.accelerators = system.accelerators;
+    p.power_kw = system.power_kw;
+    const Accelerator* accelerator = spec.find_accelerator(system.accelerator);
+    p.tflops = accelerator ? tflops_at(*accelerator, spec.precision) : 0.0;
+    const double fr = spec.operations.failures_per_accelerator_day * system.accelerators * repair_days;
+    p.down_probability = fr / (1.0 + fr);
+    p.failure_stream = stream_id_of(("system:" + system.id + ".down").c_str());
+    model.systems.push_back(p);
+  }
+
+  // Correlations: map the copula's variables onto slots.
+  if (!spec.correlations.empty()) {
+    CorrelationModel correlation;
+    const auto problems = build_correlation_model(spec, correlation);
+    if (!problems.empty()) {
+      std::vector<Diagnostic> diagnostics;
+      for (const auto& problem : problems) {
+        const auto& loc = spec.correlations[static_cast<std::size_t>(std::max(0, problem.correlation_index))].location;
+        diagnostics.push_back({spec.source_file, loc.line, loc.column, "correlations", problem.message});
+      }
+      throw SpecError(diagnostics);
+    }
+    for (int c = 0; c < correlation.component_count(); ++c) {
+      CorrelationComponent comp;
+      comp.slot_offset = static_cast<int>(model.correlated_slots.size());
+      comp.size = correlation.component_start[c + 1] - correlation.component_start[c];
+      comp.cholesky_offset = static_cast<int>(model.cholesky.size());
+      for (int i = correlation.component_start[c]; i < correlation.component_start[c + 1]; ++i) {
+        const auto found = std::find(model.slot_names.begin(), model.slot_names.end(), correlation.variables[i]);
+        model.correlated_slots.push_back(static_cast<int>(found - model.slot_names.begin()));
+      }
+      const int packed = comp.size * (comp.size + 1) / 2;
+      model.cholesky.insert(model.cholesky.end(), correlation.cholesky.begin() + correlation.cholesky_offset[c],
+                            correlation.cholesky.begin() + correlation.cholesky_offset[c] + packed);
+      model.max_component_size = std::max(model.max_component_size, comp.size);
+      model.components.push_back(comp);
+    }
+  }
+
+  // Stream ids must be distinct: each names one quantity's random stream.
+  std::map<std::uint32_t, std::string> streams;
+  auto claim = [&](std::uint32_t id, const std::string& name) {
+    const auto inserted = streams.emplace(id, name);
+    if (!inserted.second) {
+      throw SpecError({{spec.source_file, 0, 0, "",
+                        "the quantity names '" + inserted.first->second + "' and '" + name +
+                            "' hash to the same random stream id; rename one of the ids"}});
+    }
+  };
+  for (std::size_t i = 0; i < model.slots.size(); ++i) claim(model.slots[i].stream_id, model.slot_names[i]);
+  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+    claim(model.tranches[t].burn_in_stream, "tranche:" + spec.tranches[t].id + ".burn_in_outcome");
+  }
+  for (std::size_t y = 0; y < spec.systems.size(); ++y) {
+    claim(model.systems[y].failure_stream, "system:" + spec.systems[y].id + ".down");
+  }
+
+  // Record days: report dates, then target dates, merged.
+  const std::vector<int> reports = report_days(spec);
+  std::set<int> record_set(reports.begin(), reports.end());
+  for (const Target& target : spec.targets) record_set.insert(day_index(spec, target.date));
+  model.record_days.assign(record_set.begin(), record_set.end());
+  auto row_of = [&](int day) {
+    return static_cast<int>(std::lower_bound(model.record_days.begin(), model.record_days.end(), day) -
+                            model.record_days.begin());
+  };
+  for (int day : reports) model.report_rows.push_back(row_of(day));
+  const auto& names = metric_names();
+  for (const Target& target : spec.targets) {
+    CompiledTarget ct;
+    ct.id = target.id;
+    ct.metric = static_cast<int>(std::find(names.begin(), names.end(), target.metric) - names.begin());
+    ct.record_index = row_of(day_index(spec, target.date));
+    ct.threshold = target.at_least;
+    ct.date = target.date;
+    model.targets.push_back(ct);
+  }
+
+  // Upper bounds of each metric over every possible trial (histogram ranges).
+  double total_units = 0.0, facility_mw = 0.0, peak_pflops = 0.0;
+  std::int64_t unit_accelerators = 0;
+  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+    const TrancheParams& tp = model.tranches[t];
+    const SystemParams& sp = model.systems[static_cast<std::size_t>(tp.system)];
+    total_units += static_cast<double>(tp.units);
+    facility_mw += static_cast<double>(tp.units) * sp.power_kw * model.sites[static_cast<std::size_t>(tp.site)].pue / 1000.0;
+    peak_pflops += static_cast<double>(tp.units) * sp.accelerators * sp.tflops / 1000.0;
+  }
+  for (const SystemParams& sp : model.systems) unit_accelerators = std::gcd(unit_accelerators, std::int64_t(sp.accelerators));
+  if (unit_accelerators == 0) unit_accelerators = 1;
+  double accelerators_max = 0.0;
+  for (const TrancheParams& tp : model.tranches) {
+    accelerators_max += static_cast<double>(tp.units) * model.systems[static_cast<std::size_t>(tp.system)].accelerators;
+  }
+  double utilization_max = std::min(1.0, spec.operations.utilization.support_max());
+  for (int m = 0; m < kMetricCount; ++m) model.metric_scales[m].is_count = metric_is_count(m);
+  model.metric_scales[kDeliveredSystems].maximum = total_units;
+  model.metric_scales[kInstalledSystems].maximum = total_units;
+  model.metric_scales[kOnlineSystems].maximum = total_units;
+  model.metric_scales[kAvailableAccelerators].maximum = accelerators_max;
+  model.metric_scales[kAvailableAccelerators].unit = static_cast<double>(unit_accelerators);
+  // Small headroom over the bounds absorbs rounding in the trial's sums.
+  model.metric_scales[kFacilityPowerMw].maximum = facility_mw * (1.0 + 1e-9);
+  model.metric_scales[kPeakPflops].maximum = peak_pflops * (1.0 + 1e-9);
+  model.metric_scales[kEffectivePflops].maximum = peak_pflops * utilization_max * (1.0 + 1e-9);
+  model.metric_scales[kDeliveredFlopE24].maximum =
+      peak_pflops * utilization_max * model.days * 8.64e-5 * (1.0 + 1e-9);
+  return model;
+}
+
+}  // namespace capplan

@@ -1,0 +1,72 @@
+// Compiles a validated Spec into the flat model the per-trial simulation reads
+// (kernels/model.h), plus what the reports need to label its output.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/metrics.h"
+#include "kernels/model.h"
+#include "planner/spec.h"
+
+namespace capplan {
+
+// A target, resolved to a record row.
+struct CompiledTarget {
+  std::string id;
+  int metric = 0;
+  int record_index = 0;
+  double threshold = 0.0;
+  DayNumber date = 0;
+};
+
+// How a metric's values become non-negative integers for exact sums and histograms.
+struct MetricScale {
+  bool is_count = false;
+  double unit = 1.0;     // count metrics: value = x * unit exactly (accelerators: gcd per system)
+  double maximum = 0.0;  // an upper bound of the metric over every possible trial
+};
+
+class CompiledModel {
+ public:
+  // Storage behind ModelView (kernels/model.h).
+  std::vector<QuantitySlot> slots;
+  std::vector<std::string> slot_names;  // stable quantity names, one per slot
+  std::vector<DistParams> dists;
+  std::vector<double> tables;
+  std::vector<TrancheParams> tranches;
+  std::vector<int> after;
+  std::vector<SiteParams> sites;
+  std::vector<int> site_tranches;
+  std::vector<PowerStepParams> power_steps;
+  std::vector<SystemParams> systems;
+  std::vector<RiskParams> risks;
+  std::vector<RiskTargetParams> risk_targets;
+  std::vector<CorrelationComponent> components;
+  std::vector<int> correlated_slots;
+  std::vector<double> cholesky;
+  int max_component_size = 0;
+  int slot_utilization = 0;
+  int days = 0;
+  std::vector<int> record_days;  // ascending day indices
+
+  // Labels for the reports.
+  DayNumber horizon_start = 0;
+  std::vector<int> report_rows;  // record rows that are report dates, ascending
+  std::vector<CompiledTarget> targets;
+  std::array<MetricScale, kMetricCount> metric_scales{};
+
+  // A view for the host backend; `seed` keys every random stream.
+  ModelView view(std::uint64_t seed) const;
+};
+
+// Throws SpecError if the spec cannot be compiled (e.g. two quantity names
+// hashing to one stream id, which renaming an id resolves).
+CompiledModel build_model(const Spec& spec);
+
+// Report day indices (relative to the horizon start) for the spec's `report`.
+std::vector<int> report_days(const Spec& spec);
+
+}  // namespace capplan

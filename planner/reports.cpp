@@ -1,0 +1,131 @@
+#include "planner/reports.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "kernels/metrics.h"
+#include "planner/build_info.h"
+
+namespace capplan {
+
+namespace {
+
+// Counts print as integers; other values with 8 significant digits.
+std::string format_value(int metric, double value) {
+  if (metric_is_count(metric)) return fmt::format("{:.0f}", value);
+  return fmt::format("{:.8g}", value);
+}
+
+std::string format_mean(double value) { return fmt::format("{:.8g}", value); }
+
+std::string format_probability(double p) { return fmt::format("{:.6f}", p); }
+
+std::string completion_text(const CompiledModel& model, int day) {
+  return day < 0 ? "after-horizon" : format_date(model.horizon_start + day);
+}
+
+}  // namespace
+
+std::string quantile_column(double q) { return "p" + fmt::format("{:.10g}", q * 100.0); }
+
+std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  std::string out = "date,metric,mean";
+  for (double q : spec.report.quantiles) out += "," + quantile_column(q);
+  out += ",min,max\n";
+  const auto& names = metric_names();
+  for (int row : model.report_rows) {
+    const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
+    for (int m = 0; m < kMetricCount; ++m) {
+      out += date + "," + names[static_cast<std::size_t>(m)] + "," + format_mean(stats.mean(row, m));
+      for (double q : spec.report.quantiles) out += "," + format_value(m, stats.quantile(row, m, q));
+      out += "," + format_value(m, stats.minimum(row, m)) + "," + format_value(m, stats.maximum(row, m)) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string tranches_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  std::string out = "tranche,units,probability_complete";
+  for (double q : spec.report.quantiles) out += "," + quantile_column(q);
+  out += "\n";
+  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+    const int index = static_cast<int>(t);
+    out += spec.tranches[t].id + "," + std::to_string(spec.tranches[t].units) + "," +
+           format_probability(stats.completion_probability(index));
+    for (double q : spec.report.quantiles) out += "," + completion_text(model, stats.completion_quantile(index, q));
+    out += "\n";
+  }
+  return out;
+}
+
+std::string targets_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  (void)spec;
+  std::string out = "target,metric,date,threshold,probability\n";
+  for (std::size_t k = 0; k < model.targets.size(); ++k) {
+    const CompiledTarget& target = model.targets[k];
+    out += target.id + "," + metric_names()[static_cast<std::size_t>(target.metric)] + "," + format_date(target.date) +
+           "," + fmt::format("{:.10g}", target.threshold) + "," +
+           format_probability(stats.target_probability(static_cast<int>(k))) + "\n";
+  }
+  return out;
+}
+
+std::string run_json(const Spec& spec, const RunRecord& record) {
+  nlohmann::ordered_json json;
+  json["format_version"] = 1;
+  json["tool"] = "capplan";
+  json["tool_version"] = tool_version();
+  json["git_revision"] = git_revision();
+  json["argv"] = record.argv;
+  json["spec"] = {{"path", spec.source_file}, {"name", spec.name}, {"sha256", record.spec_sha256}};
+  json["seed"] = record.seed;
+  json["trials"] = record.trials;
+  json["backend"] = record.backend;
+  json["device"] = record.device;
+  json["threads"] = record.threads;
+  json["batch_trials"] = record.batch_trials;
+  json["wall_seconds"] = record.wall_seconds;
+  json["simulate_seconds"] = record.simulate_seconds;
+  json["trials_per_second"] = record.simulate_seconds > 0.0 ? static_cast<double>(record.trials) / record.simulate_seconds : 0.0;
+  json["outputs"] = record.outputs;
+  return json.dump(2) + "\n";
+}
+
+std::string run_summary(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
+                        const RunRecord& record, const std::string& out_dir) {
+  std::string out = fmt::format("capplan {}: {} ({} trials, seed {}, {} backend, {} threads, {:.2f} s, {:.0f} trials/s)\n",
+                                tool_version(), spec.name, record.trials, record.seed, record.backend, record.threads,
+                                record.simulate_seconds,
+                                record.simulate_seconds > 0 ? record.trials / record.simulate_seconds : 0.0);
+  const int last = model.report_rows.back();
+  const DayNumber end = model.horizon_start + model.record_days[static_cast<std::size_t>(last)];
+  const double low = spec.report.quantiles.front(), mid = 0.5, high = spec.report.quantiles.back();
+  out += fmt::format("\nAt {}:{:>16}{:>16}{:>16}{:>16}\n", format_date(end), "mean", quantile_column(low),
+                     quantile_column(mid), quantile_column(high));
+  for (int m : {int(kAvailableAccelerators), int(kOnlineSystems), int(kFacilityPowerMw), int(kEffectivePflops),
+                int(kDeliveredFlopE24)}) {
+    out += fmt::format("  {:<24}{:>16}{:>16}{:>16}{:>16}\n", metric_names()[static_cast<std::size_t>(m)],
+                       format_mean(stats.mean(last, m)), format_value(m, stats.quantile(last, m, low)),
+                       format_value(m, stats.quantile(last, m, mid)), format_value(m, stats.quantile(last, m, high)));
+  }
+  if (!model.targets.empty()) {
+    out += "\nTargets (probability of meeting):\n";
+    for (std::size_t k = 0; k < model.targets.size(); ++k) {
+      const CompiledTarget& target = model.targets[k];
+      out += fmt::format("  {:<24}{} >= {:.10g} on {}: {:.4f}\n", target.id,
+                         metric_names()[static_cast<std::size_t>(target.metric)], target.threshold,
+                         format_date(target.date), stats.target_probability(static_cast<int>(k)));
+    }
+  }
+  out += "\nTranches (probability complete by the horizon end; median completion):\n";
+  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+    out += fmt::format("  {:<24}{:>8} units  {:.4f}  {}\n", spec.tranches[t].id, spec.tranches[t].units,
+                       stats.completion_probability(static_cast<int>(t)),
+                       completion_text(model, stats.completion_quantile(static_cast<int>(t), 0.5)));
+  }
+  out += "\nWrote " + out_dir + "/{forecast.csv,tranches.csv,targets.csv,run.json}\n";
+  return out;
+}
+
+}  // namespace capplan

@@ -1,0 +1,156 @@
+// The capplan command line end to end: commands, output files, exit codes.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `capplan <arguments>` through the shell.
+Outcome capplan(const std::string& arguments) {
+  const std::string command = std::string(CAPPLAN_BINARY) + " " + arguments + " 2>&1";
+  Outcome outcome;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return outcome;
+  std::array<char, 4096> buffer{};
+  std::size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string source(const std::string& relative) { return std::string(CAPPLAN_SOURCE_DIR) + "/" + relative; }
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("capplan-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+            std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(Cli, ValidateAcceptsEveryShippedConfig) {
+  for (const auto& entry : fs::directory_iterator(source("configs"))) {
+    if (entry.path().extension() != ".yaml") continue;
+    const Outcome outcome = capplan("validate " + entry.path().string());
+    EXPECT_EQ(outcome.exit_code, 0) << entry.path() << "\n" << outcome.output;
+  }
+}
+
+TEST_F(Cli, RunWritesTheFourOutputs) {
+  const fs::path out = dir_ / "out";
+  const Outcome outcome = capplan("run " + source("configs/minimal.yaml") + " --trials 3000 --quiet --out " + out.string());
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_NE(outcome.output.find("Targets"), std::string::npos) << outcome.output;
+
+  const std::string forecast = read_file(out / "forecast.csv");
+  EXPECT_EQ(forecast.substr(0, forecast.find('\n')), "date,metric,mean,p10,p50,p90,min,max");
+  EXPECT_NE(forecast.find(",available_accelerators,"), std::string::npos);
+  EXPECT_NE(forecast.find(",delivered_flop_e24,"), std::string::npos);
+  const std::string tranches = read_file(out / "tranches.csv");
+  EXPECT_EQ(tranches.substr(0, tranches.find('\n')), "tranche,units,probability_complete,p10,p50,p90");
+  const std::string targets = read_file(out / "targets.csv");
+  EXPECT_EQ(targets.substr(0, targets.find('\n')), "target,metric,date,threshold,probability");
+
+  const auto run = nlohmann::json::parse(read_file(out / "run.json"));
+  EXPECT_EQ(run["trials"], 3000);
+  EXPECT_EQ(run["backend"], "cpu");
+  EXPECT_EQ(run["spec"]["sha256"].get<std::string>().size(), 64u);
+  for (const char* key : {"tool_version", "git_revision", "argv", "seed", "threads", "wall_seconds", "trials_per_second"}) {
+    EXPECT_TRUE(run.contains(key)) << key;
+  }
+  for (const auto& entry : fs::directory_iterator(out)) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << "temporary file left behind";
+  }
+}
+
+TEST_F(Cli, ThreadCountDoesNotChangeTheTables) {
+  const std::string spec = source("configs/example-all-features.yaml");
+  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 1 --quiet --out " + (dir_ / "one").string()).exit_code, 0);
+  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 2 --quiet --out " + (dir_ / "two").string()).exit_code, 0);
+  for (const char* file : {"forecast.csv", "tranches.csv", "targets.csv"}) {
+    EXPECT_EQ(read_file(dir_ / "one" / file), read_file(dir_ / "two" / file)) << file;
+  }
+}
+
+TEST_F(Cli, SeedOverrideChangesTheForecast) {
+  const std::string spec = source("configs/minimal.yaml");
+  ASSERT_EQ(capplan("run " + spec + " --trials 500 --seed 1 --quiet --out " + (dir_ / "a").string()).exit_code, 0);
+  ASSERT_EQ(capplan("run " + spec + " --trials 500 --seed 2 --quiet --out " + (dir_ / "b").string()).exit_code, 0);
+  EXPECT_NE(read_file(dir_ / "a" / "forecast.csv"), read_file(dir_ / "b" / "forecast.csv"));
+  const auto run = nlohmann::json::parse(read_file(dir_ / "b" / "run.json"));
+  EXPECT_EQ(run["seed"], 2);
+}
+
+TEST_F(Cli, InvalidSpecExitsTwoWithLocationAndWritesNothing) {
+  const fs::path spec = dir_ / "bad.yaml";
+  std::ofstream(spec) << read_file(source("configs/minimal.yaml")) << "\nbogus_key: 1\n";
+  const fs::path out = dir_ / "never";
+  const Outcome outcome = capplan("run " + spec.string() + " --out " + out.string());
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+  EXPECT_NE(outcome.output.find(spec.string() + ":"), std::string::npos) << outcome.output;
+  EXPECT_NE(outcome.output.find("bogus_key"), std::string::npos) << outcome.output;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(capplan("validate " + spec.string()).exit_code, 2);
+}
+
+TEST_F(Cli, UsageErrorsExitTwo) {
+  const std::string spec = source("configs/minimal.yaml");
+  EXPECT_EQ(capplan("").exit_code, 2);
+  EXPECT_EQ(capplan("frobnicate").exit_code, 2);
+  EXPECT_EQ(capplan("run").exit_code, 2);
+  EXPECT_EQ(capplan("run " + (dir_ / "missing.yaml").string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --trials 0 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --trials many --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --seed -1 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --threads -2 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --no-such-flag").exit_code, 2);
+  EXPECT_EQ(capplan("--help").exit_code, 0);
+  EXPECT_EQ(capplan("--version").exit_code, 0);
+}
+
+TEST_F(Cli, UnwritableOutputExitsThree) {
+  const fs::path blocker = dir_ / "file";
+  std::ofstream(blocker) << "not a directory";
+  const Outcome outcome =
+      capplan("run " + source("configs/minimal.yaml") + " --trials 100 --quiet --out " + (blocker / "sub").string());
+  EXPECT_EQ(outcome.exit_code, 3) << outcome.output;
+}
+
+TEST_F(Cli, BenchPrintsATable) {
+  const Outcome outcome = capplan("bench " + source("configs/minimal.yaml") + " --trials 500 --threads 2");
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_NE(outcome.output.find("trials/s"), std::string::npos);
+  EXPECT_NE(outcome.output.find("minimal"), std::string::npos);
+}
+
+}  // namespace

@@ -1,0 +1,189 @@
+// Determinism promises: results do not depend on threads or batch sizes, and a
+// quantity's draws depend only on (seed, trial, its stable name), so reordering
+// the spec or adding a tranche leaves every other quantity's draws unchanged.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "planner/reports.h"
+#include "planner/run_driver.h"
+#include "tests/spec_fixtures.h"
+
+namespace capplan {
+namespace {
+
+using testing::base_spec;
+using testing::run_trial;
+using testing::tranche;
+using testing::triangular;
+using testing::uniform;
+
+// Three sites, four tranches (t4 waits for t1), risks, failures and random
+// everything; no two tranches compete for one site's installs, so spec order
+// (the tie-break) cannot matter.
+Spec varied_spec() {
+  Spec spec = base_spec(200);
+  spec.report.every = Report::Every::week;
+  Site s2 = spec.sites[0];
+  s2.id = "s2";
+  s2.install_limited = true;
+  s2.install_per_day = triangular(1.0, 2.0, 4.0);
+  s2.ready.slip_days = uniform(0.0, 20.0);
+  Site s3 = s2;
+  s3.id = "s3";
+  s3.power_limited = true;
+  PowerStep step;
+  step.planned = spec.horizon.start + 30;
+  step.add_mw = 8.0;
+  step.slip_days = triangular(-5.0, 0.0, 30.0);
+  s3.power_mw = {step};
+  s3.pue = 1.25;
+  spec.sites.push_back(s2);
+  spec.sites.push_back(s3);
+  spec.sites[0].install_limited = true;
+  spec.sites[0].install_per_day = uniform(2.0, 5.0);
+  const char* sites[] = {"s1", "s2", "s3", "s1"};
+  for (int i = 0; i < 4; ++i) {
+    Tranche t = tranche(spec, "t" + std::to_string(i + 1), 40 + 10 * i, 10 + 15 * i, sites[i]);
+    t.delivery_slip_days = triangular(-3.0, 7.0, 40.0);
+    t.spread_days = 5 + i;
+    t.burn_in_days = triangular(2.0, 4.0, 9.0);
+    Distribution acceptance;
+    acceptance.kind = Distribution::Kind::beta;
+    acceptance.a = 60.0;
+    acceptance.b = 4.0;
+    t.acceptance = acceptance;
+    t.rework_days = uniform(3.0, 8.0);
+    t.probability = i == 2 ? 0.7 : 1.0;
+    spec.tranches.push_back(t);
+  }
+  spec.tranches[3].after = {"t1"};
+  Risk risk;
+  risk.id = "late";
+  risk.probability = 0.4;
+  risk.has_delay = true;
+  risk.delay_days = uniform(5.0, 25.0);
+  RiskTarget target;
+  target.kind = RiskTarget::Kind::tranche;
+  target.id = "t2";
+  risk.applies_to = {target};
+  spec.risks.push_back(risk);
+  Risk grid = risk;
+  grid.id = "grid";
+  grid.has_delay = false;
+  grid.has_power_factor = true;
+  grid.power_factor = uniform(0.5, 0.9);
+  grid.applies_to[0].kind = RiskTarget::Kind::site;
+  grid.applies_to[0].id = "s3";
+  spec.risks.push_back(grid);
+  spec.operations.failures_per_accelerator_day = 4.7e-4;
+  spec.operations.repair_days = triangular(1.0, 2.0, 3.0);
+  spec.operations.utilization = triangular(0.35, 0.4, 0.45);
+  Target goal;
+  goal.id = "goal";
+  goal.metric = "available_accelerators";
+  goal.date = spec.horizon.end;
+  goal.at_least = 10000;
+  spec.targets.push_back(goal);
+  return spec;
+}
+
+struct Tables {
+  std::string forecast, tranches, targets;
+};
+
+Tables run_tables(const Spec& spec, int threads, std::int64_t batch, std::uint64_t trials = 3000) {
+  const CompiledModel model = build_model(spec);
+  RunOptions options;
+  options.trials = trials;
+  options.seed = 42;
+  options.threads = threads;
+  options.batch_trials = batch;
+  options.progress = false;
+  const RunResult result = run_simulation(model, options);
+  return {forecast_csv(spec, model, *result.statistics), tranches_csv(spec, model, *result.statistics),
+          targets_csv(spec, model, *result.statistics)};
+}
+
+TEST(Determinism, ThreadsAndBatchSizesGiveIdenticalTables) {
+  const Spec spec = varied_spec();
+  const Tables reference = run_tables(spec, 1, 0);
+  for (auto [threads, batch] : {std::pair{2, 97}, std::pair{2, 1000}, std::pair{1, 1}, std::pair{3, 256}}) {
+    const Tables other = run_tables(spec, threads, batch);
+    EXPECT_EQ(other.forecast, reference.forecast) << threads << " threads, batch " << batch;
+    EXPECT_EQ(other.tranches, reference.tranches) << threads << " threads, batch " << batch;
+    EXPECT_EQ(other.targets, reference.targets) << threads << " threads, batch " << batch;
+  }
+}
+
+TEST(Determinism, TheSeedChangesTheResult) {
+  const Spec spec = varied_spec();
+  Spec reseeded = spec;
+  const CompiledModel model = build_model(spec);
+  const auto a = run_trial(model, 42, 5);
+  const auto b = run_trial(model, 43, 5);
+  EXPECT_NE(a.records, b.records);
+}
+
+// Sampled values of one trial, by stable quantity name.
+std::map<std::string, double> sampled_values(const CompiledModel& model, std::uint64_t seed, std::uint32_t trial) {
+  const ModelView view = model.view(seed);
+  std::vector<double> scratch(workspace_bytes(view) / sizeof(double) + 1);
+  TrialWorkspace w = carve_workspace(view, reinterpret_cast<char*>(scratch.data()));
+  sample_trial_quantities(view, trial, w);
+  std::map<std::string, double> values;
+  for (std::size_t i = 0; i < model.slot_names.size(); ++i) values[model.slot_names[i]] = w.values[i];
+  return values;
+}
+
+std::map<std::string, int> completion_by_id(const Spec& spec, const testing::TrialResult& r) {
+  std::map<std::string, int> days;
+  for (std::size_t t = 0; t < spec.tranches.size(); ++t) days[spec.tranches[t].id] = r.completion[t];
+  return days;
+}
+
+TEST(Determinism, ReorderingTheSpecChangesNoDraw) {
+  const Spec spec = varied_spec();
+  Spec reordered = spec;
+  std::reverse(reordered.tranches.begin(), reordered.tranches.end());
+  std::reverse(reordered.sites.begin(), reordered.sites.end());
+  std::reverse(reordered.risks.begin(), reordered.risks.end());
+  const CompiledModel a = build_model(spec);
+  const CompiledModel b = build_model(reordered);
+  for (std::uint32_t trial = 0; trial < 300; ++trial) {
+    ASSERT_EQ(sampled_values(a, 9, trial), sampled_values(b, 9, trial)) << "trial " << trial;
+    const auto ra = run_trial(a, 9, trial);
+    const auto rb = run_trial(b, 9, trial);
+    ASSERT_EQ(completion_by_id(spec, ra), completion_by_id(reordered, rb)) << "trial " << trial;
+    for (std::size_t row = 0; row < a.record_days.size(); ++row) {
+      for (int m : {kDeliveredSystems, kInstalledSystems, kOnlineSystems, kAvailableAccelerators}) {
+        ASSERT_EQ(ra.at(static_cast<int>(row), m), rb.at(static_cast<int>(row), m)) << "trial " << trial;
+      }
+    }
+  }
+}
+
+TEST(Determinism, AddingATrancheLeavesTheOthersUnchanged) {
+  const Spec spec = varied_spec();
+  Spec extended = spec;
+  Site extra_site = spec.sites[0];
+  extra_site.id = "s4";
+  extended.sites.insert(extended.sites.begin(), extra_site);
+  extended.tranches.insert(extended.tranches.begin() + 1, tranche(spec, "t-new", 25, 40, "s4"));
+  const CompiledModel a = build_model(spec);
+  const CompiledModel b = build_model(extended);
+  for (std::uint32_t trial = 0; trial < 300; ++trial) {
+    auto values_b = sampled_values(b, 5, trial);
+    for (const auto& [name, value] : sampled_values(a, 5, trial)) {
+      ASSERT_EQ(values_b.at(name), value) << name << " in trial " << trial;
+    }
+    auto days_b = completion_by_id(extended, run_trial(b, 5, trial));
+    for (const auto& [id, day] : completion_by_id(spec, run_trial(a, 5, trial))) {
+      ASSERT_EQ(days_b.at(id), day) << id << " in trial " << trial;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace capplan
