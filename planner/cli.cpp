@@ -1,8 +1,10 @@
 #include "planner/cli.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <iostream>
 #include <new>
 #include <string>
@@ -15,6 +17,7 @@
 #include "planner/errors.h"
 #include "planner/model_builder.h"
 #include "planner/output_files.h"
+#include "planner/parallel.h"
 #include "planner/reports.h"
 #include "planner/run_driver.h"
 #include "planner/spec_loader.h"
@@ -22,6 +25,12 @@
 namespace capplan {
 
 namespace {
+
+// A failure every rank has agreed on; printed once, by rank 0.
+struct AgreedFailure {
+  int exit_code;
+  std::string message;
+};
 
 struct RunArguments {
   std::string spec_path;
@@ -56,59 +65,125 @@ void check_threads(int threads) {
 int command_validate(const std::string& path) {
   const Spec spec = load_spec_file(path);
   build_model(spec);  // checks what only compiling can (stream ids, correlations)
-  std::cout << fmt::format("{}: valid spec '{}' ({} tranches, {} sites, {} risks, horizon {} .. {})\n", path,
+  if (Communicator::world().is_root()) std::cout << fmt::format("{}: valid spec '{}' ({} tranches, {} sites, {} risks, horizon {} .. {})\n", path,
                            spec.name, spec.tranches.size(), spec.sites.size(), spec.risks.size(),
                            format_date(spec.horizon.start), format_date(spec.horizon.end));
   return 0;
 }
 
+// What a failure prints and its exit code.
+struct Failure {
+  int exit_code = 0;
+  std::string message;
+};
+
+Failure describe(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const SpecError& e) {
+    return {e.exit_code(), std::string(e.what()) + "\n" +
+                               fmt::format("capplan: {} error{} in the spec; nothing was written",
+                                           e.diagnostics().size(), e.diagnostics().size() == 1 ? "" : "s")};
+  } catch (const Error& e) {
+    return {e.exit_code(), std::string("capplan: error: ") + e.what()};
+  } catch (const std::bad_alloc&) {
+    return {3, "capplan: error: out of memory"};
+  } catch (const std::exception& e) {
+    return {3, std::string("capplan: internal error: ") + e.what()};
+  }
+}
+
+// Runs one phase of a run on every rank; if any rank failed, every rank
+// throws the first failing rank's failure (so no rank waits forever).
+template <typename Phase>
+void on_every_rank(const Communicator& communicator, Phase phase) {
+  Failure failure;
+  try {
+    phase();
+  } catch (...) {
+    failure = describe(std::current_exception());
+  }
+  const auto [code, message] = communicator.agree(failure.exit_code, failure.message);
+  if (code != 0) throw AgreedFailure{code, message};
+}
+
 int command_run(const RunArguments& args, const std::vector<std::string>& argv) {
   const auto wall_start = std::chrono::steady_clock::now();
-  check_threads(args.threads);
-  Spec spec = load_spec_file(args.spec_path);
-  if (args.trials >= 0) {
-    if (args.trials < 1 || static_cast<std::uint64_t>(args.trials) > kMaxTrials) {
-      throw UsageError("--trials must be between 1 and " + std::to_string(kMaxTrials) + ", got " +
-                       std::to_string(args.trials));
+  const Communicator& communicator = Communicator::world();
+  Spec spec;
+  std::unique_ptr<CompiledModel> model;
+  on_every_rank(communicator, [&] {
+    check_threads(args.threads);
+    spec = load_spec_file(args.spec_path);
+    if (args.trials >= 0) {
+      if (args.trials < 1 || static_cast<std::uint64_t>(args.trials) > kMaxTrials) {
+        throw UsageError("--trials must be between 1 and " + std::to_string(kMaxTrials) + ", got " +
+                         std::to_string(args.trials));
+      }
+      spec.trials = static_cast<std::uint64_t>(args.trials);
     }
-    spec.trials = static_cast<std::uint64_t>(args.trials);
-  }
-  if (!args.seed.empty()) spec.seed = parse_seed(args.seed);
-  const CompiledModel model = build_model(spec);
+    if (!args.seed.empty()) spec.seed = parse_seed(args.seed);
+    model = std::make_unique<CompiledModel>(build_model(spec));
+  });
 
   RunOptions options;
   options.trials = spec.trials;
   options.seed = spec.seed;
   options.threads = args.threads;
-  options.progress = !args.quiet;
-  const RunResult result = run_simulation(model, options);
+  options.progress = !args.quiet && communicator.is_root();
+  options.rank = communicator.rank();
+  options.ranks = communicator.size();
+  RunResult result;
+  on_every_rank(communicator, [&] {
+    // Fault injection for the multi-rank failure tests: CAPPLAN_FAIL_RANK=r fails rank r here.
+    const char* fail_rank = std::getenv("CAPPLAN_FAIL_RANK");
+    if (fail_rank && std::to_string(communicator.rank()) == fail_rank) {
+      throw RuntimeFailure("injected failure (CAPPLAN_FAIL_RANK) while simulating");
+    }
+    result = run_simulation(*model, options);
+  });
+  result.statistics->reduce_to_root(communicator);
+  const double simulate_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const std::vector<std::string> processes = communicator.gather_to_root(
+      fmt::format("{{\"rank\": {}, \"host\": \"{}\", \"backend\": \"{}\", \"device\": \"cpu\", \"threads\": {}}}",
+                  communicator.rank(), communicator.processor_name(), result.backend, result.threads));
 
-  const std::string out_dir = args.out_dir.empty() ? "out/" + spec.name : args.out_dir;
-  RunRecord record;
-  record.argv = argv;
-  record.spec_sha256 = sha256_hex(spec.source_text);
-  record.seed = spec.seed;
-  record.trials = spec.trials;
-  record.backend = result.backend;
-  record.device = "cpu";
-  record.threads = result.threads;
-  record.batch_trials = result.batch_trials;
-  record.simulate_seconds = result.simulate_seconds;
-  record.outputs = {"forecast.csv", "tranches.csv", "targets.csv", "run.json"};
-  const ForecastStatistics& stats = *result.statistics;
-  std::vector<std::pair<std::string, std::string>> files = {
-      {"forecast.csv", forecast_csv(spec, model, stats)},
-      {"tranches.csv", tranches_csv(spec, model, stats)},
-      {"targets.csv", targets_csv(spec, model, stats)}};
-  record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  files.emplace_back("run.json", run_json(spec, record));
-  write_files_atomically(out_dir, files);
-  std::cout << run_summary(spec, model, stats, record, out_dir);
+  on_every_rank(communicator, [&] {
+    if (!communicator.is_root()) return;
+    const std::string out_dir = args.out_dir.empty() ? "out/" + spec.name : args.out_dir;
+    RunRecord record;
+    record.argv = argv;
+    record.spec_sha256 = sha256_hex(spec.source_text);
+    record.seed = spec.seed;
+    record.trials = spec.trials;
+    record.backend = result.backend;
+    record.device = "cpu";
+    record.threads = result.threads;
+    record.batch_trials = result.batch_trials;
+    record.ranks = communicator.size();
+    record.processes = processes;
+    // With several ranks the slowest rank sets the pace: use this rank's whole span.
+    record.simulate_seconds = communicator.size() > 1 ? simulate_seconds : result.simulate_seconds;
+    record.outputs = {"forecast.csv", "tranches.csv", "targets.csv", "run.json"};
+    const ForecastStatistics& stats = *result.statistics;
+    std::vector<std::pair<std::string, std::string>> files = {
+        {"forecast.csv", forecast_csv(spec, *model, stats)},
+        {"tranches.csv", tranches_csv(spec, *model, stats)},
+        {"targets.csv", targets_csv(spec, *model, stats)}};
+    record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    files.emplace_back("run.json", run_json(spec, record));
+    write_files_atomically(out_dir, files);
+    std::cout << run_summary(spec, *model, stats, record, out_dir);
+  });
   return 0;
 }
 
 int command_bench(const BenchArguments& args) {
   check_threads(args.threads);
+  if (Communicator::world().size() > 1) {
+    throw UsageError("bench measures one process; to measure scaling over ranks, time `capplan run` under mpirun");
+  }
   if (args.trials < 1 || static_cast<std::uint64_t>(args.trials) > kMaxTrials) {
     throw UsageError("--trials must be between 1 and " + std::to_string(kMaxTrials));
   }
@@ -169,26 +244,28 @@ int run_cli(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
 
+  const Communicator& communicator = Communicator::world();
+  int code = 0;
   try {
-    if (*validate) return command_validate(validate_path);
-    if (*run) return command_run(run_args, arguments);
-    if (*bench) return command_bench(bench_args);
-    return 2;
-  } catch (const SpecError& e) {
-    std::cerr << e.what() << "\n";
-    std::cerr << fmt::format("capplan: {} error{} in the spec; nothing was written\n", e.diagnostics().size(),
-                             e.diagnostics().size() == 1 ? "" : "s");
-    return e.exit_code();
-  } catch (const Error& e) {
-    std::cerr << "capplan: error: " << e.what() << "\n";
-    return e.exit_code();
-  } catch (const std::bad_alloc&) {
-    std::cerr << "capplan: error: out of memory\n";
-    return 3;
-  } catch (const std::exception& e) {
-    std::cerr << "capplan: internal error: " << e.what() << "\n";
-    return 3;
+    if (*validate) {
+      code = command_validate(validate_path);
+    } else if (*run) {
+      code = command_run(run_args, arguments);
+    } else if (*bench) {
+      code = command_bench(bench_args);
+    } else {
+      code = 2;
+    }
+  } catch (const AgreedFailure& failure) {
+    if (communicator.is_root()) std::cerr << failure.message << "\n";
+    code = failure.exit_code;
+  } catch (...) {
+    const Failure failure = describe(std::current_exception());
+    std::cerr << failure.message << "\n";
+    code = failure.exit_code;
   }
+  Communicator::world().finalize();
+  return code;
 }
 
 }  // namespace capplan

@@ -85,6 +85,9 @@ std::string run_json(const Spec& spec, const RunRecord& record) {
   json["device"] = record.device;
   json["threads"] = record.threads;
   json["batch_trials"] = record.batch_trials;
+  json["ranks"] = record.ranks;
+  json["processes"] = nlohmann::ordered_json::array();
+  for (const auto& process : record.processes) json["processes"].push_back(nlohmann::ordered_json::parse(process));
   json["wall_seconds"] = record.wall_seconds;
   json["simulate_seconds"] = record.simulate_seconds;
   json["trials_per_second"] = record.simulate_seconds > 0.0 ? static_cast<double>(record.trials) / record.simulate_seconds : 0.0;

@@ -26,6 +26,8 @@ struct RunRecord {
   double wall_seconds = 0.0;
   double simulate_seconds = 0.0;
   std::vector<std::string> outputs;
+  int ranks = 1;
+  std::vector<std::string> processes;  // one JSON object per rank: rank, host, backend, device, threads
 };
 
 // Column name of quantile q: 0.1 -> "p10", 0.025 -> "p2.5".

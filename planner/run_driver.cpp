@@ -8,6 +8,7 @@
 #include "kernels/cpu_backend.h"
 #include "kernels/metrics.h"
 #include "planner/errors.h"
+#include "planner/parallel.h"
 
 namespace capplan {
 
@@ -29,7 +30,8 @@ RunResult run_simulation(const CompiledModel& model, const RunOptions& options) 
     batch = static_cast<std::int64_t>(kBatchBufferBytes / std::max<std::size_t>(bytes_per_trial, 1));
     batch = std::max<std::int64_t>(256, std::min<std::int64_t>(batch, 65536));
   }
-  batch = std::min<std::int64_t>(batch, static_cast<std::int64_t>(options.trials));
+  const auto [first_trial, share] = trial_share(options.trials, options.rank, options.ranks);
+  batch = std::max<std::int64_t>(1, std::min<std::int64_t>(batch, static_cast<std::int64_t>(share)));
   result.batch_trials = batch;
 
   std::vector<double> records;
@@ -45,15 +47,15 @@ RunResult run_simulation(const CompiledModel& model, const RunOptions& options) 
   const ModelView view = model.view(options.seed);
   const auto start = std::chrono::steady_clock::now();
   bool progress_shown = false;
-  for (std::uint64_t first = 0; first < options.trials; first += static_cast<std::uint64_t>(batch)) {
-    const std::int64_t count = static_cast<std::int64_t>(std::min<std::uint64_t>(batch, options.trials - first));
-    run_trials_cpu(view, first, count, records.data(), completion.data(), result.threads);
+  for (std::uint64_t done = 0; done < share; done += static_cast<std::uint64_t>(batch)) {
+    const std::int64_t count = static_cast<std::int64_t>(std::min<std::uint64_t>(batch, share - done));
+    run_trials_cpu(view, first_trial + done, count, records.data(), completion.data(), result.threads);
     result.statistics->add(records.data(), completion.data(), count, result.threads);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (options.progress && elapsed > 1.0) {
-      const std::uint64_t done = first + static_cast<std::uint64_t>(count);
-      std::fprintf(stderr, "\rcapplan: %3.0f%% (%llu / %llu trials, %.1f s)", 100.0 * done / options.trials,
-                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(options.trials), elapsed);
+      const std::uint64_t finished = done + static_cast<std::uint64_t>(count);
+      std::fprintf(stderr, "\rcapplan: %3.0f%% (%llu / %llu trials, %.1f s)", 100.0 * finished / share,
+                   static_cast<unsigned long long>(finished), static_cast<unsigned long long>(share), elapsed);
       std::fflush(stderr);
       progress_shown = true;
     }

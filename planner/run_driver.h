@@ -17,6 +17,8 @@ struct RunOptions {
   int threads = 0;                // 0 = all available
   std::int64_t batch_trials = 0;  // 0 = chosen from the memory per trial
   bool progress = true;           // a progress line on stderr for runs longer than a second
+  int rank = 0;                   // this process simulates its share of the trial numbers
+  int ranks = 1;
 };
 
 struct RunResult {
@@ -27,6 +29,8 @@ struct RunResult {
   double simulate_seconds = 0.0;  // simulation and aggregation
 };
 
+// Simulates this rank's share of trials 0 .. options.trials - 1 (all of them
+// for one rank); the statistics hold that share until reduced across ranks.
 RunResult run_simulation(const CompiledModel& model, const RunOptions& options);
 
 // The largest trial count a run accepts.

@@ -128,6 +128,37 @@ void ForecastStatistics::merge(const ForecastStatistics& other) {
   trials_ += other.trials_;
 }
 
+void ForecastStatistics::reduce_to_root(const Communicator& communicator) {
+  if (communicator.size() == 1) return;
+  std::vector<std::uint64_t> counters(bins_);
+  for (const Cell& c : cells_) counters.push_back(c.sum);
+  counters.insert(counters.end(), completion_bins_.begin(), completion_bins_.end());
+  counters.insert(counters.end(), target_hits_.begin(), target_hits_.end());
+  counters.push_back(trials_);
+  std::vector<double> minima, maxima;
+  for (const Cell& c : cells_) {
+    minima.push_back(c.minimum);
+    maxima.push_back(c.maximum);
+  }
+  communicator.sum_to_root(counters);
+  communicator.min_to_root(minima);
+  communicator.max_to_root(maxima);
+  if (!communicator.is_root()) return;
+  auto next = counters.begin();
+  std::copy(next, next + static_cast<std::ptrdiff_t>(bins_.size()), bins_.begin());
+  next += static_cast<std::ptrdiff_t>(bins_.size());
+  for (std::size_t i = 0; i < cells_.size(); ++i) {
+    cells_[i].sum = *next++;
+    cells_[i].minimum = minima[i];
+    cells_[i].maximum = maxima[i];
+  }
+  std::copy(next, next + static_cast<std::ptrdiff_t>(completion_bins_.size()), completion_bins_.begin());
+  next += static_cast<std::ptrdiff_t>(completion_bins_.size());
+  std::copy(next, next + static_cast<std::ptrdiff_t>(target_hits_.size()), target_hits_.begin());
+  next += static_cast<std::ptrdiff_t>(target_hits_.size());
+  trials_ = *next;
+}
+
 double ForecastStatistics::mean(int row, int metric) const {
   if (trials_ == 0) return 0.0;
   const Cell& c = cells_[cell(row, metric)];

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "planner/model_builder.h"
+#include "planner/parallel.h"
 
 namespace capplan {
 
@@ -29,6 +30,9 @@ class ForecastStatistics {
   void add(const double* records, const int* completion_days, std::int64_t n, int threads);
   // Adds the counts of `other` (built from the same model and resolution).
   void merge(const ForecastStatistics& other);
+  // Combines every rank's statistics onto rank 0, exactly: counters are summed
+  // as integers, extremes reduced by min and max.
+  void reduce_to_root(const Communicator& communicator);
 
   std::uint64_t trials() const { return trials_; }
   double mean(int row, int metric) const;

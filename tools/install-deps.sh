@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build git
   libyaml-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev librandom123-dev
   libssl-dev libboost-dev libgtest-dev
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

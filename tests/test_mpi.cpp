@@ -1,0 +1,121 @@
+// Runs under mpirun give the very same output files as one process, for any
+// rank count (the statistics are integer histograms and exact sums, reduced
+// exactly); a failing rank fails the whole job with its message.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;
+};
+
+Outcome shell(const std::string& command) {
+  Outcome outcome;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return outcome;
+  std::array<char, 4096> buffer{};
+  std::size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+// Open MPI refuses to run as root unless told; CI runs as root. These are Open
+// MPI's documented settings, set here for the tests only.
+std::string mpirun(int ranks) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 " +
+         std::string(CAPPLAN_MPIEXEC) + " --oversubscribe -np " + std::to_string(ranks) + " " + CAPPLAN_BINARY;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class Mpi : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("capplan-mpi-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+            std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(Mpi, EveryConfigGivesTheSingleProcessBytesOnOneTwoAndThreeRanks) {
+  for (const auto& entry : fs::directory_iterator(std::string(CAPPLAN_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml") continue;
+    const std::string spec = entry.path().string();
+    // 1001 trials: not divisible by 2 or 3.
+    const std::string arguments = " run " + spec + " --trials 1001 --quiet --threads 1 --out ";
+    const fs::path single = dir_ / (entry.path().stem().string() + "-single");
+    const Outcome reference = shell(std::string(CAPPLAN_BINARY) + arguments + single.string());
+    ASSERT_EQ(reference.exit_code, 0) << reference.output;
+    for (int ranks : {1, 2, 3}) {
+      const fs::path out = dir_ / (entry.path().stem().string() + "-" + std::to_string(ranks));
+      const Outcome outcome = shell(mpirun(ranks) + arguments + out.string());
+      ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+      for (const char* file : {"forecast.csv", "tranches.csv", "targets.csv"}) {
+        EXPECT_EQ(read_file(out / file), read_file(single / file)) << spec << " on " << ranks << " ranks: " << file;
+      }
+      const auto run = nlohmann::json::parse(read_file(out / "run.json"));
+      EXPECT_EQ(run["ranks"], ranks);
+      EXPECT_EQ(run["processes"].size(), static_cast<std::size_t>(ranks));
+      EXPECT_EQ(run["trials"], 1001);
+    }
+  }
+}
+
+TEST_F(Mpi, MoreRanksThanTrialsOrBatches) {
+  const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/minimal.yaml";
+  const std::string arguments = " run " + spec + " --trials 2 --quiet --out ";
+  ASSERT_EQ(shell(std::string(CAPPLAN_BINARY) + arguments + (dir_ / "single").string()).exit_code, 0);
+  const Outcome outcome = shell(mpirun(3) + arguments + (dir_ / "three").string());
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_EQ(read_file(dir_ / "three" / "forecast.csv"), read_file(dir_ / "single" / "forecast.csv"));
+}
+
+TEST_F(Mpi, AFailingRankFailsTheJobWithItsMessageAndWritesNothing) {
+  const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/minimal.yaml";
+  const fs::path out = dir_ / "never";
+  const Outcome outcome =
+      shell("CAPPLAN_FAIL_RANK=2 " + mpirun(3) + " run " + spec + " --trials 300 --quiet --out " + out.string());
+  EXPECT_NE(outcome.exit_code, 0);
+  EXPECT_NE(outcome.output.find("rank 2: capplan: error: injected failure"), std::string::npos) << outcome.output;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(Mpi, SpecErrorsAreReportedOnceWithExitCodeTwo) {
+  const fs::path spec = dir_ / "bad.yaml";
+  std::ofstream(spec) << "version: 1\nname: bad\n";
+  const Outcome outcome = shell(mpirun(2) + " run " + spec.string() + " --out " + (dir_ / "never").string());
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+  const std::string needle = "nothing was written";
+  const auto first = outcome.output.find(needle);
+  ASSERT_NE(first, std::string::npos) << outcome.output;
+  EXPECT_EQ(outcome.output.find(needle, first + 1), std::string::npos) << "reported more than once:\n" << outcome.output;
+}
+
+}  // namespace
