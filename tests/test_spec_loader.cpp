@@ -1,0 +1,765 @@
+// Spec loading and validation (planner/spec_loader.h) and the correlation
+// model (planner/correlation.h): exact values of a full spec, defaults, every
+// error class with its line and key path, and robustness against bad input.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "planner/correlation.h"
+#include "planner/date.h"
+#include "planner/errors.h"
+#include "planner/spec.h"
+#include "planner/spec_loader.h"
+
+namespace capplan {
+namespace {
+
+const std::string kSpecDir = std::string(CAPPLAN_SOURCE_DIR) + "/tests/specs/";
+constexpr double kZ90 = 1.2815515655446004;  // standard normal 0.9 quantile (scipy.stats.norm.ppf(0.9))
+
+// A small valid spec; tests append lines (from line 16 on) or replace text.
+const std::string kBase =
+    "version: 1\n"                                                   // 1
+    "name: test\n"                                                   // 2
+    "horizon: {start: 2026-01-01, end: 2026-12-31}\n"                // 3
+    "accelerators:\n"                                                // 4
+    "  gb200: {dense_tflops: {bf16: 2500}}\n"                        // 5
+    "systems:\n"                                                     // 6
+    "  nvl72: {accelerator: gb200, accelerators: 72, power_kw: 132}\n"  // 7
+    "sites:\n"                                                       // 8
+    "  site-a: {}\n"                                                 // 9
+    "tranches:\n"                                                    // 10
+    "  t1:\n"                                                        // 11
+    "    system: nvl72\n"                                            // 12
+    "    site: site-a\n"                                             // 13
+    "    units: 10\n"                                                // 14
+    "    delivery: {planned: 2026-02-01}\n";                         // 15
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "test bug: '" << from << "' not in the text";
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+// The diagnostics of loading `text`; empty when it loads.
+std::vector<Diagnostic> errors_of(const std::string& text) {
+  try {
+    load_spec_text(text, "test.yaml");
+  } catch (const SpecError& e) {
+    return e.diagnostics();
+  }
+  return {};
+}
+
+std::string all_messages(const std::vector<Diagnostic>& diagnostics) {
+  std::string out;
+  for (const auto& d : diagnostics) out += "  " + d.format() + "\n";
+  return out.empty() ? "  (no errors)\n" : out;
+}
+
+// Expects a diagnostic at `line` with key path `key` whose message contains `fragment`.
+void expect_error(const std::string& text, int line, const std::string& key, const std::string& fragment) {
+  const auto diagnostics = errors_of(text);
+  for (const auto& d : diagnostics) {
+    if (d.line == line && d.key == key && d.message.find(fragment) != std::string::npos) {
+      EXPECT_EQ(d.file, "test.yaml");
+      EXPECT_GT(d.column, 0);
+      return;
+    }
+  }
+  ADD_FAILURE() << "no error at line " << line << ", key '" << key << "' containing '" << fragment
+                << "'; got:\n"
+                << all_messages(diagnostics);
+}
+
+// ---- valid specs ---------------------------------------------------------------------
+
+TEST(SpecLoader, EveryFeatureLoadsWithExactValues) {
+  const Spec spec = load_spec_file(kSpecDir + "every-feature.yaml");
+  EXPECT_EQ(spec.source_file, kSpecDir + "every-feature.yaml");
+  EXPECT_NE(spec.source_text.find("every-feature"), std::string::npos);
+  EXPECT_EQ(spec.version, 1);
+  EXPECT_EQ(spec.name, "every-feature");
+  EXPECT_EQ(spec.description, "a spec using every feature");
+  EXPECT_EQ(spec.horizon.start, *parse_date("2025-11-03"));
+  EXPECT_EQ(spec.horizon.end, *parse_date("2026-12-31"));
+  EXPECT_EQ(spec.trials, 20000u);
+  EXPECT_EQ(spec.seed, 18446744073709551615ull);
+  EXPECT_EQ(spec.precision, "fp8");
+
+  ASSERT_EQ(spec.accelerators.size(), 2u);
+  EXPECT_EQ(spec.accelerators[1].id, "trn2");
+  ASSERT_EQ(spec.accelerators[1].dense_tflops.size(), 2u);
+  EXPECT_EQ(spec.accelerators[1].dense_tflops[1].first, "fp8");
+  EXPECT_EQ(spec.accelerators[1].dense_tflops[1].second, 1299.0);
+  EXPECT_EQ(spec.accelerators[0].location.line, 11);
+
+  ASSERT_EQ(spec.systems.size(), 2u);
+  EXPECT_EQ(spec.systems[1].id, "trn2-ultra");
+  EXPECT_EQ(spec.systems[1].accelerator, "trn2");
+  EXPECT_EQ(spec.systems[1].accelerators, 64);
+  EXPECT_EQ(spec.systems[1].power_kw, 40.5);
+
+  ASSERT_EQ(spec.sites.size(), 2u);
+  const Site& a = spec.sites[0];
+  EXPECT_EQ(a.ready.planned, *parse_date("2025-10-01"));  // before the horizon start: allowed
+  EXPECT_EQ(a.ready.slip_days.kind, Distribution::Kind::normal);
+  EXPECT_EQ(a.ready.slip_days.a, 3.0);
+  EXPECT_EQ(a.ready.slip_days.b, 2.0);
+  EXPECT_TRUE(a.power_limited);
+  ASSERT_EQ(a.power_mw.size(), 2u);
+  EXPECT_EQ(a.power_mw[0].add_mw, 400.0);
+  EXPECT_TRUE(a.power_mw[0].slip_days.is_constant());
+  EXPECT_EQ(a.power_mw[0].slip_days.a, 0.0);
+  EXPECT_EQ(a.power_mw[1].planned, *parse_date("2026-03-01"));
+  EXPECT_EQ(a.power_mw[1].add_mw, 250.5);
+  EXPECT_EQ(a.power_mw[1].slip_days.kind, Distribution::Kind::discrete);
+  EXPECT_EQ(a.power_mw[1].slip_days.values, (std::vector<double>{0, 30, 60}));
+  EXPECT_EQ(a.power_mw[1].slip_days.weights, (std::vector<double>{6, 3, 1}));
+  EXPECT_EQ(a.power_mw[1].location.line, 22);
+  EXPECT_EQ(a.pue, 1.2);
+  EXPECT_TRUE(a.install_limited);
+  EXPECT_EQ(a.install_per_day.kind, Distribution::Kind::triangular);
+  EXPECT_EQ(a.install_per_day.a, 4.0);
+  EXPECT_EQ(a.install_per_day.b, 6.0);
+  EXPECT_EQ(a.install_per_day.c, 8.0);
+  const Site& b = spec.sites[1];
+  EXPECT_EQ(b.ready.planned, spec.horizon.start);  // default
+  EXPECT_FALSE(b.power_limited);
+  EXPECT_EQ(b.pue, 1.0);
+  // lognormal {p10: 2, p90: 8}: mu = (ln 2 + ln 8) / 2 = ln 4, sigma = (ln 8 - ln 2) / (2 z90) = ln 2 / z90
+  EXPECT_EQ(b.install_per_day.kind, Distribution::Kind::lognormal);
+  EXPECT_NEAR(b.install_per_day.a, std::log(4.0), 1e-15);
+  EXPECT_NEAR(b.install_per_day.b, std::log(2.0) / kZ90, 1e-15);
+
+  ASSERT_EQ(spec.tranches.size(), 2u);
+  const Tranche& t1 = spec.tranches[0];
+  EXPECT_EQ(t1.system, "gb200-nvl72");
+  EXPECT_EQ(t1.site, "site-a");
+  EXPECT_EQ(t1.units, 400);
+  EXPECT_EQ(t1.probability, 1.0);
+  EXPECT_EQ(t1.delivery_planned, *parse_date("2026-01-31"));
+  EXPECT_EQ(t1.delivery_slip_days.kind, Distribution::Kind::pert);
+  EXPECT_EQ(t1.delivery_slip_days.a, -7.0);
+  EXPECT_EQ(t1.delivery_slip_days.b, 14.0);
+  EXPECT_EQ(t1.delivery_slip_days.c, 84.0);
+  EXPECT_EQ(t1.spread_days, 30);
+  // lognormal {median: 7, p90: 14}: mu = ln 7, sigma = ln 2 / z90
+  EXPECT_EQ(t1.burn_in_days.kind, Distribution::Kind::lognormal);
+  EXPECT_NEAR(t1.burn_in_days.a, std::log(7.0), 1e-15);
+  EXPECT_NEAR(t1.burn_in_days.b, std::log(2.0) / kZ90, 1e-15);
+  // beta {mean 0.95, sd 0.02}: k = 0.95 * 0.05 / 0.0004 - 1 = 117.75; alpha = 0.95 k, beta = 0.05 k
+  EXPECT_EQ(t1.acceptance.kind, Distribution::Kind::beta);
+  EXPECT_NEAR(t1.acceptance.a, 0.95 * 117.75, 1e-9);
+  EXPECT_NEAR(t1.acceptance.b, 0.05 * 117.75, 1e-9);
+  EXPECT_NEAR(t1.acceptance.mean(), 0.95, 1e-12);
+  EXPECT_EQ(t1.rework_days.kind, Distribution::Kind::uniform);
+  EXPECT_EQ(t1.rework_days.a, 7.0);
+  EXPECT_EQ(t1.rework_days.b, 21.0);
+  EXPECT_TRUE(t1.after.empty());
+  EXPECT_EQ(t1.location.line, 28);  // the id key
+  const Tranche& t2 = spec.tranches[1];
+  EXPECT_EQ(t2.units, 1000);  // written 1e3
+  EXPECT_EQ(t2.probability, 0.8);
+  EXPECT_EQ(t2.spread_days, 1);
+  EXPECT_TRUE(t2.delivery_slip_days.is_constant());
+  EXPECT_EQ(t2.delivery_slip_days.a, 0.0);
+  EXPECT_TRUE(t2.burn_in_days.is_constant());
+  EXPECT_EQ(t2.burn_in_days.a, 0.0);
+  EXPECT_TRUE(t2.acceptance.is_constant());
+  EXPECT_EQ(t2.acceptance.a, 0.9);
+  EXPECT_EQ(t2.after, std::vector<std::string>{"gb200-t1"});
+
+  ASSERT_EQ(spec.risks.size(), 2u);
+  const Risk& r0 = spec.risks[0];
+  EXPECT_EQ(r0.probability, 0.25);
+  EXPECT_TRUE(r0.has_delay);
+  EXPECT_FALSE(r0.has_power_factor);
+  EXPECT_EQ(r0.delay_days.kind, Distribution::Kind::uniform);
+  ASSERT_EQ(r0.applies_to.size(), 3u);
+  EXPECT_EQ(r0.applies_to[0].kind, RiskTarget::Kind::tranche);
+  EXPECT_EQ(r0.applies_to[0].id, "gb200-t1");
+  EXPECT_EQ(r0.applies_to[1].kind, RiskTarget::Kind::site);
+  EXPECT_EQ(r0.applies_to[2].kind, RiskTarget::Kind::power);
+  EXPECT_EQ(r0.applies_to[2].id, "site-a");
+  EXPECT_EQ(r0.applies_to[2].power_index, 1);
+  EXPECT_EQ(r0.applies_to[2].text(), "power:site-a/1");
+  const Risk& r1 = spec.risks[1];
+  EXPECT_FALSE(r1.has_delay);
+  EXPECT_TRUE(r1.has_power_factor);
+  EXPECT_EQ(r1.power_factor.a, 0.6);
+  EXPECT_EQ(r1.power_factor.b, 0.9);
+
+  ASSERT_EQ(spec.correlations.size(), 2u);
+  EXPECT_EQ(spec.correlations[1].variables,
+            (std::vector<std::string>{"tranche:trn2-t1.slip", "risk:grid-shortfall.power_factor"}));
+  EXPECT_EQ(spec.correlations[1].rank_correlation, -0.25);
+  EXPECT_EQ(spec.correlations[1].location.line, 55);
+
+  EXPECT_EQ(spec.operations.failures_per_accelerator_day, 4.7e-4);
+  EXPECT_EQ(spec.operations.repair_days.kind, Distribution::Kind::triangular);
+  EXPECT_NEAR(spec.operations.repair_days.mean(), 7.0 / 3.0, 1e-15);
+  EXPECT_EQ(spec.operations.utilization.kind, Distribution::Kind::normal);
+
+  EXPECT_EQ(spec.report.every, Report::Every::dates);
+  EXPECT_EQ(spec.report.dates, (std::vector<DayNumber>{*parse_date("2026-03-31"), *parse_date("2026-06-30"),
+                                                        *parse_date("2026-12-31")}));
+  EXPECT_EQ(spec.report.quantiles, (std::vector<double>{0.05, 0.5, 0.95}));
+
+  ASSERT_EQ(spec.targets.size(), 2u);
+  EXPECT_EQ(spec.targets[0].id, "eoy-accelerators");
+  EXPECT_EQ(spec.targets[0].metric, "available_accelerators");
+  EXPECT_EQ(spec.targets[0].date, *parse_date("2026-12-31"));
+  EXPECT_EQ(spec.targets[0].at_least, 20000.0);
+  EXPECT_EQ(spec.targets[1].at_least, 1.5);
+}
+
+TEST(SpecLoader, MinimalSpecGetsTheDefaults) {
+  const Spec spec = load_spec_text(kBase, "base.yaml");
+  EXPECT_EQ(spec.source_file, "base.yaml");
+  EXPECT_EQ(spec.source_text, kBase);
+  EXPECT_EQ(spec.description, "");
+  EXPECT_EQ(spec.trials, 100000u);
+  EXPECT_EQ(spec.seed, 1u);
+  EXPECT_EQ(spec.precision, "bf16");
+  EXPECT_TRUE(spec.risks.empty());
+  EXPECT_TRUE(spec.correlations.empty());
+  EXPECT_TRUE(spec.targets.empty());
+  EXPECT_EQ(spec.operations.failures_per_accelerator_day, 0.0);
+  EXPECT_TRUE(spec.operations.utilization.is_constant());
+  EXPECT_EQ(spec.operations.utilization.a, 1.0);
+  EXPECT_EQ(spec.report.every, Report::Every::month);
+  EXPECT_EQ(spec.report.quantiles, (std::vector<double>{0.1, 0.5, 0.9}));
+  const Site& site = spec.sites.at(0);
+  EXPECT_EQ(site.ready.planned, spec.horizon.start);
+  EXPECT_TRUE(site.ready.slip_days.is_constant());
+  EXPECT_FALSE(site.power_limited);
+  EXPECT_FALSE(site.install_limited);
+  EXPECT_EQ(site.pue, 1.0);
+  const Tranche& t = spec.tranches.at(0);
+  EXPECT_EQ(t.probability, 1.0);
+  EXPECT_EQ(t.spread_days, 1);
+  EXPECT_EQ(t.acceptance.a, 1.0);
+  EXPECT_EQ(t.rework_days.a, 0.0);
+  EXPECT_TRUE(t.after.empty());
+}
+
+TEST(SpecLoader, ReportEveryWeekAndWholeNumbersInExponentForm) {
+  const Spec spec = load_spec_text(replaced(kBase, "units: 10", "units: 1e5") +
+                                       "report: {every: week}\n"
+                                       "simulation: {trials: 4294967295, seed: 0}\n",
+                                   "t.yaml");
+  EXPECT_EQ(spec.tranches[0].units, 100000);
+  EXPECT_EQ(spec.report.every, Report::Every::week);
+  EXPECT_EQ(spec.trials, 4294967295u);
+  EXPECT_EQ(spec.seed, 0u);
+}
+
+TEST(SpecLoader, NormalDurationIsAllowedAndTruncated) {
+  // A normal may stand for a duration: the sampler truncates it at 0.
+  const Spec spec = load_spec_text(kBase + "    burn_in_days: {normal: {mean: 5, sd: 3}}\n", "t.yaml");
+  EXPECT_EQ(spec.tranches[0].burn_in_days.kind, Distribution::Kind::normal);
+}
+
+// ---- one test per error class -----------------------------------------------------------
+
+TEST(SpecErrors, UnknownKeyWithDidYouMean) {
+  expect_error(kBase + "    burnin_days: 3\n", 16, "tranches.t1.burnin_days", "did you mean 'burn_in_days'?");
+  expect_error(kBase + "reprot: {every: day}\n", 16, "reprot", "did you mean 'report'?");
+  expect_error(kBase + "zzzzzz: 1\n", 16, "zzzzzz", "expected one of: version, name");
+  expect_error(replaced(kBase, "{planned: 2026-02-01}", "{planned: 2026-02-01, slip: 3}"), 15,
+               "tranches.t1.delivery.slip", "did you mean 'slip_days'?");
+}
+
+TEST(SpecErrors, WrongTypes) {
+  expect_error(replaced(kBase, "units: 10", "units: [1, 2]"), 14, "tranches.t1.units", "expected a number, found a list");
+  expect_error(replaced(kBase, "units: 10", "units: \"10\""), 14, "tranches.t1.units",
+               "expected a number, found the text \"10\"");
+  expect_error(replaced(kBase, "units: 10", "units: ten"), 14, "tranches.t1.units", "expected a finite number");
+  expect_error(replaced(kBase, "  site-a: {}", "  site-a: [1]"), 9, "sites.site-a", "expected a map");
+  expect_error(kBase + "    after: t0\n", 16, "tranches.t1.after", "expected a list of tranche ids");
+  expect_error(kBase + "report: {quantiles: [0.5, .inf]}\n", 16, "report.quantiles[1]", "expected a finite number");
+  expect_error(kBase + "    acceptance: {beta: [0.9, 0.1]}\n", 16, "tranches.t1.acceptance.beta", "expected a map");
+}
+
+TEST(SpecErrors, BadDates) {
+  expect_error(replaced(kBase, "planned: 2026-02-01", "planned: 2026-02-30"), 15, "tranches.t1.delivery.planned",
+               "expected a valid date YYYY-MM-DD, found '2026-02-30'");
+  expect_error(replaced(kBase, "start: 2026-01-01", "start: 2026-1-1"), 3, "horizon.start", "YYYY-MM-DD");
+  expect_error(kBase + "targets:\n  t: {metric: online_systems, date: 2027-01-01, at_least: 1}\n", 17,
+               "targets.t.date", "outside the horizon");
+  expect_error(kBase + "report: {every: [2026-05-31, 2026-03-31]}\n", 16, "report.every[1]", "ascending");
+}
+
+TEST(SpecErrors, NegativeAndFractionalCounts) {
+  expect_error(replaced(kBase, "units: 10", "units: -5"), 14, "tranches.t1.units",
+               "expected a whole number from 0 to 1000000000, found -5");
+  expect_error(replaced(kBase, "units: 10", "units: 2.5"), 14, "tranches.t1.units", "found 2.5");
+  expect_error(replaced(kBase, "accelerators: 72", "accelerators: 0"), 7, "systems.nvl72.accelerators",
+               "expected a whole number from 1");
+  expect_error(kBase + "simulation: {trials: 0}\n", 16, "simulation.trials", "from 1 to 4294967295");
+  expect_error(kBase + "simulation: {seed: 18446744073709551616}\n", 16, "simulation.seed",
+               "from 0 to 18446744073709551615");
+  expect_error(replaced(kBase, "power_kw: 132", "power_kw: -1"), 7, "systems.nvl72.power_kw", ">= 0");
+  expect_error(replaced(kBase, "{planned: 2026-02-01}", "{planned: 2026-02-01, spread_days: -3}"), 15,
+               "tranches.t1.delivery.spread_days", "whole number");
+}
+
+TEST(SpecErrors, ProbabilitiesOutsideUnitInterval) {
+  expect_error(kBase + "    probability: 1.5\n", 16, "tranches.t1.probability",
+               "expected a probability in [0, 1], found 1.5");
+  expect_error(kBase + "risks:\n  r: {probability: -0.1, delay_days: 3, applies_to: [tranche:t1]}\n", 17,
+               "risks.r.probability", "in [0, 1]");
+  expect_error(kBase + "    acceptance: {uniform: [0.5, 1.2]}\n", 16, "tranches.t1.acceptance",
+               "can go outside [0, 1]");
+  expect_error(kBase + "    acceptance: {lognormal: {median: 0.5, p90: 0.9}}\n", 16, "tranches.t1.acceptance",
+               "lognormal is not allowed");
+}
+
+TEST(SpecErrors, TriangularAndPertOrder) {
+  expect_error(kBase + "    burn_in_days: {triangular: [5, 3, 8]}\n", 16, "tranches.t1.burn_in_days.triangular",
+               "a triangular whose min <= mode <= max does not hold: min 5, mode 3, max 8");
+  expect_error(kBase + "    rework_days: {pert: [1, 9, 8]}\n", 16, "tranches.t1.rework_days.pert",
+               "a pert whose min <= mode <= max does not hold");
+  expect_error(kBase + "    rework_days: {uniform: [9, 8]}\n", 16, "tranches.t1.rework_days.uniform",
+               "min <= max");
+  expect_error(kBase + "    rework_days: {triangular: [1, 2]}\n", 16, "tranches.t1.rework_days.triangular",
+               "expected a list [min, mode, max], found a list of 2 values");
+}
+
+TEST(SpecErrors, LognormalP90NotAboveMedian) {
+  expect_error(kBase + "    burn_in_days: {lognormal: {median: 10, p90: 10}}\n", 16,
+               "tranches.t1.burn_in_days.lognormal.p90", "p90 must be above its median");
+  expect_error(kBase + "    burn_in_days: {lognormal: {p10: 5, p90: 4}}\n", 16,
+               "tranches.t1.burn_in_days.lognormal.p90", "p90 must be above its p10");
+  expect_error(kBase + "    burn_in_days: {lognormal: {median: 0, p90: 4}}\n", 16,
+               "tranches.t1.burn_in_days.lognormal.median", "must be > 0");
+}
+
+TEST(SpecErrors, OtherDistributionRules) {
+  expect_error(kBase + "    burn_in_days: {normal: {mean: 5, sd: 0}}\n", 16, "tranches.t1.burn_in_days.normal.sd",
+               "> 0");
+  expect_error(kBase + "    acceptance: {beta: {mean: 0.5, sd: 0.6}}\n", 16, "tranches.t1.acceptance.beta.sd",
+               "needs sd below");
+  expect_error(kBase + "    burn_in_days: {discrete: {values: [1, 2], weights: [1]}}\n", 16,
+               "tranches.t1.burn_in_days.discrete.weights", "as many weights as values");
+  expect_error(kBase + "    burn_in_days: {discrete: {values: [1, 2], weights: [0, 0]}}\n", 16,
+               "tranches.t1.burn_in_days.discrete.weights", "positive");
+  expect_error(kBase + "    burn_in_days: {uniform: [1, 2], pert: [1, 2, 3]}\n", 16, "tranches.t1.burn_in_days",
+               "exactly one distribution kind");
+  expect_error(kBase + "    burn_in_days: {triangle: [1, 2, 3]}\n", 16, "tranches.t1.burn_in_days.triangle",
+               "did you mean 'triangular'?");
+  expect_error(kBase + "    burn_in_days: {uniform: [-2, 5]}\n", 16, "tranches.t1.burn_in_days", "can go below 0");
+  expect_error(kBase + "    rework_days: -1\n", 16, "tranches.t1.rework_days", "can go below 0");
+  expect_error(replaced(kBase, "  site-a: {}", "  site-a: {install_per_day: 0}"), 9, "sites.site-a.install_per_day",
+               "install rate > 0");
+  expect_error(kBase + "    burn_in_days: {normal: {mean: -100, sd: 1}}\n", 16, "tranches.t1.burn_in_days",
+               "almost no probability");
+  expect_error(replaced(kBase, "  site-a: {}", "  site-a: {pue: 0.9}"), 9, "sites.site-a.pue", ">= 1");
+}
+
+TEST(SpecErrors, DanglingReferences) {
+  expect_error(replaced(kBase, "system: nvl72", "system: nvl27"), 12, "tranches.t1.system",
+               "unknown system 'nvl27' (did you mean 'nvl72'?)");
+  expect_error(replaced(kBase, "site: site-a", "site: site-b"), 13, "tranches.t1.site",
+               "unknown site 'site-b' (did you mean 'site-a'?)");
+  expect_error(replaced(kBase, "accelerator: gb200", "accelerator: gb300"), 7, "systems.nvl72.accelerator",
+               "unknown accelerator 'gb300'");
+  expect_error(kBase + "    after: [t2]\n", 16, "tranches.t1.after[0]", "unknown tranche 't2' (did you mean 't1'?)");
+  expect_error(kBase + "    after: [t1]\n", 16, "tranches.t1.after[0]", "cannot come after itself");
+  const std::string risk = "risks:\n  r:\n    probability: 0.5\n    delay_days: 3\n    applies_to: [{}]\n";
+  expect_error(kBase + replaced(risk, "{}", "tranche:t9"), 20, "risks.r.applies_to[0]", "unknown tranche 't9'");
+  expect_error(kBase + replaced(risk, "{}", "site:site-x"), 20, "risks.r.applies_to[0]", "unknown site 'site-x'");
+  expect_error(kBase + replaced(risk, "{}", "power:site-a/0"), 20, "risks.r.applies_to[0]", "has no power_mw steps");
+  expect_error(kBase + replaced(risk, "{}", "rack:t1"), 20, "risks.r.applies_to[0]",
+               "expected tranche:<id>, site:<id> or power:<site>/<index>");
+  expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.slp], rank_correlation: 0.3}\n",
+               17, "correlations[0].variables[1]", "unknown quantity 'tranche:t1.slp' (did you mean 'tranche:t1.slip'?)");
+}
+
+TEST(SpecErrors, RiskRules) {
+  expect_error(kBase + "risks:\n  r: {probability: 0.5, applies_to: [tranche:t1]}\n", 17, "risks.r",
+               "needs delay_days, power_factor or both");
+  expect_error(kBase + "risks:\n  r: {probability: 0.5, power_factor: 0.5, applies_to: [tranche:t1]}\n", 17,
+               "risks.r.applies_to[0]", "needs the risk to have delay_days");
+  expect_error(kBase + "risks:\n  r: {probability: 0.5, power_factor: 0.5, applies_to: [tranche:t1]}\n", 17,
+               "risks.r.applies_to", "at least one site:<id> target");
+  expect_error(kBase + "risks:\n  r: {probability: 0.5, power_factor: -0.5, applies_to: [site:site-a]}\n", 17,
+               "risks.r.power_factor", "can go below 0");
+  expect_error(kBase + "risks:\n  r: {probability: 0.5, delay_days: 1, applies_to: [tranche:t1, tranche:t1]}\n", 17,
+               "risks.r.applies_to[1]", "listed twice");
+  const std::string powered = replaced(kBase, "  site-a: {}", "  site-a: {power_mw: [{planned: 2026-01-01, add: 10}]}");
+  EXPECT_TRUE(errors_of(powered + "risks:\n  r: {probability: 0.5, delay_days: 1, applies_to: [power:site-a/0]}\n")
+                  .empty());
+  expect_error(powered + "risks:\n  r: {probability: 0.5, delay_days: 1, applies_to: [power:site-a/1]}\n", 17,
+               "risks.r.applies_to[0]", "out of range: site 'site-a' has power steps 0 .. 0");
+}
+
+TEST(SpecErrors, CycleInAfter) {
+  const std::string text = kBase +
+                           "    after: [t3]\n"           // 16
+                           "  t2:\n"                     // 17
+                           "    system: nvl72\n"         // 18
+                           "    site: site-a\n"          // 19
+                           "    units: 1\n"              // 20
+                           "    delivery: {planned: 2026-02-01}\n"  // 21
+                           "  t3:\n"                     // 22
+                           "    system: nvl72\n"         // 23
+                           "    site: site-a\n"          // 24
+                           "    units: 1\n"              // 25
+                           "    delivery: {planned: 2026-02-01}\n"  // 26
+                           "    after: [t2]\n"           // 27
+                           "  t4:\n"                     // 28
+                           "    system: nvl72\n"         // 29
+                           "    site: site-a\n"          // 30
+                           "    units: 1\n"              // 31
+                           "    delivery: {planned: 2026-02-01}\n"  // 32
+                           "    after: [t1]\n";          // 33
+  const std::string cyclic = replaced(text, "  t2:\n    system", "  t2:\n    after: [t4]\n    system");
+  // t1 -> t3 -> t2 -> t4 -> t1, reported once, at t1's `after` (line 16).
+  const auto diagnostics = errors_of(cyclic);
+  ASSERT_EQ(diagnostics.size(), 1u) << all_messages(diagnostics);
+  EXPECT_EQ(diagnostics[0].line, 16);
+  EXPECT_EQ(diagnostics[0].key, "tranches.t1.after");
+  EXPECT_NE(diagnostics[0].message.find("t1 -> t3 -> t2 -> t4 -> t1"), std::string::npos) << diagnostics[0].message;
+  // Without the t2 -> t4 edge there is no cycle.
+  EXPECT_TRUE(errors_of(text).empty()) << all_messages(errors_of(text));
+}
+
+TEST(SpecErrors, TwoSeparateCyclesGiveTwoErrors) {
+  std::string text = replaced(kBase, "tranches:\n", "tranches:\n  t0: {system: nvl72, site: site-a, units: 1, "
+                                                    "delivery: {planned: 2026-02-01}, after: [t1]}\n");
+  text += "    after: [t0]\n";
+  text += "  t5: {system: nvl72, site: site-a, units: 1, delivery: {planned: 2026-02-01}, after: [t6]}\n";
+  text += "  t6: {system: nvl72, site: site-a, units: 1, delivery: {planned: 2026-02-01}, after: [t5]}\n";
+  const auto diagnostics = errors_of(text);
+  ASSERT_EQ(diagnostics.size(), 2u) << all_messages(diagnostics);
+  EXPECT_NE(diagnostics[0].message.find("t0 -> t1 -> t0"), std::string::npos);
+  EXPECT_EQ(diagnostics[0].line, 11);
+  EXPECT_NE(diagnostics[1].message.find("t5 -> t6 -> t5"), std::string::npos);
+}
+
+TEST(SpecErrors, HorizonEndBeforeStart) {
+  expect_error(replaced(kBase, "end: 2026-12-31", "end: 2025-12-31"), 3, "horizon.end",
+               "the horizon end 2025-12-31 is before its start 2026-01-01");
+  expect_error(replaced(kBase, "end: 2026-12-31", "end: 2226-12-31"), 3, "horizon.end", "at most 100 years");
+}
+
+TEST(SpecErrors, UnreachableCorrelationMatrix) {
+  // r = 0.9 between a-b and b-c but -0.9 between a-c: no correlation matrix has these entries.
+  const std::string text = kBase +
+                           "correlations:\n"
+                           "  - {variables: [tranche:t1.slip, tranche:t1.burn_in], rank_correlation: 0.9}\n"
+                           "  - {variables: [tranche:t1.burn_in, tranche:t1.rework], rank_correlation: 0.9}\n"
+                           "  - {variables: [tranche:t1.slip, tranche:t1.rework], rank_correlation: -0.9}\n";
+  expect_error(text, 17, "correlations[0]", "not positive definite (unreachable)");
+  const auto diagnostics = errors_of(text);
+  ASSERT_EQ(diagnostics.size(), 1u);
+  EXPECT_NE(diagnostics[0].message.find("correlations[0], correlations[1] and correlations[2]"), std::string::npos);
+  // One group of three with a strong common negative correlation is unreachable too.
+  expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.burn_in, tranche:t1.rework], "
+                       "rank_correlation: -0.9}\n",
+               17, "correlations[0]", "unreachable");
+  expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.rework], rank_correlation: 1}\n",
+               17, "correlations[0].rank_correlation", "strictly between -1 and 1");
+  expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.rework], rank_correlation: 0.5}\n"
+                       "  - {variables: [tranche:t1.rework, tranche:t1.slip], rank_correlation: 0.4}\n",
+               18, "correlations[1]", "a pair may have only one value");
+  expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip], rank_correlation: 0.5}\n", 17,
+               "correlations[0].variables", "at least 2 distinct");
+}
+
+TEST(SpecErrors, DuplicateKey) {
+  expect_error(kBase + "    units: 20\n", 16, "tranches.t1.units", "duplicate key 'units'");
+  expect_error(kBase + "  t1: {system: nvl72, site: site-a, units: 1, delivery: {planned: 2026-02-01}}\n", 16,
+               "tranches.t1", "duplicate key 't1'");
+}
+
+TEST(SpecErrors, MalformedYamlGetsParserLineAndColumn) {
+  const auto diagnostics = errors_of(replaced(kBase, "units: 10", "units: [10"));
+  ASSERT_EQ(diagnostics.size(), 1u) << all_messages(diagnostics);
+  EXPECT_NE(diagnostics[0].message.find("malformed YAML"), std::string::npos);
+  EXPECT_GE(diagnostics[0].line, 14);
+  EXPECT_GT(diagnostics[0].column, 0);
+  const auto tab = errors_of("version: 1\nname: x\nhorizon: {start: 2026-01-01, end: 2026-12-31\n");
+  ASSERT_EQ(tab.size(), 1u);
+  EXPECT_EQ(tab[0].line, 4);  // yaml-cpp reports the unclosed flow map at the end of the input
+  const auto bad = errors_of("a: b: c\n");
+  ASSERT_EQ(bad.size(), 1u) << all_messages(bad);
+  EXPECT_EQ(bad[0].line, 1);
+  EXPECT_EQ(bad[0].column, 5);
+  EXPECT_NE(bad[0].message.find("malformed YAML"), std::string::npos);
+}
+
+TEST(SpecErrors, VersionMustBeOne) {
+  expect_error(replaced(kBase, "version: 1", "version: 2"), 1, "version", "only version 1 is accepted");
+  expect_error(replaced(kBase, "version: 1", "version: one"), 1, "version", "expected a finite number");
+}
+
+TEST(SpecErrors, MissingRequiredKeys) {
+  expect_error(replaced(kBase, "    units: 10\n", ""), 12, "tranches.t1.units", "missing required key 'units'");
+  expect_error(replaced(kBase, "name: test\n", ""), 1, "name", "missing required key 'name'");
+  expect_error(replaced(kBase, "{planned: 2026-02-01}", "{spread_days: 3}"), 15, "tranches.t1.delivery.planned",
+               "missing required key 'planned'");
+  expect_error(replaced(kBase, "  gb200: {dense_tflops: {bf16: 2500}}", "  gb200: {dense_tflops: {fp8: 5000}}"), 5,
+               "accelerators.gb200.dense_tflops", "no entry for precision 'bf16'");
+  expect_error(replaced(kBase, "  site-a: {}", "  site-a: {ready: {slip_days: 3}}"), 9, "sites.site-a.ready.planned",
+               "missing required key");
+  expect_error(replaced(kBase, "sites:\n  site-a: {}", "sites: {}"), 8, "sites", "expected at least one site");
+}
+
+TEST(SpecErrors, EmptyFile) {
+  for (const std::string text : {"", "\n\n", "# only a comment\n", "---\n"}) {
+    const auto diagnostics = errors_of(text);
+    ASSERT_EQ(diagnostics.size(), 1u) << all_messages(diagnostics);
+    EXPECT_EQ(diagnostics[0].line, 1);
+    EXPECT_NE(diagnostics[0].message.find("the spec is empty"), std::string::npos);
+  }
+  expect_error("42\n", 1, "", "expected a map with the spec's keys");
+}
+
+TEST(SpecErrors, BadIdsAndNamesAndMetrics) {
+  expect_error(replaced(kBase, "  t1:\n", "  t.1:\n"), 11, "tranches.t.1", "may contain only letters");
+  expect_error(replaced(kBase, "name: test", "name: ../etc"), 2, "name", "names the output folder");
+  expect_error(kBase + "targets:\n  t: {metric: online_system, date: 2026-06-01, at_least: 1}\n", 17, "targets.t.metric",
+               "did you mean 'online_systems'?");
+  expect_error(kBase + "report: {quantiles: [0.5, 0.5]}\n", 16, "report.quantiles[1]", "ascending without repeats");
+  expect_error(kBase + "report: {quantiles: [0, 0.5]}\n", 16, "report.quantiles[0]", "strictly between 0 and 1");
+  expect_error(kBase + "report: {every: monthly}\n", 16, "report.every", "did you mean 'month'?");
+}
+
+TEST(SpecErrors, SeveralErrorsAreAllReported) {
+  std::string text = replaced(kBase, "units: 10", "units: -1");
+  text = replaced(text, "system: nvl72", "system: nope");
+  text = replaced(text, "planned: 2026-02-01", "planned: 2026-13-01");
+  text += "    probability: 2\n    colour: red\n";
+  const auto diagnostics = errors_of(text);
+  EXPECT_EQ(diagnostics.size(), 5u) << all_messages(diagnostics);
+  expect_error(text, 12, "tranches.t1.system", "unknown system");
+  expect_error(text, 14, "tranches.t1.units", "whole number");
+  expect_error(text, 15, "tranches.t1.delivery.planned", "date");
+  expect_error(text, 16, "tranches.t1.probability", "probability");
+  expect_error(text, 17, "tranches.t1.colour", "unknown key");
+  // Sorted by line.
+  for (std::size_t i = 1; i < diagnostics.size(); ++i) EXPECT_LE(diagnostics[i - 1].line, diagnostics[i].line);
+}
+
+TEST(SpecErrors, FixtureWithSeveralErrorsNamesFileAndLines) {
+  const std::string path = kSpecDir + "several-errors.yaml";
+  try {
+    load_spec_file(path);
+    FAIL() << "expected SpecError";
+  } catch (const SpecError& e) {
+    std::vector<std::pair<int, std::string>> got;
+    for (const auto& d : e.diagnostics()) {
+      EXPECT_EQ(d.file, path);
+      got.emplace_back(d.line, d.key);
+    }
+    const std::vector<std::pair<int, std::string>> expected = {
+        {12, "sites.site-a.pue"},         {16, "tranches.t1.site"},
+        {17, "tranches.t1.units"},        {18, "tranches.t1.delivery.planned"},
+        {19, "tranches.t1.acceptance.beta.sd"}, {22, "risks.late.probability"},
+        {23, "risks.late.delay_days.triangular"}, {24, "risks.late.applies_to[0]"}};
+    EXPECT_EQ(got, expected) << e.what();
+    // The formatted text names file, line and column: "path:12:10: error: sites.site-a.pue: ...".
+    EXPECT_EQ(e.diagnostics()[0].format().rfind(path + ":12:10: error: sites.site-a.pue: ", 0), 0u)
+        << e.diagnostics()[0].format();
+  }
+}
+
+TEST(SpecErrors, StrayTokenAndExtraDocuments) {
+  // yaml-cpp 0.7's LoadAll never returns on a stray ',' (jbeder/yaml-cpp#1040); the loader must.
+  const auto comma = errors_of("# spec\n,version: 1\n");
+  ASSERT_EQ(comma.size(), 1u) << all_messages(comma);
+  EXPECT_EQ(comma[0].line, 2);
+  EXPECT_NE(comma[0].message.find("malformed YAML: unexpected ','"), std::string::npos);
+  const auto two = errors_of(kBase + "---\nversion: 1\n");
+  ASSERT_EQ(two.size(), 1u) << all_messages(two);
+  EXPECT_EQ(two[0].line, 17);
+  EXPECT_NE(two[0].message.find("expected one YAML document"), std::string::npos);
+}
+
+TEST(SpecErrors, UnreadableFile) {
+  try {
+    load_spec_file(kSpecDir + "does-not-exist.yaml");
+    FAIL() << "expected SpecError";
+  } catch (const SpecError& e) {
+    ASSERT_EQ(e.diagnostics().size(), 1u);
+    EXPECT_NE(e.diagnostics()[0].message.find("cannot open"), std::string::npos);
+    EXPECT_EQ(e.exit_code(), 2);
+  }
+  EXPECT_THROW(load_spec_file(kSpecDir), SpecError);  // a directory
+}
+
+// ---- robustness -------------------------------------------------------------------------
+
+// Loading must either succeed or throw SpecError; anything else fails the test.
+void expect_loads_or_spec_error(const std::string& text, const std::string& label) {
+  try {
+    load_spec_text(text, "fuzz.yaml");
+  } catch (const SpecError& e) {
+    EXPECT_FALSE(e.diagnostics().empty()) << label;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << label << ": unexpected exception: " << e.what();
+  } catch (...) {
+    ADD_FAILURE() << label << ": unexpected non-standard exception";
+  }
+}
+
+TEST(SpecRobustness, DeepNestingIsRejected) {
+  const auto flow = errors_of(std::string(100000, '['));
+  ASSERT_EQ(flow.size(), 1u);
+  EXPECT_NE(flow[0].message.find("nesting deeper than 64"), std::string::npos);
+  EXPECT_EQ(flow[0].line, 1);
+  EXPECT_EQ(flow[0].column, 65);
+  expect_loads_or_spec_error(std::string(100000, '{'), "braces");
+  std::string dashes;
+  for (int i = 0; i < 100000; ++i) dashes += "- ";
+  const auto block = errors_of(dashes + "x\n");
+  ASSERT_EQ(block.size(), 1u);
+  EXPECT_NE(block[0].message.find("nesting deeper than"), std::string::npos);
+  std::string indented;
+  for (int i = 0; i < 3000; ++i) indented += std::string(static_cast<std::size_t>(i), ' ') + "a:\n";
+  expect_loads_or_spec_error(indented, "indentation");
+}
+
+TEST(SpecRobustness, BinaryGarbageIsRejected) {
+  std::mt19937_64 rng(12345);
+  for (int round = 0; round < 200; ++round) {
+    std::string text(static_cast<std::size_t>(rng() % 2000), '\0');
+    for (char& ch : text) ch = static_cast<char>(rng() & 0xff);
+    expect_loads_or_spec_error(text, "garbage round " + std::to_string(round));
+  }
+  EXPECT_THROW(load_spec_text(std::string("\0\xff\xfe\x01", 4), "g.yaml"), SpecError);
+}
+
+TEST(SpecRobustness, AliasesAndSelfReferencesDoNotLoop) {
+  expect_loads_or_spec_error(kBase + "risks: &r {x: *r}\n", "self alias");
+  expect_loads_or_spec_error(kBase + "correlations: &c [*c, *c]\n", "self list");
+  expect_loads_or_spec_error("version: &v [*v]\n", "version alias");
+  expect_loads_or_spec_error(kBase + "description: *unknown\n", "unknown anchor");
+}
+
+// 2000 deterministic mutations of a valid spec: bytes replaced, inserted or
+// deleted, lines duplicated, swapped or dropped. Each load succeeds or throws SpecError.
+TEST(SpecRobustness, MutationFuzz) {
+  std::string valid;
+  {
+    const Spec spec = load_spec_file(kSpecDir + "every-feature.yaml");
+    valid = spec.source_text;
+  }
+  const std::string alphabet = "{}[]:,-#&*!|>'\"%@`? \t\n0123456789.eE+abcxyz_/\\";
+  std::mt19937_64 rng(20251103);
+  auto pick = [&](std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(rng() % n); };
+  for (int round = 0; round < 2000; ++round) {
+    std::string text = valid;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      std::vector<std::size_t> line_starts{0};
+      for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n') line_starts.push_back(i + 1);
+      }
+      const std::size_t at = pick(text.size() + 1);
+      switch (rng() % 7) {
+        case 0:  // replace a byte with a YAML-significant character
+          if (!text.empty()) text[pick(text.size())] = alphabet[pick(alphabet.size())];
+          break;
+        case 1:  // insert
+          text.insert(at, 1, alphabet[pick(alphabet.size())]);
+          break;
+        case 2:  // delete a short run
+          if (at < text.size()) text.erase(at, 1 + pick(8));
+          break;
+        case 3:  // any byte
+          if (!text.empty()) text[pick(text.size())] = static_cast<char>(rng() & 0xff);
+          break;
+        case 4: {  // duplicate a line
+          const std::size_t l = pick(line_starts.size());
+          const std::size_t start = line_starts[l];
+          const std::size_t end = text.find('\n', start);
+          const std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start + 1);
+          text.insert(start, line);
+          break;
+        }
+        case 5: {  // drop a line
+          const std::size_t start = line_starts[pick(line_starts.size())];
+          const std::size_t end = text.find('\n', start);
+          text.erase(start, end == std::string::npos ? std::string::npos : end - start + 1);
+          break;
+        }
+        default: {  // change a number's digit to another digit (keeps the YAML valid)
+          const std::size_t i = pick(text.size());
+          const std::size_t digit = text.find_first_of("0123456789", i);
+          if (digit != std::string::npos) text[digit] = static_cast<char>('0' + pick(10));
+          break;
+        }
+      }
+    }
+    expect_loads_or_spec_error(text, "mutation round " + std::to_string(round));
+    if (HasFailure()) {
+      ADD_FAILURE() << "input:\n" << text;
+      break;
+    }
+  }
+}
+
+// ---- the correlation model ----------------------------------------------------------------
+
+TEST(CorrelationModel, ComponentsOrderAndCholesky) {
+  Spec spec;
+  spec.correlations.push_back({{"x", "y"}, 0.5, {}});
+  spec.correlations.push_back({{"p", "q", "r"}, 0.3, {}});
+  spec.correlations.push_back({{"z", "y"}, -0.2, {}});
+  CorrelationModel model;
+  ASSERT_TRUE(build_correlation_model(spec, model).empty());
+  ASSERT_EQ(model.component_count(), 2);
+  // Components by first appearance: {x, y, z} (linked through y), then {p, q, r}.
+  EXPECT_EQ(model.variables, (std::vector<std::string>{"x", "y", "z", "p", "q", "r"}));
+  EXPECT_EQ(model.component_start, (std::vector<int>{0, 3, 6}));
+  EXPECT_EQ(model.cholesky_offset, (std::vector<int>{0, 6}));
+  ASSERT_EQ(model.cholesky.size(), 12u);
+  // C = [[1, rxy, 0], [rxy, 1, ryz], [0, ryz, 1]] with rho = 2 sin(pi r / 6).
+  const double pi = 3.14159265358979323846;
+  const double rxy = 2 * std::sin(pi * 0.5 / 6), ryz = 2 * std::sin(pi * -0.2 / 6);
+  const double* L = model.cholesky.data();
+  EXPECT_DOUBLE_EQ(L[0], 1.0);
+  EXPECT_DOUBLE_EQ(L[1], rxy);
+  EXPECT_DOUBLE_EQ(L[2], std::sqrt(1 - rxy * rxy));
+  EXPECT_DOUBLE_EQ(L[3], 0.0);
+  EXPECT_DOUBLE_EQ(L[4], ryz / std::sqrt(1 - rxy * rxy));
+  EXPECT_NEAR(L[3] * L[3] + L[4] * L[4] + L[5] * L[5], 1.0, 1e-15);
+  // Equal correlation 2 sin(0.05 pi) in the second component: L L^T reproduces it.
+  const double rho = 2 * std::sin(pi * 0.3 / 6);
+  const double* M = model.cholesky.data() + 6;
+  EXPECT_NEAR(M[1] * M[0], rho, 1e-15);                 // C[1][0]
+  EXPECT_NEAR(M[3] * M[1] + M[4] * M[2], rho, 1e-15);  // C[2][1]
+  EXPECT_NEAR(M[3] * M[3] + M[4] * M[4] + M[5] * M[5], 1.0, 1e-15);
+}
+
+TEST(CorrelationModel, NoGroupsGivesNoComponents) {
+  Spec spec;
+  CorrelationModel model;
+  EXPECT_TRUE(build_correlation_model(spec, model).empty());
+  EXPECT_EQ(model.component_count(), 0);
+}
+
+TEST(CorrelationModel, ConflictingPairIsAProblemOfTheLaterGroup) {
+  Spec spec;
+  spec.correlations.push_back({{"a", "b"}, 0.5, {}});
+  spec.correlations.push_back({{"c", "d"}, 0.5, {}});
+  spec.correlations.push_back({{"b", "a", "e"}, 0.4, {}});
+  CorrelationModel model;
+  const auto problems = build_correlation_model(spec, model);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].correlation_index, 2);
+  EXPECT_NE(problems[0].message.find("correlations[0]"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace capplan
