@@ -21,7 +21,7 @@ int default_cpu_threads() {
 }
 
 void run_trials_cpu(const ModelView& model, std::uint64_t first_trial, std::int64_t count, double* records,
-                    int* completion_days, int threads) {
+                    int* completion_days, double* sampled, int threads) {
   const std::size_t record_stride = static_cast<std::size_t>(model.record_day_count) * kMetricCount;
   const std::size_t completion_stride = static_cast<std::size_t>(model.tranche_count);
   const std::size_t scratch_bytes = workspace_bytes(model);
@@ -41,6 +41,7 @@ void run_trials_cpu(const ModelView& model, std::uint64_t first_trial, std::int6
       TrialOutput out;
       out.record = records + static_cast<std::size_t>(i) * record_stride;
       out.completion_day = completion_days + static_cast<std::size_t>(i) * completion_stride;
+      out.sampled = sampled ? sampled + static_cast<std::size_t>(i) * static_cast<std::size_t>(model.slot_count) : nullptr;
       simulate_trial(model, static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(i)), workspace, out);
     }
   }

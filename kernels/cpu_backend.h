@@ -8,10 +8,11 @@
 namespace capplan {
 
 // Simulates trials first_trial .. first_trial + count - 1 into
-// records[count][record_day_count][kMetricCount] and completion_days[count][tranche_count].
+// records[count][record_day_count][kMetricCount], completion_days[count][tranche_count]
+// and, when `sampled` is not null, sampled[count][slot_count] (the quantities sampled once).
 // Results do not depend on `threads`: each trial's draws are keyed by its number.
 void run_trials_cpu(const ModelView& model, std::uint64_t first_trial, std::int64_t count, double* records,
-                    int* completion_days, int threads);
+                    int* completion_days, double* sampled, int threads);
 
 // Threads the CPU backend uses when asked for 0 ("all").
 int default_cpu_threads();

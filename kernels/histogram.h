@@ -4,6 +4,7 @@
 // every backend bins a value identically.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/hd.h"
@@ -42,6 +43,47 @@ CAPPLAN_HD_INLINE void hdr_bin_range(int index, int bits, std::int64_t* low, std
   const std::int64_t sub = above & ((std::int64_t(1) << bits) - 1);
   *low = ((std::int64_t(1) << bits) + sub) << shift;
   *width = std::int64_t(1) << shift;
+}
+
+}  // namespace capplan
+
+namespace capplan {
+
+// How one (record row, metric) cell of the forecast statistics turns a value
+// into a histogram bin and a fixed-point addend. Shared by every backend, so a
+// value lands in the same bin wherever it is aggregated.
+struct CellLayout {
+  std::uint64_t bin_offset = 0;  // into the statistics' bin array
+  int bin_count = 0;
+  int bits = 0;                  // HDR sub-bucket bits
+  int is_count = 0;              // counts: x = value / scale exactly
+  std::int64_t max_x = 0;
+  double scale = 1.0;            // value per integer step (count unit, or continuous quantum)
+  double sum_bound = 0.0;        // continuous: fixed-point sums count in steps of sum_bound / 2^32
+};
+
+// Fixed-point steps per sum_bound for continuous metrics: with values <= the
+// bound and fewer than 2^32 trials, sums stay below 2^64.
+constexpr double kFixedPointSteps = 4294967296.0;
+
+// The non-negative integer a value is binned as: counts are exact multiples of
+// their unit (rounded), continuous values are floored into quanta; clamped to [0, max_x].
+CAPPLAN_HD_INLINE std::int64_t cell_quantize(const CellLayout& c, double value) {
+  const double x = value / c.scale;
+  const double stepped = c.is_count ? floor(x + 0.5) : floor(x);
+  if (!(stepped > 0.0)) return 0;
+  if (stepped >= static_cast<double>(c.max_x)) return c.max_x;
+  return static_cast<std::int64_t>(stepped);
+}
+
+// What the value adds to the cell's exact sum (counts: x; continuous: round(value / bound x 2^32)).
+CAPPLAN_HD_INLINE std::uint64_t cell_fixed_point(const CellLayout& c, double value) {
+  if (c.is_count) return static_cast<std::uint64_t>(cell_quantize(c, value));
+  if (!(c.sum_bound > 0.0)) return 0;
+  double fixed = floor(value / c.sum_bound * kFixedPointSteps + 0.5);
+  if (!(fixed > 0.0)) return 0;
+  if (fixed > kFixedPointSteps) fixed = kFixedPointSteps;
+  return static_cast<std::uint64_t>(fixed);
 }
 
 }  // namespace capplan

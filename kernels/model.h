@@ -12,7 +12,8 @@ enum DistKind : int {
   kDistConstant = 0,    // a
   kDistUniform = 1,     // a + u (b - a)
   kDistTriangular = 2,  // min a, mode b, max c; d = (b - a) / (c - a)
-  kDistNormal = 3,      // a + b Phi^-1(u'), u' = u_lo + u u_span (truncation)
+  kDistNormal = 3,      // a + b z, clamped to [c, d]: z = Phi^-1(u_lo + u u_span), or for a
+                        // range in the upper tail (flags = 1) z = -Phi^-1(u_lo + (1 - u) u_span)
   kDistLognormal = 4,   // exp(a + b Phi^-1(u'))
   kDistTable = 5,       // a + (b - a) Q(u'), Q tabulated (beta, beta-PERT)
   kDistDiscrete = 6,    // table: table_size cumulative weights then table_size values
@@ -26,6 +27,7 @@ struct DistParams {
   double a = 0.0, b = 0.0, c = 0.0, d = 0.0;
   double u_lo = 0.0;    // truncation of the uniform: u' = u_lo + u u_span
   double u_span = 1.0;
+  int flags = 0;        // kDistNormal: 1 = sample the truncated range through the upper tail
 };
 
 // Layout of a tabulated quantile function Q on [0, 1] (kDistTable):
@@ -35,7 +37,7 @@ struct DistParams {
 // Below 2^-kTableBodyBits the tail tables interpolate linearly within each octave of u.
 constexpr int kTableBodyBits = 12;
 constexpr int kTableBodyIntervals = 1 << kTableBodyBits;
-constexpr int kTableTailPoints = 42;  // down to u = 2^-53
+constexpr int kTableTailPoints = 42;  // down to u = 2^-53, the smallest draw
 constexpr int kTableSize = kTableBodyIntervals + 1 + 2 * kTableTailPoints;
 
 // One quantity sampled once per trial, with a stable name (planner/spec.h).

@@ -25,10 +25,11 @@ CAPPLAN_HD_INLINE std::uint32_t stream_id_of(const char* name) {
   return hash;
 }
 
-// 53 random bits to a double strictly inside (0, 1): (m + 0.5) 2^-53.
+// 52 random bits to a double strictly inside (0, 1): (m + 0.5) 2^-52, so the
+// extremes are 2^-53 and 1 - 2^-53 (m + 0.5 needs 53 significant bits: exact).
 CAPPLAN_HD_INLINE double bits_to_open_uniform(std::uint32_t high, std::uint32_t low) {
-  const std::uint64_t m = (static_cast<std::uint64_t>(high) << 21) | (low >> 11);
-  return (static_cast<double>(m) + 0.5) * (1.0 / 9007199254740992.0);
+  const std::uint64_t m = (static_cast<std::uint64_t>(high) << 20) | (low >> 12);
+  return (static_cast<double>(m) + 0.5) * (1.0 / 4503599627370496.0);
 }
 
 // A stream of uniforms for one (trial, stream id, event); each Philox block

@@ -70,8 +70,14 @@ CAPPLAN_HD_INLINE double sample_quantile(const DistParams& dist, const double* t
       if (u < dist.d) return dist.a + sqrt(u * width * (dist.b - dist.a));
       return dist.c - sqrt((1.0 - u) * width * (dist.c - dist.b));
     }
-    case kDistNormal:
-      return dist.a + dist.b * fmath::norm_inv(dist.u_lo + u * dist.u_span);
+    case kDistNormal: {
+      // A range deep in the upper tail is sampled by reflection, where the
+      // probabilities are small numbers that a double resolves finely.
+      const double z = dist.flags ? -fmath::norm_inv(dist.u_lo + (1.0 - u) * dist.u_span)
+                                  : fmath::norm_inv(dist.u_lo + u * dist.u_span);
+      const double x = dist.a + dist.b * z;
+      return x < dist.c ? dist.c : (x > dist.d ? dist.d : x);
+    }
     case kDistLognormal:
       return fmath::exp(dist.a + dist.b * fmath::norm_inv(dist.u_lo + u * dist.u_span));
     case kDistTable:
@@ -97,7 +103,8 @@ CAPPLAN_HD_INLINE int round_days(double x) {
   const double limit = 1.0e7;
   if (!(x > -limit)) return -10000000;  // also catches NaN
   if (x > limit) return 10000000;
-  return static_cast<int>(floor(x + 0.5));
+  const double whole = floor(x);
+  return static_cast<int>(whole) + (x - whole >= 0.5 ? 1 : 0);  // x - whole is exact here
 }
 
 }  // namespace capplan

@@ -20,8 +20,13 @@ namespace capplan {
 // What one trial produces.
 struct TrialOutput {
   double* record;       // [record_day_count * kMetricCount] metrics at the end of each record day
-  int* completion_day;  // [tranche_count] day the tranche's last unit goes online; -1 if not within the horizon
+  int* completion_day;  // [tranche_count] day the tranche's last unit goes online; -1 if not within the
+                        // horizon, -2 if the tranche does not happen in this trial
+  double* sampled = nullptr;  // optional [slot_count]: the values of the quantities sampled once (drivers)
 };
+
+constexpr int kNotCompleted = -1;
+constexpr int kDoesNotHappen = -2;
 
 // 1 PFLOPS for one day (86400 s) = 8.64e19 FLOP = 8.64e-5 x 1e24 FLOP.
 constexpr double kE24FlopPerPflopsDay = 8.64e-5;
@@ -77,9 +82,9 @@ CAPPLAN_HD_INLINE void sample_trial_quantities(const ModelView& m, std::uint32_t
       for (int k = 0; k <= j; ++k) x += row[k] * w.normals[k];
       row += j + 1;
       double u = fmath::norm_cdf(x);
-      const double smallest = 1.0 / 18014398509481984.0;  // 2^-54, the smallest direct draw
+      const double smallest = 1.0 / 9007199254740992.0;  // 2^-53, the extremes of a direct draw
       if (u < smallest) u = smallest;
-      if (u > 1.0 - 1.0 / 9007199254740992.0) u = 1.0 - 1.0 / 9007199254740992.0;
+      if (u > 1.0 - smallest) u = 1.0 - smallest;
       w.uniforms[slots[j]] = u;
     }
   }
@@ -343,11 +348,14 @@ CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, T
 
   for (int t = 0; t < m.tranche_count; ++t) {
     const TrancheParams& tp = m.tranches[t];
-    int day = -1;
+    int day = w.happens[t] ? kNotCompleted : kDoesNotHappen;
     if (w.happens[t] && w.passed[t] == tp.units) {
-      day = tp.units > 0 ? w.last_pass_day[t] : (w.delivery_day[t] < m.days ? w.delivery_day[t] : -1);
+      day = tp.units > 0 ? w.last_pass_day[t] : (w.delivery_day[t] < m.days ? w.delivery_day[t] : kNotCompleted);
     }
     out.completion_day[t] = day;
+  }
+  if (out.sampled) {
+    for (int i = 0; i < m.slot_count; ++i) out.sampled[i] = w.values[i];
   }
 }
 

@@ -171,11 +171,20 @@ class Builder {
         p.kind = kDistNormal;
         p.a = d.a;
         p.b = d.b;
-        // Truncate to the quantity's range by sampling the inverse CDF on [F(low), F(high)].
-        const double u_low = std::isfinite(range.low) ? normal_cdf((range.low - d.a) / d.b) : 0.0;
-        const double u_high = std::isfinite(range.high) ? normal_cdf((range.high - d.a) / d.b) : 1.0;
-        p.u_lo = u_low;
-        p.u_span = u_high - u_low;
+        p.c = range.low;
+        p.d = range.high;
+        // Truncate to the quantity's range by sampling the inverse CDF on [F(low), F(high)];
+        // a range above the mean is reflected into the lower tail (kernels/model.h).
+        const double z_low = std::isfinite(range.low) ? (range.low - d.a) / d.b : -HUGE_VAL;
+        const double z_high = std::isfinite(range.high) ? (range.high - d.a) / d.b : HUGE_VAL;
+        if (z_low > 0.0) {
+          p.flags = 1;
+          p.u_lo = normal_cdf(-z_high);
+          p.u_span = normal_cdf(-z_low) - p.u_lo;
+        } else {
+          p.u_lo = normal_cdf(z_low);
+          p.u_span = normal_cdf(z_high) - p.u_lo;
+        }
         break;
       }
       case Kind::lognormal:
@@ -246,7 +255,13 @@ double tflops_at(const Accelerator& accelerator, const std::string& precision) {
 
 }  // namespace
 
-CompiledModel build_model(const Spec& spec) {
+int record_row(const CompiledModel& model, DayNumber date) {
+  const int day = static_cast<int>(date - model.horizon_start);
+  const auto found = std::lower_bound(model.record_days.begin(), model.record_days.end(), day);
+  return found != model.record_days.end() && *found == day ? static_cast<int>(found - model.record_days.begin()) : -1;
+}
+
+CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_record_dates) {
   CompiledModel model;
   Builder builder(model);
   model.days = spec.horizon.days();
@@ -394,6 +409,7 @@ CompiledModel build_model(const Spec& spec) {
   const std::vector<int> reports = report_days(spec);
   std::set<int> record_set(reports.begin(), reports.end());
   for (const Target& target : spec.targets) record_set.insert(day_index(spec, target.date));
+  for (DayNumber date : extra_record_dates) record_set.insert(day_index(spec, date));
   model.record_days.assign(record_set.begin(), record_set.end());
   auto row_of = [&](int day) {
     return static_cast<int>(std::lower_bound(model.record_days.begin(), model.record_days.end(), day) -

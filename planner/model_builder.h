@@ -64,7 +64,12 @@ class CompiledModel {
 
 // Throws SpecError if the spec cannot be compiled (e.g. two quantity names
 // hashing to one stream id, which renaming an id resolves).
-CompiledModel build_model(const Spec& spec);
+// `extra_record_dates` are recorded too (e.g. the driver analysis date); they
+// must lie inside the horizon.
+CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_record_dates = {});
+
+// The record row of a date that build_model recorded, or -1.
+int record_row(const CompiledModel& model, DayNumber date);
 
 // Report day indices (relative to the horizon start) for the spec's `report`.
 std::vector<int> report_days(const Spec& spec);

@@ -127,6 +127,38 @@ std::vector<std::string> Communicator::gather_to_root(const std::string& text) c
   return {text};
 }
 
+std::vector<double> Communicator::gather_doubles_to_root(const std::vector<double>& values) const {
+#if defined(CAPPLAN_HAVE_MPI)
+  if (size_ > 1) {
+    const int length = static_cast<int>(values.size());
+    std::vector<int> lengths(static_cast<std::size_t>(size_));
+    MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+    std::vector<int> offsets(static_cast<std::size_t>(size_), 0);
+    int total = 0;
+    for (int r = 0; r < size_; ++r) {
+      offsets[static_cast<std::size_t>(r)] = total;
+      total += lengths[static_cast<std::size_t>(r)];
+    }
+    std::vector<double> all(static_cast<std::size_t>(rank_ == 0 ? total : 0));
+    MPI_Gatherv(values.data(), length, MPI_DOUBLE, all.data(), lengths.data(), offsets.data(), MPI_DOUBLE, 0,
+                MPI_COMM_WORLD);
+    return all;
+  }
+#endif
+  return values;
+}
+
+bool Communicator::broadcast_flag(bool flag) const {
+#if defined(CAPPLAN_HAVE_MPI)
+  if (size_ > 1) {
+    int value = flag ? 1 : 0;
+    MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return value != 0;
+  }
+#endif
+  return flag;
+}
+
 std::pair<int, std::string> Communicator::agree(int exit_code, const std::string& message) const {
 #if defined(CAPPLAN_HAVE_MPI)
   if (size_ > 1) {

@@ -29,6 +29,10 @@ class Communicator {
   void sum_to_root(std::vector<std::uint64_t>& values) const;
   void min_to_root(std::vector<double>& values) const;
   void max_to_root(std::vector<double>& values) const;
+  // Every rank's doubles, concatenated in rank order, on rank 0 (empty elsewhere).
+  std::vector<double> gather_doubles_to_root(const std::vector<double>& values) const;
+  // Rank 0's flag on every rank.
+  bool broadcast_flag(bool flag) const;
   // Every rank's string, in rank order, on rank 0 (empty elsewhere).
   std::vector<std::string> gather_to_root(const std::string& text) const;
 

@@ -1,11 +1,14 @@
 #include "planner/reports.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
 #include "kernels/metrics.h"
 #include "planner/build_info.h"
+#include "planner/intervals.h"
 
 namespace capplan {
 
@@ -30,15 +33,21 @@ std::string completion_text(const CompiledModel& model, int day) {
 std::string quantile_column(double q) { return "p" + fmt::format("{:.10g}", q * 100.0); }
 
 std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  const auto& quantiles = spec.report.quantiles;
   std::string out = "date,metric,mean";
-  for (double q : spec.report.quantiles) out += "," + quantile_column(q);
+  for (double q : quantiles) out += "," + quantile_column(q);
+  for (double q : quantiles) out += "," + quantile_column(q) + "_lo," + quantile_column(q) + "_hi";
   out += ",min,max\n";
   const auto& names = metric_names();
   for (int row : model.report_rows) {
     const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
     for (int m = 0; m < kMetricCount; ++m) {
       out += date + "," + names[static_cast<std::size_t>(m)] + "," + format_mean(stats.mean(row, m));
-      for (double q : spec.report.quantiles) out += "," + format_value(m, stats.quantile(row, m, q));
+      for (double q : quantiles) out += "," + format_value(m, stats.quantile(row, m, q));
+      for (double q : quantiles) {
+        const ValueInterval interval = stats.quantile_interval(row, m, q, kZ95);
+        out += "," + format_value(m, interval.low) + "," + format_value(m, interval.high);
+      }
       out += "," + format_value(m, stats.minimum(row, m)) + "," + format_value(m, stats.maximum(row, m)) + "\n";
     }
   }
@@ -46,27 +55,53 @@ std::string forecast_csv(const Spec& spec, const CompiledModel& model, const For
 }
 
 std::string tranches_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  const auto& quantiles = spec.report.quantiles;
   std::string out = "tranche,units,probability_complete";
-  for (double q : spec.report.quantiles) out += "," + quantile_column(q);
-  out += "\n";
+  for (double q : quantiles) out += "," + quantile_column(q);
+  for (double q : quantiles) out += "," + quantile_column(q) + "_lo," + quantile_column(q) + "_hi";
+  out += ",probability_ci_lo,probability_ci_hi,criticality\n";
+  const std::uint64_t n = stats.trials();
   for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
     const int index = static_cast<int>(t);
-    out += spec.tranches[t].id + "," + std::to_string(spec.tranches[t].units) + "," +
-           format_probability(stats.completion_probability(index));
-    for (double q : spec.report.quantiles) out += "," + completion_text(model, stats.completion_quantile(index, q));
-    out += "\n";
+    const double probability = stats.completion_probability(index);
+    out += spec.tranches[t].id + "," + std::to_string(spec.tranches[t].units) + "," + format_probability(probability);
+    for (double q : quantiles) out += "," + completion_text(model, stats.completion_quantile(index, q));
+    for (double q : quantiles) {
+      const auto [low, high] = stats.completion_interval(index, q, kZ95);
+      out += "," + completion_text(model, low) + "," + completion_text(model, high);
+    }
+    const auto hits = static_cast<std::uint64_t>(std::llround(probability * static_cast<double>(n)));
+    const auto [ci_low, ci_high] = wilson_interval(hits, n);
+    out += "," + format_probability(ci_low) + "," + format_probability(ci_high) + "," +
+           format_probability(stats.criticality(index)) + "\n";
   }
   return out;
 }
 
 std::string targets_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
   (void)spec;
-  std::string out = "target,metric,date,threshold,probability\n";
+  std::string out = "target,metric,date,threshold,probability,ci_lo,ci_hi\n";
   for (std::size_t k = 0; k < model.targets.size(); ++k) {
     const CompiledTarget& target = model.targets[k];
+    const auto [low, high] = wilson_interval(stats.target_hits(static_cast<int>(k)), stats.trials());
     out += target.id + "," + metric_names()[static_cast<std::size_t>(target.metric)] + "," + format_date(target.date) +
            "," + fmt::format("{:.10g}", target.threshold) + "," +
-           format_probability(stats.target_probability(static_cast<int>(k))) + "\n";
+           format_probability(stats.target_probability(static_cast<int>(k))) + "," + format_probability(low) + "," +
+           format_probability(high) + "\n";
+  }
+  return out;
+}
+
+std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  std::string out = "tranche,date,probability_complete\n";
+  std::vector<int> days;
+  for (int d = 6; d < model.days; d += 7) days.push_back(d);
+  if (days.empty() || days.back() != model.days - 1) days.push_back(model.days - 1);
+  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+    for (int d : days) {
+      out += spec.tranches[t].id + "," + format_date(model.horizon_start + d) + "," +
+             format_probability(stats.completion_cdf(static_cast<int>(t), d)) + "\n";
+    }
   }
   return out;
 }
@@ -92,6 +127,10 @@ std::string run_json(const Spec& spec, const RunRecord& record) {
   json["simulate_seconds"] = record.simulate_seconds;
   json["trials_per_second"] = record.simulate_seconds > 0.0 ? static_cast<double>(record.trials) / record.simulate_seconds : 0.0;
   json["outputs"] = record.outputs;
+  if (!record.extra.empty()) {
+    const nlohmann::ordered_json extra = nlohmann::ordered_json::parse(record.extra);
+    for (const auto& item : extra.items()) json[item.key()] = item.value();
+  }
   return json.dump(2) + "\n";
 }
 
@@ -127,7 +166,9 @@ std::string run_summary(const Spec& spec, const CompiledModel& model, const Fore
                        stats.completion_probability(static_cast<int>(t)),
                        completion_text(model, stats.completion_quantile(static_cast<int>(t), 0.5)));
   }
-  out += "\nWrote " + out_dir + "/{forecast.csv,tranches.csv,targets.csv,run.json}\n";
+  std::string names;
+  for (const auto& file : record.outputs) names += (names.empty() ? "" : ",") + file;
+  out += "\nWrote " + out_dir + "/{" + names + "}\n";
   return out;
 }
 

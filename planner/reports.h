@@ -28,6 +28,7 @@ struct RunRecord {
   std::vector<std::string> outputs;
   int ranks = 1;
   std::vector<std::string> processes;  // one JSON object per rank: rank, host, backend, device, threads
+  std::string extra;  // a JSON object whose keys are added to run.json (overrides, drivers, precision)
 };
 
 // Column name of quantile q: 0.1 -> "p10", 0.025 -> "p2.5".
@@ -36,6 +37,8 @@ std::string quantile_column(double q);
 std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 std::string tranches_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 std::string targets_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
+// Per tranche, P(complete by the date) at the end of each 7-day week and the horizon end (S-curves).
+std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 std::string run_json(const Spec& spec, const RunRecord& record);
 std::string run_summary(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
                         const RunRecord& record, const std::string& out_dir);

@@ -3,26 +3,53 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <numeric>
 #include <vector>
 
 #include "kernels/cpu_backend.h"
 #include "kernels/metrics.h"
 #include "planner/errors.h"
-#include "planner/parallel.h"
 
 namespace capplan {
 
 namespace {
 // Batch buffers are kept near this size whatever the trial count [bytes].
 constexpr std::size_t kBatchBufferBytes = std::size_t(64) << 20;
+}  // namespace
+
+void DriverSample::gather_to_root(const Communicator& communicator) {
+  if (communicator.size() == 1) return;
+  std::vector<double> packed;
+  for (std::size_t i = 0; i < trials.size(); ++i) {
+    packed.push_back(static_cast<double>(trials[i]));  // trial numbers < 2^32 are exact in a double
+    packed.insert(packed.end(), inputs.begin() + static_cast<std::ptrdiff_t>(i * input_count),
+                  inputs.begin() + static_cast<std::ptrdiff_t>((i + 1) * input_count));
+    packed.insert(packed.end(), outputs.begin() + static_cast<std::ptrdiff_t>(2 * i),
+                  outputs.begin() + static_cast<std::ptrdiff_t>(2 * i + 2));
+  }
+  const std::vector<double> all = communicator.gather_doubles_to_root(packed);
+  if (!communicator.is_root()) return;
+  const std::size_t stride = static_cast<std::size_t>(input_count) + 3;
+  std::vector<std::size_t> order(all.size() / stride);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return all[a * stride] < all[b * stride]; });
+  trials.clear();
+  inputs.clear();
+  outputs.clear();
+  for (std::size_t k : order) {
+    const double* entry = all.data() + k * stride;
+    trials.push_back(static_cast<std::uint64_t>(entry[0]));
+    inputs.insert(inputs.end(), entry + 1, entry + 1 + input_count);
+    outputs.insert(outputs.end(), entry + 1 + input_count, entry + stride);
+  }
 }
 
-RunResult run_simulation(const CompiledModel& model, const RunOptions& options) {
+TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
+    : model_(model), view_(model.view(options.seed)) {
   if (options.trials < 1 || options.trials > kMaxTrials) {
     throw UsageError("--trials must be between 1 and " + std::to_string(kMaxTrials));
   }
-  RunResult result;
-  result.threads = options.threads > 0 ? options.threads : default_cpu_threads();
+  threads_ = options.threads > 0 ? options.threads : default_cpu_threads();
   const std::size_t record_values = model.record_days.size() * kMetricCount;
   const std::size_t bytes_per_trial = record_values * sizeof(double) + model.tranches.size() * sizeof(int);
   std::int64_t batch = options.batch_trials;
@@ -30,27 +57,50 @@ RunResult run_simulation(const CompiledModel& model, const RunOptions& options) 
     batch = static_cast<std::int64_t>(kBatchBufferBytes / std::max<std::size_t>(bytes_per_trial, 1));
     batch = std::max<std::int64_t>(256, std::min<std::int64_t>(batch, 65536));
   }
-  const auto [first_trial, share] = trial_share(options.trials, options.rank, options.ranks);
-  batch = std::max<std::int64_t>(1, std::min<std::int64_t>(batch, static_cast<std::int64_t>(share)));
-  result.batch_trials = batch;
-
-  std::vector<double> records;
-  std::vector<int> completion;
+  batch_ = std::max<std::int64_t>(1, std::min<std::int64_t>(batch, static_cast<std::int64_t>(options.trials)));
+  driver_sample_ = options.driver_row >= 0 ? options.driver_sample : 0;
+  driver_row_ = options.driver_row;
+  drivers_.input_count = static_cast<int>(model.slots.size());
   try {
-    records.resize(static_cast<std::size_t>(batch) * record_values);
-    completion.resize(static_cast<std::size_t>(batch) * model.tranches.size());
-    result.statistics = std::make_unique<ForecastStatistics>(model);
+    records_.resize(static_cast<std::size_t>(batch_) * record_values);
+    completion_.resize(static_cast<std::size_t>(batch_) * model.tranches.size());
+    if (driver_sample_ > 0) sampled_.resize(static_cast<std::size_t>(batch_) * model.slots.size());
+    statistics_ = std::make_unique<ForecastStatistics>(model);
   } catch (const std::bad_alloc&) {
     throw RuntimeFailure("out of memory allocating the batch buffers and histograms");
   }
+}
 
-  const ModelView view = model.view(options.seed);
+void TrialRunner::run_batch(std::uint64_t first, std::int64_t count) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool keep_inputs = first < driver_sample_;
+  run_trials_cpu(view_, first, count, records_.data(), completion_.data(), keep_inputs ? sampled_.data() : nullptr,
+                 threads_);
+  statistics_->add(records_.data(), completion_.data(), count, threads_);
+  if (keep_inputs) {
+    const std::size_t slots = model_.slots.size();
+    const std::size_t row_values = model_.record_days.size() * kMetricCount;
+    for (std::int64_t i = 0; i < count && first + static_cast<std::uint64_t>(i) < driver_sample_; ++i) {
+      const std::size_t k = static_cast<std::size_t>(i);
+      drivers_.trials.push_back(first + k);
+      drivers_.inputs.insert(drivers_.inputs.end(), sampled_.begin() + static_cast<std::ptrdiff_t>(k * slots),
+                             sampled_.begin() + static_cast<std::ptrdiff_t>((k + 1) * slots));
+      const double* row = records_.data() + k * row_values + static_cast<std::size_t>(driver_row_) * kMetricCount;
+      drivers_.outputs.push_back(row[kAvailableAccelerators]);
+      drivers_.outputs.push_back(row[kDeliveredFlopE24]);
+    }
+  }
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void TrialRunner::run_range(std::uint64_t begin, std::uint64_t end, const RunOptions& options) {
+  const auto [offset, share] = trial_share(end - begin, options.rank, options.ranks);
+  const std::uint64_t first = begin + offset;
   const auto start = std::chrono::steady_clock::now();
   bool progress_shown = false;
-  for (std::uint64_t done = 0; done < share; done += static_cast<std::uint64_t>(batch)) {
-    const std::int64_t count = static_cast<std::int64_t>(std::min<std::uint64_t>(batch, share - done));
-    run_trials_cpu(view, first_trial + done, count, records.data(), completion.data(), result.threads);
-    result.statistics->add(records.data(), completion.data(), count, result.threads);
+  for (std::uint64_t done = 0; done < share; done += static_cast<std::uint64_t>(batch_)) {
+    const std::int64_t count = static_cast<std::int64_t>(std::min<std::uint64_t>(batch_, share - done));
+    run_batch(first + done, count);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (options.progress && elapsed > 1.0) {
       const std::uint64_t finished = done + static_cast<std::uint64_t>(count);
@@ -61,7 +111,17 @@ RunResult run_simulation(const CompiledModel& model, const RunOptions& options) 
     }
   }
   if (progress_shown) std::fprintf(stderr, "\n");
-  result.simulate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+RunResult run_simulation(const CompiledModel& model, const RunOptions& options) {
+  TrialRunner runner(model, options);
+  runner.run_range(0, options.trials, options);
+  RunResult result;
+  result.threads = runner.threads();
+  result.batch_trials = runner.batch_capacity();
+  result.simulate_seconds = runner.simulate_seconds();
+  result.drivers = std::move(runner.drivers());
+  result.statistics = std::make_unique<ForecastStatistics>(std::move(runner.statistics()));
   return result;
 }
 

@@ -1,39 +1,89 @@
-// Runs a compiled model's trials in batches of bounded size and accumulates
-// the forecast statistics.
+// Runs a compiled model's trials in batches of bounded size on the CPU
+// backend, accumulating the forecast statistics and, for the first trials, the
+// sampled inputs that the driver analysis needs.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "planner/model_builder.h"
+#include "planner/parallel.h"
 #include "planner/statistics.h"
 
 namespace capplan {
 
+// The largest trial count a run accepts (trial numbers key 32-bit counters).
+constexpr std::uint64_t kMaxTrials = 4294967295ull;
+
 struct RunOptions {
-  std::uint64_t trials = 100000;  // 1 .. 2^32 - 1 (trial numbers key 32-bit counters)
+  std::uint64_t trials = 100000;  // 1 .. kMaxTrials
   std::uint64_t seed = 1;
   int threads = 0;                // 0 = all available
   std::int64_t batch_trials = 0;  // 0 = chosen from the memory per trial
   bool progress = true;           // a progress line on stderr for runs longer than a second
   int rank = 0;                   // this process simulates its share of the trial numbers
   int ranks = 1;
+  std::uint64_t driver_sample = 0;  // trials 0 .. driver_sample-1 keep their sampled inputs
+  int driver_row = -1;              // record row whose outputs the drivers are measured on
+};
+
+// Sampled inputs and two outputs (available_accelerators, delivered_flop_e24 at
+// the driver row) of the first trials, for rank correlations.
+struct DriverSample {
+  int input_count = 0;
+  std::vector<std::uint64_t> trials;
+  std::vector<double> inputs;   // [trial][input_count]
+  std::vector<double> outputs;  // [trial][2]
+  // Gathers every rank's sample onto rank 0, in trial order.
+  void gather_to_root(const Communicator& communicator);
+};
+
+// Runs batches of trials and aggregates them; one per model and process.
+class TrialRunner {
+ public:
+  TrialRunner(const CompiledModel& model, const RunOptions& options);
+
+  // Simulates trials [first, first + count) (count <= batch_capacity()), adds
+  // them to the statistics and keeps their records until the next batch.
+  void run_batch(std::uint64_t first, std::int64_t count);
+  // Simulates this rank's share of [begin, end) in batches.
+  void run_range(std::uint64_t begin, std::uint64_t end, const RunOptions& options);
+
+  std::int64_t batch_capacity() const { return batch_; }
+  int threads() const { return threads_; }
+  const double* records() const { return records_.data(); }  // last batch, [trial][row][metric]
+  ForecastStatistics& statistics() { return *statistics_; }
+  DriverSample& drivers() { return drivers_; }
+  double simulate_seconds() const { return seconds_; }
+
+ private:
+  const CompiledModel& model_;
+  ModelView view_;
+  int threads_ = 1;
+  std::int64_t batch_ = 1;
+  std::uint64_t driver_sample_ = 0;
+  int driver_row_ = -1;
+  std::vector<double> records_;
+  std::vector<int> completion_;
+  std::vector<double> sampled_;
+  std::unique_ptr<ForecastStatistics> statistics_;
+  DriverSample drivers_;
+  double seconds_ = 0.0;
 };
 
 struct RunResult {
   std::unique_ptr<ForecastStatistics> statistics;
+  DriverSample drivers;
   std::string backend = "cpu";
   int threads = 1;
   std::int64_t batch_trials = 0;
-  double simulate_seconds = 0.0;  // simulation and aggregation
+  double simulate_seconds = 0.0;  // simulation and aggregation on this process
 };
 
 // Simulates this rank's share of trials 0 .. options.trials - 1 (all of them
 // for one rank); the statistics hold that share until reduced across ranks.
 RunResult run_simulation(const CompiledModel& model, const RunOptions& options);
-
-// The largest trial count a run accepts.
-constexpr std::uint64_t kMaxTrials = 4294967295ull;
 
 }  // namespace capplan

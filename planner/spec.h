@@ -88,7 +88,7 @@ struct Site {
   Milestone ready;                 // default: horizon start, no slip
   bool power_limited = false;      // false when power_mw is absent (unlimited)
   std::vector<PowerStep> power_mw;
-  double pue = 1.0;                // facility MW = IT MW x pue (>= 1 is typical; > 0 required)
+  double pue = 1.0;                // facility MW = IT MW x pue (>= 1)
   bool install_limited = false;    // false when install_per_day is absent (unlimited)
   Distribution install_per_day;    // systems per day (> 0 support)
   SourceLocation location;
@@ -178,6 +178,7 @@ struct Spec {
 
   std::string source_file;  // path as given by the user
   std::string source_text;  // the file's bytes (for the sha256 in run.json)
+  std::vector<std::string> overrides;  // --set PATH=VALUE options applied after reading the file
 
   const Accelerator* find_accelerator(const std::string& id) const;
   const System* find_system(const std::string& id) const;

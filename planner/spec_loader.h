@@ -2,17 +2,21 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "planner/spec.h"
 
 namespace capplan {
 
-// Reads, parses and validates the spec at `path`. Throws SpecError listing every
-// problem found (file, line, column, key path, rule broken); throws SpecError
+// Reads, parses and validates the spec at `path`, after applying `overrides`
+// ("PATH=VALUE", as given to --set, e.g. "tranches.t1.units=900"). Throws
+// SpecError listing every problem found (file, line, column, key path, rule
+// broken; problems in a set value name the --set option); throws SpecError
 // with a single diagnostic when the file cannot be read.
-Spec load_spec_file(const std::string& path);
+Spec load_spec_file(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // Same, from text already in memory; `file_name` is used in diagnostics.
-Spec load_spec_text(const std::string& text, const std::string& file_name);
+Spec load_spec_text(const std::string& text, const std::string& file_name,
+                    const std::vector<std::string>& overrides = {});
 
 }  // namespace capplan

@@ -4,217 +4,267 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/histogram.h"
 #include "kernels/metrics.h"
+#include "kernels/trial.h"
+#include "planner/intervals.h"
 
 namespace capplan {
-
-namespace {
-constexpr double kSumScale = 4294967296.0;  // 2^32 fixed-point steps per metric bound
-}
 
 ForecastStatistics::ForecastStatistics(const CompiledModel& model, HistogramResolution resolution)
     : model_(&model), resolution_(resolution) {
   rows_ = static_cast<int>(model.record_days.size());
   days_ = model.days;
-  layout(model);
+  std::size_t bins = lay_out(model);
   // Lower the resolution until the histograms fit the budget (deterministic: depends only on the spec).
-  while (bins_.size() * sizeof(std::uint64_t) > resolution_.memory_budget_bytes &&
+  while (bins * sizeof(std::uint64_t) > resolution_.memory_budget_bytes &&
          (resolution_.count_bits > 6 || resolution_.continuous_bits > 6)) {
     resolution_.count_bits = std::max(6, resolution_.count_bits - 1);
     resolution_.continuous_bits = std::max(6, resolution_.continuous_bits - 1);
-    layout(model);
+    bins = lay_out(model);
   }
-  completion_bins_.assign(model.tranches.size() * static_cast<std::size_t>(days_ + 1), 0);
-  target_hits_.assign(model.targets.size(), 0);
+  counters_ = empty_counters();
 }
 
-void ForecastStatistics::layout(const CompiledModel& model) {
-  cells_.assign(static_cast<std::size_t>(rows_) * kMetricCount, Cell{});
+std::size_t ForecastStatistics::lay_out(const CompiledModel& model) {
+  layouts_.assign(static_cast<std::size_t>(rows_) * kMetricCount, CellLayout{});
   std::size_t offset = 0;
+  const std::int64_t continuous_steps = std::int64_t(1) << resolution_.continuous_range_bits;
   for (int row = 0; row < rows_; ++row) {
     for (int m = 0; m < kMetricCount; ++m) {
-      Cell& c = cells_[cell(row, m)];
+      CellLayout& c = layouts_[cell(row, m)];
       const MetricScale& scale = model.metric_scales[static_cast<std::size_t>(m)];
-      c.maximum_bound = scale.maximum;
-      c.is_count = scale.is_count;
+      c.is_count = scale.is_count ? 1 : 0;
+      c.sum_bound = scale.maximum;
       if (scale.is_count) {
         c.bits = resolution_.count_bits;
         c.scale = scale.unit;
         c.max_x = static_cast<std::int64_t>(std::floor(scale.maximum / scale.unit + 0.5));
       } else {
         c.bits = resolution_.continuous_bits;
-        c.max_x = (std::int64_t(1) << resolution_.continuous_range_bits) - 1;
-        c.scale = scale.maximum > 0.0 ? scale.maximum / static_cast<double>(std::int64_t(1) << resolution_.continuous_range_bits) : 1.0;
+        c.max_x = continuous_steps - 1;
+        c.scale = scale.maximum > 0.0 ? scale.maximum / static_cast<double>(continuous_steps) : 1.0;
       }
       c.bin_offset = offset;
       c.bin_count = hdr_bin_count(c.max_x, c.bits);
-      c.minimum = std::numeric_limits<double>::infinity();
-      c.maximum = -std::numeric_limits<double>::infinity();
       offset += static_cast<std::size_t>(c.bin_count);
     }
   }
-  bins_.assign(offset, 0);
+  return offset;
 }
 
-std::int64_t ForecastStatistics::quantize(const Cell& c, double value) const {
-  const double x = c.scale > 0.0 ? value / c.scale : 0.0;
-  // Counts are exact multiples of their unit: round; continuous values: floor into quanta.
-  const double stepped = c.is_count ? std::floor(x + 0.5) : std::floor(x);
-  if (!(stepped > 0.0)) return 0;
-  if (stepped >= static_cast<double>(c.max_x)) return c.max_x;
-  return static_cast<std::int64_t>(stepped);
+StatisticsCounters ForecastStatistics::empty_counters() const {
+  StatisticsCounters c;
+  const CellLayout& last = layouts_.back();
+  c.bins.assign(last.bin_offset + static_cast<std::size_t>(last.bin_count), 0);
+  c.sums.assign(layouts_.size(), 0);
+  c.minima.assign(layouts_.size(), std::numeric_limits<double>::infinity());
+  c.maxima.assign(layouts_.size(), -std::numeric_limits<double>::infinity());
+  c.completion.assign(model_->tranches.size() * static_cast<std::size_t>(days_ + 1), 0);
+  c.target_hits.assign(model_->targets.size(), 0);
+  c.critical.assign(model_->tranches.size(), 0);
+  return c;
 }
 
 void ForecastStatistics::add(const double* records, const int* completion_days, std::int64_t n, int threads) {
   const std::size_t row_stride = static_cast<std::size_t>(rows_) * kMetricCount;
   // Each (row, metric) cell is owned by one thread: no atomics, no order dependence.
   const int cell_count = rows_ * kMetricCount;
+  (void)threads;
 #if defined(CAPPLAN_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
 #endif
   for (int ci = 0; ci < cell_count; ++ci) {
-    Cell& c = cells_[static_cast<std::size_t>(ci)];
-    std::uint64_t* bins = bins_.data() + c.bin_offset;
-    std::uint64_t sum = c.sum;
-    double lowest = c.minimum, highest = c.maximum;
+    const std::size_t index = static_cast<std::size_t>(ci);
+    const CellLayout& c = layouts_[index];
+    std::uint64_t* bins = counters_.bins.data() + c.bin_offset;
+    std::uint64_t sum = counters_.sums[index];
+    double lowest = counters_.minima[index], highest = counters_.maxima[index];
     for (std::int64_t i = 0; i < n; ++i) {
-      const double value = records[static_cast<std::size_t>(i) * row_stride + static_cast<std::size_t>(ci)];
-      const std::int64_t x = quantize(c, value);
-      ++bins[hdr_bin_index(x, c.bits)];
-      if (c.is_count) {
-        sum += static_cast<std::uint64_t>(x);
-      } else if (c.maximum_bound > 0.0) {
-        double fixed = std::floor(value / c.maximum_bound * kSumScale + 0.5);
-        fixed = std::min(std::max(fixed, 0.0), kSumScale);
-        sum += static_cast<std::uint64_t>(fixed);
-      }
+      const double value = records[static_cast<std::size_t>(i) * row_stride + index];
+      ++bins[hdr_bin_index(cell_quantize(c, value), c.bits)];
+      sum += cell_fixed_point(c, value);
       lowest = std::min(lowest, value);
       highest = std::max(highest, value);
     }
-    c.sum = sum;
-    c.minimum = lowest;
-    c.maximum = highest;
+    counters_.sums[index] = sum;
+    counters_.minima[index] = lowest;
+    counters_.maxima[index] = highest;
   }
-  (void)threads;
 
   const std::size_t tranches = model_->tranches.size();
   for (std::int64_t i = 0; i < n; ++i) {
+    const int* days = completion_days + static_cast<std::size_t>(i) * tranches;
     for (std::size_t t = 0; t < tranches; ++t) {
-      const int day = completion_days[static_cast<std::size_t>(i) * tranches + t];
+      const int day = days[t];
       const std::size_t bin = day < 0 || day >= days_ ? static_cast<std::size_t>(days_) : static_cast<std::size_t>(day);
-      ++completion_bins_[t * static_cast<std::size_t>(days_ + 1) + bin];
+      ++counters_.completion[t * static_cast<std::size_t>(days_ + 1) + bin];
+    }
+    // Criticality: per site, the tranches that complete last (not completing = latest).
+    for (const SiteParams& site : model_->sites) {
+      const int* members = model_->site_tranches.data() + site.tranche_offset;
+      auto key = [&](int t) { return days[t] == kNotCompleted ? days_ : days[t]; };
+      int latest = -1;
+      for (int k = 0; k < site.tranche_count; ++k) {
+        if (days[members[k]] != kDoesNotHappen) latest = std::max(latest, key(members[k]));
+      }
+      for (int k = 0; k < site.tranche_count; ++k) {
+        if (days[members[k]] != kDoesNotHappen && key(members[k]) == latest) ++counters_.critical[members[k]];
+      }
     }
     for (std::size_t k = 0; k < model_->targets.size(); ++k) {
       const CompiledTarget& target = model_->targets[k];
       const double value = records[static_cast<std::size_t>(i) * row_stride +
                                    static_cast<std::size_t>(target.record_index) * kMetricCount +
                                    static_cast<std::size_t>(target.metric)];
-      if (value >= target.threshold) ++target_hits_[k];
+      if (value >= target.threshold) ++counters_.target_hits[k];
     }
   }
-  trials_ += static_cast<std::uint64_t>(n);
+  counters_.trials += static_cast<std::uint64_t>(n);
 }
 
-void ForecastStatistics::merge(const ForecastStatistics& other) {
-  for (std::size_t i = 0; i < bins_.size(); ++i) bins_[i] += other.bins_[i];
-  for (std::size_t i = 0; i < cells_.size(); ++i) {
-    cells_[i].sum += other.cells_[i].sum;
-    cells_[i].minimum = std::min(cells_[i].minimum, other.cells_[i].minimum);
-    cells_[i].maximum = std::max(cells_[i].maximum, other.cells_[i].maximum);
+void ForecastStatistics::add(const StatisticsCounters& other) {
+  auto add_all = [](std::vector<std::uint64_t>& into, const std::vector<std::uint64_t>& from) {
+    for (std::size_t i = 0; i < into.size(); ++i) into[i] += from[i];
+  };
+  add_all(counters_.bins, other.bins);
+  add_all(counters_.sums, other.sums);
+  add_all(counters_.completion, other.completion);
+  add_all(counters_.target_hits, other.target_hits);
+  add_all(counters_.critical, other.critical);
+  for (std::size_t i = 0; i < counters_.minima.size(); ++i) {
+    counters_.minima[i] = std::min(counters_.minima[i], other.minima[i]);
+    counters_.maxima[i] = std::max(counters_.maxima[i], other.maxima[i]);
   }
-  for (std::size_t i = 0; i < completion_bins_.size(); ++i) completion_bins_[i] += other.completion_bins_[i];
-  for (std::size_t i = 0; i < target_hits_.size(); ++i) target_hits_[i] += other.target_hits_[i];
-  trials_ += other.trials_;
+  counters_.trials += other.trials;
 }
 
 void ForecastStatistics::reduce_to_root(const Communicator& communicator) {
   if (communicator.size() == 1) return;
-  std::vector<std::uint64_t> counters(bins_);
-  for (const Cell& c : cells_) counters.push_back(c.sum);
-  counters.insert(counters.end(), completion_bins_.begin(), completion_bins_.end());
-  counters.insert(counters.end(), target_hits_.begin(), target_hits_.end());
-  counters.push_back(trials_);
-  std::vector<double> minima, maxima;
-  for (const Cell& c : cells_) {
-    minima.push_back(c.minimum);
-    maxima.push_back(c.maximum);
+  // One integer vector (summed) and two double vectors (min, max) per reduction.
+  std::vector<std::uint64_t> integers(counters_.bins);
+  for (const auto* part : {&counters_.sums, &counters_.completion, &counters_.target_hits, &counters_.critical}) {
+    integers.insert(integers.end(), part->begin(), part->end());
   }
-  communicator.sum_to_root(counters);
+  integers.push_back(counters_.trials);
+  std::vector<double> minima = counters_.minima, maxima = counters_.maxima;
+  communicator.sum_to_root(integers);
   communicator.min_to_root(minima);
   communicator.max_to_root(maxima);
   if (!communicator.is_root()) return;
-  auto next = counters.begin();
-  std::copy(next, next + static_cast<std::ptrdiff_t>(bins_.size()), bins_.begin());
-  next += static_cast<std::ptrdiff_t>(bins_.size());
-  for (std::size_t i = 0; i < cells_.size(); ++i) {
-    cells_[i].sum = *next++;
-    cells_[i].minimum = minima[i];
-    cells_[i].maximum = maxima[i];
+  auto next = integers.begin();
+  for (auto* part :
+       {&counters_.bins, &counters_.sums, &counters_.completion, &counters_.target_hits, &counters_.critical}) {
+    std::copy(next, next + static_cast<std::ptrdiff_t>(part->size()), part->begin());
+    next += static_cast<std::ptrdiff_t>(part->size());
   }
-  std::copy(next, next + static_cast<std::ptrdiff_t>(completion_bins_.size()), completion_bins_.begin());
-  next += static_cast<std::ptrdiff_t>(completion_bins_.size());
-  std::copy(next, next + static_cast<std::ptrdiff_t>(target_hits_.size()), target_hits_.begin());
-  next += static_cast<std::ptrdiff_t>(target_hits_.size());
-  trials_ = *next;
+  counters_.trials = *next;
+  counters_.minima = minima;
+  counters_.maxima = maxima;
 }
 
 double ForecastStatistics::mean(int row, int metric) const {
-  if (trials_ == 0) return 0.0;
-  const Cell& c = cells_[cell(row, metric)];
-  const double n = static_cast<double>(trials_);
-  if (c.is_count) return static_cast<double>(c.sum) * c.scale / n;
-  return static_cast<double>(c.sum) / kSumScale * c.maximum_bound / n;
+  if (counters_.trials == 0) return 0.0;
+  const std::size_t index = cell(row, metric);
+  const CellLayout& c = layouts_[index];
+  const double n = static_cast<double>(counters_.trials);
+  const double sum = static_cast<double>(counters_.sums[index]);
+  if (c.is_count) return sum * c.scale / n;
+  return sum / kFixedPointSteps * c.sum_bound / n;
 }
 
 std::uint64_t ForecastStatistics::rank_for(double p, std::uint64_t n) {
   // The k-th smallest value, k = ceil(p n); a relative 1e-12 absorbs p n landing
-  // a rounding error above an integer (0.1 x 30 = 3.0000000000000004).
+  // a rounding error above an integer (0.07 x 100 = 7.000000000000001).
   const double k = std::ceil(p * static_cast<double>(n) * (1.0 - 1e-12));
   if (k < 1.0) return 1;
   if (k > static_cast<double>(n)) return n;
   return static_cast<std::uint64_t>(k);
 }
 
-double ForecastStatistics::quantile(int row, int metric, double p) const {
-  if (trials_ == 0) return 0.0;
-  const Cell& c = cells_[cell(row, metric)];
-  const std::uint64_t rank = rank_for(p, trials_);
-  const std::uint64_t* bins = bins_.data() + c.bin_offset;
+double ForecastStatistics::value_at_rank(std::size_t index, std::uint64_t rank) const {
+  const CellLayout& c = layouts_[index];
+  const std::uint64_t* bins = counters_.bins.data() + c.bin_offset;
   std::uint64_t running = 0;
-  int index = c.bin_count - 1;
+  int found = c.bin_count - 1;
   for (int b = 0; b < c.bin_count; ++b) {
     running += bins[b];
     if (running >= rank) {
-      index = b;
+      found = b;
       break;
     }
   }
   std::int64_t low = 0, width = 1;
-  hdr_bin_range(index, c.bits, &low, &width);
-  double value;
+  hdr_bin_range(found, c.bits, &low, &width);
+  // Counts: an integer inside the bin. Continuous values: the bin's midpoint,
+  // except the first bin ([0, one quantum)), which holds the exact zeros of a
+  // roll-out that has not started and so reports 0.
+  double value = 0.0;
   if (c.is_count) {
-    value = static_cast<double>(low + (width - 1) / 2) * c.scale;  // an integer count
-  } else {
+    value = static_cast<double>(low + (width - 1) / 2) * c.scale;
+  } else if (found > 0) {
     value = (static_cast<double>(low) + 0.5 * static_cast<double>(width)) * c.scale;
   }
-  return std::min(std::max(value, c.minimum), c.maximum);
+  return std::min(std::max(value, counters_.minima[index]), counters_.maxima[index]);
+}
+
+double ForecastStatistics::quantile(int row, int metric, double p) const {
+  if (counters_.trials == 0) return 0.0;
+  return value_at_rank(cell(row, metric), rank_for(p, counters_.trials));
+}
+
+ValueInterval ForecastStatistics::quantile_interval(int row, int metric, double p, double z) const {
+  if (counters_.trials == 0) return {};
+  const auto [low, high] = order_statistic_ranks(p, counters_.trials, z);
+  return {value_at_rank(cell(row, metric), low), value_at_rank(cell(row, metric), high)};
+}
+
+std::pair<double, double> ForecastStatistics::cdf_bounds(int row, int metric, double value) const {
+  if (counters_.trials == 0) return {0.0, 1.0};
+  const std::size_t index = cell(row, metric);
+  const CellLayout& c = layouts_[index];
+  const int target = hdr_bin_index(cell_quantize(c, value), c.bits);
+  const std::uint64_t* bins = counters_.bins.data() + c.bin_offset;
+  std::uint64_t below = 0;
+  for (int b = 0; b < target; ++b) below += bins[b];
+  const double n = static_cast<double>(counters_.trials);
+  return {static_cast<double>(below) / n, static_cast<double>(below + bins[target]) / n};
+}
+
+double ForecastStatistics::standard_deviation(int row, int metric) const {
+  if (counters_.trials < 2) return 0.0;
+  const std::size_t index = cell(row, metric);
+  const CellLayout& c = layouts_[index];
+  const std::uint64_t* bins = counters_.bins.data() + c.bin_offset;
+  const double mu = mean(row, metric);
+  double squares = 0.0;
+  for (int b = 0; b < c.bin_count; ++b) {
+    if (bins[b] == 0) continue;
+    std::int64_t low = 0, width = 1;
+    hdr_bin_range(b, c.bits, &low, &width);
+    const double mid = c.is_count && width == 1 ? static_cast<double>(low) * c.scale
+                                                : (static_cast<double>(low) + 0.5 * static_cast<double>(width)) * c.scale;
+    const double clamped = std::min(std::max(mid, counters_.minima[index]), counters_.maxima[index]);
+    squares += static_cast<double>(bins[b]) * (clamped - mu) * (clamped - mu);
+  }
+  return std::sqrt(squares / static_cast<double>(counters_.trials - 1));
 }
 
 double ForecastStatistics::target_probability(int target) const {
-  return trials_ == 0 ? 0.0 : static_cast<double>(target_hits_[static_cast<std::size_t>(target)]) / static_cast<double>(trials_);
+  if (counters_.trials == 0) return 0.0;
+  return static_cast<double>(counters_.target_hits[static_cast<std::size_t>(target)]) /
+         static_cast<double>(counters_.trials);
 }
 
 double ForecastStatistics::completion_probability(int tranche) const {
-  if (trials_ == 0) return 0.0;
-  const std::uint64_t* bins = completion_bins_.data() + static_cast<std::size_t>(tranche) * static_cast<std::size_t>(days_ + 1);
-  return 1.0 - static_cast<double>(bins[days_]) / static_cast<double>(trials_);
+  if (counters_.trials == 0) return 0.0;
+  const std::uint64_t* bins =
+      counters_.completion.data() + static_cast<std::size_t>(tranche) * static_cast<std::size_t>(days_ + 1);
+  return 1.0 - static_cast<double>(bins[days_]) / static_cast<double>(counters_.trials);
 }
 
-int ForecastStatistics::completion_quantile(int tranche, double p) const {
-  if (trials_ == 0) return -1;
-  const std::uint64_t rank = rank_for(p, trials_);
-  const std::uint64_t* bins = completion_bins_.data() + static_cast<std::size_t>(tranche) * static_cast<std::size_t>(days_ + 1);
+int ForecastStatistics::completion_day_at_rank(int tranche, std::uint64_t rank) const {
+  const std::uint64_t* bins =
+      counters_.completion.data() + static_cast<std::size_t>(tranche) * static_cast<std::size_t>(days_ + 1);
   std::uint64_t running = 0;
   for (int d = 0; d < days_; ++d) {
     running += bins[d];
@@ -223,9 +273,41 @@ int ForecastStatistics::completion_quantile(int tranche, double p) const {
   return -1;
 }
 
+int ForecastStatistics::completion_quantile(int tranche, double p) const {
+  if (counters_.trials == 0) return -1;
+  return completion_day_at_rank(tranche, rank_for(p, counters_.trials));
+}
+
+std::pair<int, int> ForecastStatistics::completion_interval(int tranche, double p, double z) const {
+  if (counters_.trials == 0) return {-1, -1};
+  const auto [low, high] = order_statistic_ranks(p, counters_.trials, z);
+  return {completion_day_at_rank(tranche, low), completion_day_at_rank(tranche, high)};
+}
+
+double ForecastStatistics::completion_cdf(int tranche, int day) const {
+  return completion_cdf_bounds(tranche, day).second;
+}
+
+std::pair<double, double> ForecastStatistics::completion_cdf_bounds(int tranche, int day) const {
+  if (counters_.trials == 0) return {0.0, 1.0};
+  const std::uint64_t* bins =
+      counters_.completion.data() + static_cast<std::size_t>(tranche) * static_cast<std::size_t>(days_ + 1);
+  const int last = day < 0 || day >= days_ ? days_ : day;
+  std::uint64_t below = 0;
+  for (int d = 0; d < last; ++d) below += bins[d];
+  const double n = static_cast<double>(counters_.trials);
+  return {static_cast<double>(below) / n, static_cast<double>(below + bins[last]) / n};
+}
+
+double ForecastStatistics::criticality(int tranche) const {
+  if (counters_.trials == 0) return 0.0;
+  return static_cast<double>(counters_.critical[static_cast<std::size_t>(tranche)]) /
+         static_cast<double>(counters_.trials);
+}
+
 std::size_t ForecastStatistics::memory_bytes() const {
-  return bins_.size() * sizeof(std::uint64_t) + cells_.size() * sizeof(Cell) +
-         completion_bins_.size() * sizeof(std::uint64_t);
+  return (counters_.bins.size() + counters_.sums.size() + counters_.completion.size()) * sizeof(std::uint64_t) +
+         (counters_.minima.size() + counters_.maxima.size()) * sizeof(double) + layouts_.size() * sizeof(CellLayout);
 }
 
 }  // namespace capplan

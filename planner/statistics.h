@@ -1,86 +1,110 @@
 // Forecast statistics accumulated over trials in memory that does not grow
-// with the trial count: per (record day, metric) an integer histogram, an exact
-// fixed-point sum, and the minimum and maximum; per tranche a histogram of
-// completion days; per target a hit count. Every update is integer addition or
-// min/max, so the result does not depend on the order in which trials arrive
-// (threads, batches, backends, ranks).
+// with the trial count: per (record row, metric) cell an integer histogram, an
+// exact fixed-point sum, and the minimum and maximum; per tranche a histogram
+// of completion days; per target a hit count. Every update is an integer
+// addition or a min/max, so the result does not depend on the order in which
+// trials arrive (threads, batches, backends, ranks).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "kernels/histogram.h"
 #include "planner/model_builder.h"
 #include "planner/parallel.h"
 
 namespace capplan {
 
 struct HistogramResolution {
-  int count_bits = 12;       // counts are exact below 2^13, then bins are < 2^-12 of their values wide
-  int continuous_bits = 9;   // continuous metrics: bins < 2^-9 (0.2%) of their values wide
-  int continuous_range_bits = 24;  // continuous values are first quantized to max / 2^24
+  int count_bits = 12;             // counts are exact below 2^13, then bins < 2^-12 of their values wide
+  int continuous_bits = 9;         // continuous metrics: bins < 2^-9 (0.2%) of their values wide
+  int continuous_range_bits = 24;  // continuous values are first quantized to (upper bound) / 2^24
   std::size_t memory_budget_bytes = std::size_t(1) << 30;  // resolution is lowered to stay within
+};
+
+// Raw counters in the layout of ForecastStatistics, for backends that
+// aggregate elsewhere (e.g. on a GPU) and for exact reductions.
+struct StatisticsCounters {
+  std::vector<std::uint64_t> bins;        // all cells' histograms, at CellLayout::bin_offset
+  std::vector<std::uint64_t> sums;        // per cell
+  std::vector<double> minima, maxima;     // per cell
+  std::vector<std::uint64_t> completion;  // [tranche][days + 1]; the last bin is "not within the horizon"
+  std::vector<std::uint64_t> target_hits;
+  std::vector<std::uint64_t> critical;    // per tranche: trials in which it is among its site's last to complete
+  std::uint64_t trials = 0;
+};
+
+struct ValueInterval {
+  double low = 0.0;
+  double high = 0.0;
 };
 
 class ForecastStatistics {
  public:
-  ForecastStatistics(const CompiledModel& model, HistogramResolution resolution = {});
+  explicit ForecastStatistics(const CompiledModel& model, HistogramResolution resolution = {});
 
   // Adds `n` trials: records[n][record rows][kMetricCount], completion[n][tranches].
   void add(const double* records, const int* completion_days, std::int64_t n, int threads);
+  // Adds counters gathered in this statistics' layout (see empty_counters()).
+  void add(const StatisticsCounters& counters);
   // Adds the counts of `other` (built from the same model and resolution).
-  void merge(const ForecastStatistics& other);
-  // Combines every rank's statistics onto rank 0, exactly: counters are summed
-  // as integers, extremes reduced by min and max.
+  void merge(const ForecastStatistics& other) { add(other.counters_); }
+  // Zeroed counters in this layout (minima +inf, maxima -inf).
+  StatisticsCounters empty_counters() const;
+  // Combines every rank's statistics onto rank 0 exactly (integer sums, min, max).
   void reduce_to_root(const Communicator& communicator);
 
-  std::uint64_t trials() const { return trials_; }
+  const std::vector<CellLayout>& cell_layouts() const { return layouts_; }
+  std::uint64_t trials() const { return counters_.trials; }
   double mean(int row, int metric) const;
   // The smallest histogram value v with P(X <= v) >= p (inverted CDF): exact for
-  // counts below 2^(count_bits+1), else the bin's midpoint, kept within [min, max].
+  // counts below 2^(count_bits + 1); otherwise the bin's midpoint, kept within
+  // the cell's observed [min, max] (so a cell whose trials all agree is exact).
   double quantile(int row, int metric, double p) const;
-  double minimum(int row, int metric) const { return cells_[cell(row, metric)].minimum; }
-  double maximum(int row, int metric) const { return cells_[cell(row, metric)].maximum; }
+  // 95% (for z = kZ95) distribution-free interval of the p-quantile: the values
+  // at the order-statistic ranks of planner/intervals.h.
+  ValueInterval quantile_interval(int row, int metric, double p, double z) const;
+  // (P(X < v), P(X <= v)) at histogram resolution: the bin holding v counts as one atom.
+  std::pair<double, double> cdf_bounds(int row, int metric, double value) const;
+  // Standard deviation estimated from the histogram (bin midpoints), for standard errors.
+  double standard_deviation(int row, int metric) const;
+  double minimum(int row, int metric) const { return counters_.minima[cell(row, metric)]; }
+  double maximum(int row, int metric) const { return counters_.maxima[cell(row, metric)]; }
 
   double target_probability(int target) const;
-  std::uint64_t target_hits(int target) const { return target_hits_[static_cast<std::size_t>(target)]; }
+  std::uint64_t target_hits(int target) const { return counters_.target_hits[static_cast<std::size_t>(target)]; }
   double completion_probability(int tranche) const;  // complete within the horizon
   // Completion day index at probability p; -1 when it falls after the horizon.
   int completion_quantile(int tranche, double p) const;
+  // Interval of that quantile (day indices; -1 = after the horizon).
+  std::pair<int, int> completion_interval(int tranche, double p, double z) const;
+  // P(complete by the end of day `day`).
+  double completion_cdf(int tranche, int day) const;
+  // (P(completion < day), P(completion <= day)); day -1 means "not within the horizon".
+  std::pair<double, double> completion_cdf_bounds(int tranche, int day) const;
+  // How often the tranche is among the last of its site's tranches to complete
+  // (not completing counts as latest; a tranche that does not happen is never critical).
+  double criticality(int tranche) const;
 
   std::size_t memory_bytes() const;
   const HistogramResolution& resolution() const { return resolution_; }
 
  private:
-  struct Cell {
-    std::size_t bin_offset = 0;
-    int bin_count = 0;
-    bool is_count = false;
-    int bits = 0;
-    std::int64_t max_x = 0;
-    double scale = 1.0;    // value per integer step (count unit or continuous quantum)
-    double maximum_bound = 0.0;
-    std::uint64_t sum = 0;  // counts: sum of x; continuous: sum of round(v / bound * 2^32)
-    double minimum = 0.0;
-    double maximum = 0.0;
-  };
-
   std::size_t cell(int row, int metric) const {
     return static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(metric);
   }
-  void layout(const CompiledModel& model);
-  std::int64_t quantize(const Cell& c, double value) const;
+  std::size_t lay_out(const CompiledModel& model);  // returns the total bin count
   static std::uint64_t rank_for(double p, std::uint64_t n);
+  double value_at_rank(std::size_t cell_index, std::uint64_t rank) const;
+  int completion_day_at_rank(int tranche, std::uint64_t rank) const;
 
   const CompiledModel* model_;
   HistogramResolution resolution_;
   int rows_ = 0;
   int days_ = 0;
-  std::vector<Cell> cells_;
-  std::vector<std::uint64_t> bins_;
-  std::vector<std::uint64_t> completion_bins_;  // [tranche][days + 1]; the last bin is "after the horizon"
-  std::vector<std::uint64_t> target_hits_;
-  std::uint64_t trials_ = 0;
+  std::vector<CellLayout> layouts_;
+  StatisticsCounters counters_;
 };
 
 }  // namespace capplan

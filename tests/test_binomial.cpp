@@ -28,7 +28,7 @@ struct Mt19937Uniform {
   explicit Mt19937Uniform(std::uint64_t seed) : rng(seed) {}
   double operator()() {
     ++calls;
-    return (static_cast<double>(rng() >> 11) + 0.5) * 0x1p-53;
+    return (static_cast<double>(rng() >> 12) + 0.5) * 0x1p-52;  // strictly inside (0, 1)
   }
 };
 

@@ -73,13 +73,20 @@ TEST_F(Cli, RunWritesTheFourOutputs) {
   EXPECT_NE(outcome.output.find("Targets"), std::string::npos) << outcome.output;
 
   const std::string forecast = read_file(out / "forecast.csv");
-  EXPECT_EQ(forecast.substr(0, forecast.find('\n')), "date,metric,mean,p10,p50,p90,min,max");
+  EXPECT_EQ(forecast.substr(0, forecast.find('\n')),
+            "date,metric,mean,p10,p50,p90,p10_lo,p10_hi,p50_lo,p50_hi,p90_lo,p90_hi,min,max");
   EXPECT_NE(forecast.find(",available_accelerators,"), std::string::npos);
   EXPECT_NE(forecast.find(",delivered_flop_e24,"), std::string::npos);
   const std::string tranches = read_file(out / "tranches.csv");
-  EXPECT_EQ(tranches.substr(0, tranches.find('\n')), "tranche,units,probability_complete,p10,p50,p90");
+  EXPECT_EQ(tranches.substr(0, tranches.find('\n')),
+            "tranche,units,probability_complete,p10,p50,p90,p10_lo,p10_hi,p50_lo,p50_hi,p90_lo,p90_hi,"
+            "probability_ci_lo,probability_ci_hi,criticality");
   const std::string targets = read_file(out / "targets.csv");
-  EXPECT_EQ(targets.substr(0, targets.find('\n')), "target,metric,date,threshold,probability");
+  EXPECT_EQ(targets.substr(0, targets.find('\n')), "target,metric,date,threshold,probability,ci_lo,ci_hi");
+  const std::string sensitivity = read_file(out / "sensitivity.csv");
+  EXPECT_EQ(sensitivity.substr(0, sensitivity.find('\n')),
+            "output,date,rank,input,spearman,variance_explained,contribution_to_variance");
+  EXPECT_NE(read_file(out / "completion_cdf.csv").find("t1,2026-"), std::string::npos);
 
   const auto run = nlohmann::json::parse(read_file(out / "run.json"));
   EXPECT_EQ(run["trials"], 3000);
@@ -97,7 +104,7 @@ TEST_F(Cli, ThreadCountDoesNotChangeTheTables) {
   const std::string spec = source("configs/example-all-features.yaml");
   ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 1 --quiet --out " + (dir_ / "one").string()).exit_code, 0);
   ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 2 --quiet --out " + (dir_ / "two").string()).exit_code, 0);
-  for (const char* file : {"forecast.csv", "tranches.csv", "targets.csv"}) {
+  for (const char* file : {"forecast.csv", "tranches.csv", "targets.csv", "completion_cdf.csv", "sensitivity.csv"}) {
     EXPECT_EQ(read_file(dir_ / "one" / file), read_file(dir_ / "two" / file)) << file;
   }
 }

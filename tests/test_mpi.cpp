@@ -88,6 +88,28 @@ TEST_F(Mpi, EveryConfigGivesTheSingleProcessBytesOnOneTwoAndThreeRanks) {
   }
 }
 
+// The commands that decide how far to run (--precision) or pair two scenarios
+// (compare) must agree across ranks: same trial count, same bytes.
+TEST_F(Mpi, PrecisionRunsAndComparisonsMatchOneProcess) {
+  const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/minimal.yaml";
+  const std::string precision = " run " + spec + " --trials 1000 --precision 2% --quiet --out ";
+  ASSERT_EQ(shell(std::string(CAPPLAN_BINARY) + precision + (dir_ / "p1").string()).exit_code, 0);
+  const Outcome two = shell(mpirun(2) + precision + (dir_ / "p2").string());
+  ASSERT_EQ(two.exit_code, 0) << two.output;
+  for (const char* file : {"forecast.csv", "tranches.csv", "targets.csv", "sensitivity.csv"}) {
+    EXPECT_EQ(read_file(dir_ / "p2" / file), read_file(dir_ / "p1" / file)) << file;
+  }
+  const auto one_run = nlohmann::json::parse(read_file(dir_ / "p1" / "run.json"));
+  const auto two_run = nlohmann::json::parse(read_file(dir_ / "p2" / "run.json"));
+  EXPECT_EQ(two_run["precision"]["trials_used"], one_run["precision"]["trials_used"]);
+
+  const std::string compare = " compare " + spec + " --set tranches.t1.units=90 --trials 1001 --quiet --out ";
+  ASSERT_EQ(shell(std::string(CAPPLAN_BINARY) + compare + (dir_ / "c1").string()).exit_code, 0);
+  const Outcome three = shell(mpirun(3) + compare + (dir_ / "c3").string());
+  ASSERT_EQ(three.exit_code, 0) << three.output;
+  EXPECT_EQ(read_file(dir_ / "c3" / "compare.csv"), read_file(dir_ / "c1" / "compare.csv"));
+}
+
 TEST_F(Mpi, MoreRanksThanTrialsOrBatches) {
   const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/minimal.yaml";
   const std::string arguments = " run " + spec + " --trials 2 --quiet --out ";

@@ -194,7 +194,7 @@ TEST(TrialRamp, TrancheThatDoesNotHappenDeliversNothingAndBlocksNothing) {
   const auto r = run_trial(build_model(spec), 1, 0);
   EXPECT_EQ(metric_on(r, 9, kDeliveredSystems), 5);
   EXPECT_EQ(metric_on(r, 0, kInstalledSystems), 5);
-  EXPECT_EQ(r.completion[0], -1);
+  EXPECT_EQ(r.completion[0], kDoesNotHappen);
   EXPECT_EQ(r.completion[1], 0);
 }
 

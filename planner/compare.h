@@ -1,0 +1,52 @@
+// Scenario comparison on common random numbers: A and B are simulated with the
+// same seed and trial numbers, so every quantity they share draws the same
+// values and differences come from what was changed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "planner/model_builder.h"
+#include "planner/parallel.h"
+#include "planner/spec.h"
+#include "planner/statistics.h"
+
+namespace capplan {
+
+// Per (report date, metric): in how many trials B's value exceeded A's, and equalled it.
+class PairedCounts {
+ public:
+  PairedCounts(const CompiledModel& a, const CompiledModel& b);
+  // records_a/b: the same trials' records of A and B ([trial][row][metric]).
+  void add(const double* records_a, const double* records_b, std::int64_t n);
+  void reduce_to_root(const Communicator& communicator);
+  double probability_b_greater(int report, int metric) const;
+  double probability_equal(int report, int metric) const;
+
+ private:
+  const CompiledModel& a_;
+  const CompiledModel& b_;
+  std::vector<std::uint64_t> greater_, equal_;  // [report][metric]
+  std::uint64_t trials_ = 0;
+};
+
+// Throws UsageError unless A and B report on the same dates with the same quantiles.
+void check_comparable(const Spec& a, const CompiledModel& model_a, const Spec& b, const CompiledModel& model_b);
+
+// compare.csv: date,metric,quantile,a,b,difference,difference_lo,difference_hi,
+// probability_b_greater,probability_equal. The difference interval combines the
+// two quantiles' 97.5% order-statistic intervals, so it covers at least 95%.
+std::string compare_csv(const Spec& spec_a, const CompiledModel& a, const ForecastStatistics& stats_a,
+                        const CompiledModel& b, const ForecastStatistics& stats_b, const PairedCounts& paired);
+
+// compare_targets.csv: target,probability_a,probability_b,difference (targets present in both).
+std::string compare_targets_csv(const CompiledModel& a, const ForecastStatistics& stats_a, const CompiledModel& b,
+                                const ForecastStatistics& stats_b);
+
+// The short table printed on stdout: headline metrics at the horizon end and the targets.
+std::string compare_summary(const Spec& spec_a, const Spec& spec_b, const CompiledModel& a,
+                            const ForecastStatistics& stats_a, const CompiledModel& b,
+                            const ForecastStatistics& stats_b, const PairedCounts& paired);
+
+}  // namespace capplan

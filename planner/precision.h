@@ -1,0 +1,34 @@
+// Running to a requested precision (--precision): when are the reported
+// quantiles and target probabilities known well enough?
+#pragma once
+
+#include <string>
+
+#include "planner/model_builder.h"
+#include "planner/spec.h"
+#include "planner/statistics.h"
+
+namespace capplan {
+
+struct PrecisionAssessment {
+  bool met = false;
+  double worst_ratio = 0.0;  // largest (half-width / tolerance) over the checked cells; met when <= 1
+  std::string worst_cell;    // e.g. "2026-12-31 available_accelerators p10"
+};
+
+// Checked cells: every reported quantile of available_accelerators and
+// effective_pflops at every report date, and every target probability.
+// A quantile's 95% interval half-width must be within relative x max(|value|,
+// 1% of the metric's scale), the scale being the largest median of that metric
+// over the report dates (so cells near zero early in a roll-out are held to a
+// tolerance that means something), and never below one unit of a count (a
+// count's interval cannot be narrower than its lattice; likewise an interval
+// whose ends are neighbouring values with no trial between them); a target's Wilson 95% half-width within
+// `relative` in absolute terms (0.5% -> +-0.005).
+PrecisionAssessment assess_precision(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
+                                     double relative);
+
+// "0.5%" -> 0.005, "0.005" -> 0.005; throws UsageError unless 0 < value < 1.
+double parse_precision(const std::string& text);
+
+}  // namespace capplan

@@ -1,0 +1,83 @@
+// Nightly regression checks: a stored baseline forecast and the comparison of
+// a fresh run against it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "planner/model_builder.h"
+#include "planner/spec.h"
+#include "planner/statistics.h"
+
+namespace capplan {
+
+// The tables a run writes, as text.
+struct RunTables {
+  std::string forecast;
+  std::string tranches;
+  std::string targets;
+};
+
+// Version of the baseline document; check_* reject any other.
+constexpr int kBaselineFormatVersion = 1;
+
+// The baseline document: format version, tool version, spec sha256 and
+// overrides, seed, trials, every forecast cell (mean, quantiles and their
+// intervals, spread), target probabilities and tranche completion cells, and
+// the exact tables (for --exact).
+nlohmann::json make_baseline(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
+                             const RunTables& tables);
+
+// One compared cell.
+struct CellCheck {
+  std::string table;   // forecast, targets, tranches
+  std::string cell;    // e.g. "2026-12-31 available_accelerators p50"
+  std::string baseline_value;
+  std::string new_value;
+  double sigmas = 0.0;  // how far apart, in combined standard errors (0 for exact checks)
+  bool passed = true;
+};
+
+struct CheckReport {
+  std::vector<CellCheck> cells;
+  double sigmas = 0.0;              // the limit a statistical check used
+  bool exact = false;               // from check_exact
+  std::vector<std::string> notes;   // e.g. "the spec changed since the baseline (sha256 ...)"
+  bool passed() const;
+  int failures() const;
+};
+
+// Compares a fresh run with the baseline cell by cell; a cell fails when the
+// two differ by more than `sigmas` combined standard errors, under an error
+// model that accounts for ties and discreteness (docs/nightly.md). Throws
+// UsageError if the baseline does not fit the spec (other dates, metrics,
+// quantiles, tranches or targets).
+CheckReport check_statistical(const nlohmann::json& baseline, const Spec& spec, const CompiledModel& model,
+                              const ForecastStatistics& fresh, double sigmas);
+
+// The error model of a quantile cell, in rank space (docs/nightly.md): the
+// baseline's p-quantile value v had (below, through) = (P(X < v), P(X <= v))
+// in the baseline's n_old trials (its histogram bin as one atom), the fresh run
+// has fresh_bounds at v in n_new trials. Returns 0 when the fresh p-quantile
+// falls in v's atom too; otherwise the gap between the two runs' CDFs at the
+// atom's edge that p crossed, in units of sqrt(p (1 - p) (1/n_old + 1/n_new)).
+double quantile_rank_sigmas(double p, std::pair<double, double> baseline_bounds, std::uint64_t n_old,
+                            std::pair<double, double> fresh_bounds, std::uint64_t n_new);
+
+// Two-proportion z statistic with pooled p (0 when both proportions are 0 or both 1).
+double proportion_sigmas(std::uint64_t hits_old, std::uint64_t n_old, std::uint64_t hits_new, std::uint64_t n_new);
+
+// Demands byte-identical tables (same spec, seed and trials).
+CheckReport check_exact(const nlohmann::json& baseline, const RunTables& fresh);
+
+// A table of the cells that moved (or "all N cells passed").
+std::string check_summary(const CheckReport& report);
+
+// JUnit XML (one testsuite per spec, one testcase per cell) for CI servers.
+std::string junit_xml(const std::vector<std::pair<std::string, CheckReport>>& suites);
+
+}  // namespace capplan
