@@ -1,0 +1,1063 @@
+#include "planner/plots.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "planner/date.h"
+#include "planner/errors.h"
+
+namespace capplan {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---- reading the output folder ---------------------------------------------
+
+std::string read_whole(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw RuntimeFailure("cannot read " + path.string() + ": " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void require_folder(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw UsageError("output folder " + dir.string() +
+                     " does not exist; write it first with `capplan run SPEC --out " + dir.string() + "`");
+  }
+}
+
+fs::path require_file(const fs::path& dir, const std::string& name) {
+  const fs::path path = dir / name;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    throw UsageError(path.string() + " not found: " + dir.string() +
+                     " is not a complete capplan output folder (re-run `capplan run SPEC --out " + dir.string() +
+                     "` with this version)");
+  }
+  return path;
+}
+
+// A CSV table as written by capplan (no quoting needed, but quoted fields are accepted).
+class Table {
+ public:
+  Table(const fs::path& path, const std::string& text) : file_(path.filename().string()) {
+    std::vector<std::string> row;
+    std::string field;
+    bool quoted = false, any = false;
+    auto end_row = [&]() {
+      if (any || !field.empty() || !row.empty()) {
+        row.push_back(field);
+        if (header_.empty()) {
+          header_ = row;
+        } else if (!(row.size() == 1 && row[0].empty())) {
+          if (row.size() != header_.size()) {
+            throw UsageError(fmt::format("{} line {}: {} fields, the header has {}", path.string(),
+                                         rows_.size() + 2, row.size(), header_.size()));
+          }
+          rows_.push_back(row);
+        }
+      }
+      row.clear();
+      field.clear();
+      any = false;
+    };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (quoted) {
+        if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else if (c == '"') {
+          quoted = false;
+        } else {
+          field += c;
+        }
+      } else if (c == '"') {
+        quoted = true;
+        any = true;
+      } else if (c == ',') {
+        row.push_back(field);
+        field.clear();
+        any = true;
+      } else if (c == '\n') {
+        end_row();
+      } else if (c != '\r') {
+        field += c;
+      }
+    }
+    end_row();
+    if (header_.empty()) throw UsageError(path.string() + " is empty (expected a header line)");
+  }
+
+  const std::vector<std::string>& header() const { return header_; }
+  const std::vector<std::vector<std::string>>& rows() const { return rows_; }
+  bool has(const std::string& column) const {
+    return std::find(header_.begin(), header_.end(), column) != header_.end();
+  }
+  std::size_t column(const std::string& name) const {
+    const auto it = std::find(header_.begin(), header_.end(), name);
+    if (it == header_.end()) throw UsageError(file_ + ": missing column '" + name + "'");
+    return static_cast<std::size_t>(it - header_.begin());
+  }
+  double number(std::size_t row, std::size_t column) const {
+    const std::string& text = rows_[row][column];
+    char* end = nullptr;
+    errno = 0;
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value)) {
+      throw UsageError(fmt::format("{} line {}: '{}' in column {} is not a number", file_, row + 2, text,
+                                   header_[column]));
+    }
+    return value;
+  }
+  DayNumber date(std::size_t row, std::size_t column) const {
+    const auto day = parse_date(rows_[row][column]);
+    if (!day) {
+      throw UsageError(fmt::format("{} line {}: '{}' in column {} is not a date (YYYY-MM-DD)", file_, row + 2,
+                                   rows_[row][column], header_[column]));
+    }
+    return *day;
+  }
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+Table load_table(const fs::path& dir, const std::string& name) {
+  const fs::path path = require_file(dir, name);
+  return Table(path, read_whole(path));
+}
+
+// Quantile columns (pNN without suffix) of a forecast or tranche table.
+struct QuantileColumns {
+  std::string low, mid, high;  // mid empty if there is no p50
+  std::string low_label() const { return label(low); }
+  std::string high_label() const { return label(high); }
+  double coverage() const { return percent(high) - percent(low); }
+  static double percent(const std::string& column) { return std::strtod(column.c_str() + 1, nullptr); }
+  static std::string label(const std::string& column) { return "P" + column.substr(1); }
+};
+
+bool is_quantile_column(const std::string& name) {
+  if (name.size() < 2 || name[0] != 'p') return false;
+  bool digit = false;
+  for (std::size_t i = 1; i < name.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(name[i]))) {
+      digit = true;
+    } else if (name[i] != '.') {
+      return false;
+    }
+  }
+  return digit;
+}
+
+QuantileColumns quantile_columns(const Table& table) {
+  std::vector<std::string> found;
+  for (const auto& name : table.header()) {
+    if (is_quantile_column(name)) found.push_back(name);
+  }
+  if (found.empty()) throw UsageError(table.file() + ": no quantile columns (p10, p50, ...) in the header");
+  std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
+    return QuantileColumns::percent(a) < QuantileColumns::percent(b);
+  });
+  QuantileColumns q;
+  q.low = found.front();
+  q.high = found.back();
+  if (table.has("p50")) q.mid = "p50";
+  return q;
+}
+
+// One metric's rows of forecast.csv.
+struct Series {
+  std::vector<DayNumber> dates;
+  std::vector<double> mean, low, mid, high;
+};
+
+Series metric_series(const Table& forecast, const QuantileColumns& q, const std::string& metric) {
+  const std::size_t c_date = forecast.column("date"), c_metric = forecast.column("metric"),
+                    c_mean = forecast.column("mean"), c_low = forecast.column(q.low),
+                    c_high = forecast.column(q.high);
+  const bool has_mid = !q.mid.empty();
+  const std::size_t c_mid = has_mid ? forecast.column(q.mid) : 0;
+  Series s;
+  for (std::size_t r = 0; r < forecast.rows().size(); ++r) {
+    if (forecast.rows()[r][c_metric] != metric) continue;
+    s.dates.push_back(forecast.date(r, c_date));
+    s.mean.push_back(forecast.number(r, c_mean));
+    s.low.push_back(forecast.number(r, c_low));
+    s.high.push_back(forecast.number(r, c_high));
+    s.mid.push_back(has_mid ? forecast.number(r, c_mid) : 0.0);
+  }
+  if (s.dates.empty()) throw UsageError(forecast.file() + ": no rows for metric " + metric);
+  return s;
+}
+
+struct TargetRow {
+  std::string name, metric;
+  DayNumber date = 0;
+  double threshold = 0, probability = 0, ci_lo = 0, ci_hi = 0;
+};
+
+std::vector<TargetRow> load_targets(const Table& t) {
+  const std::size_t c_name = t.column("target"), c_metric = t.column("metric"), c_date = t.column("date"),
+                    c_threshold = t.column("threshold"), c_p = t.column("probability"), c_lo = t.column("ci_lo"),
+                    c_hi = t.column("ci_hi");
+  std::vector<TargetRow> out;
+  for (std::size_t r = 0; r < t.rows().size(); ++r) {
+    TargetRow row;
+    row.name = t.rows()[r][c_name];
+    row.metric = t.rows()[r][c_metric];
+    row.date = t.date(r, c_date);
+    row.threshold = t.number(r, c_threshold);
+    row.probability = t.number(r, c_p);
+    row.ci_lo = t.number(r, c_lo);
+    row.ci_hi = t.number(r, c_hi);
+    out.push_back(row);
+  }
+  return out;
+}
+
+struct DriverEntry {
+  std::string input;
+  double spearman = 0, variance_explained = 0, contribution = 0;
+};
+
+struct Drivers {
+  std::string output;  // available_accelerators, or delivered_flop_e24 when accelerators do not vary
+  std::string date;
+  std::vector<DriverEntry> rows;  // by |spearman|, largest first
+};
+
+// The drivers of `output` at the latest date in sensitivity.csv (none if the file is absent).
+std::optional<Drivers> load_drivers_of(const fs::path& dir, const std::string& output) {
+  const fs::path path = dir / "sensitivity.csv";
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  const Table t(path, read_whole(path));
+  const std::size_t c_output = t.column("output"), c_date = t.column("date"), c_input = t.column("input"),
+                    c_s = t.column("spearman"), c_ve = t.column("variance_explained"),
+                    c_cv = t.column("contribution_to_variance");
+  Drivers d;
+  d.output = output;
+  for (std::size_t r = 0; r < t.rows().size(); ++r) {
+    if (t.rows()[r][c_output] == output) d.date = std::max(d.date, t.rows()[r][c_date]);
+  }
+  for (std::size_t r = 0; r < t.rows().size(); ++r) {
+    if (t.rows()[r][c_output] != output || t.rows()[r][c_date] != d.date) continue;
+    d.rows.push_back({t.rows()[r][c_input], t.number(r, c_s), t.number(r, c_ve), t.number(r, c_cv)});
+  }
+  if (d.rows.empty()) return std::nullopt;
+  std::stable_sort(d.rows.begin(), d.rows.end(), [](const DriverEntry& a, const DriverEntry& b) {
+    return std::fabs(a.spearman) > std::fabs(b.spearman);
+  });
+  return d;
+}
+
+// The drivers of available accelerators; of delivered compute when the
+// accelerator count does not vary (sensitivity.csv then has no rows for it).
+std::optional<Drivers> load_drivers(const fs::path& dir) {
+  if (auto drivers = load_drivers_of(dir, "available_accelerators")) return drivers;
+  return load_drivers_of(dir, "delivered_flop_e24");
+}
+
+struct RunFacts {
+  std::string name, tool_version, git_revision;
+  std::uint64_t trials = 0, seed = 0;
+};
+
+RunFacts load_run(const fs::path& dir) {
+  const fs::path path = require_file(dir, "run.json");
+  RunFacts facts;
+  try {
+    const auto json = nlohmann::json::parse(read_whole(path));
+    facts.name = json.at("spec").at("name").get<std::string>();
+    facts.trials = json.at("trials").get<std::uint64_t>();
+    facts.seed = json.at("seed").get<std::uint64_t>();
+    facts.tool_version = json.value("tool_version", std::string("?"));
+    facts.git_revision = json.value("git_revision", std::string());
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError(path.string() + ": not a capplan run record: " + e.what());
+  }
+  return facts;
+}
+
+struct TrancheRow {
+  std::string name;
+  std::string units;
+  double probability = 0, ci_lo = 0, ci_hi = 0, criticality = 0;
+  std::string low, mid, high;  // dates or after-horizon
+};
+
+std::vector<TrancheRow> load_tranches(const Table& t) {
+  const QuantileColumns q = quantile_columns(t);
+  const std::size_t c_name = t.column("tranche"), c_units = t.column("units"), c_p = t.column("probability_complete"),
+                    c_lo = t.column("probability_ci_lo"), c_hi = t.column("probability_ci_hi"),
+                    c_crit = t.column("criticality"), c_low = t.column(q.low), c_high = t.column(q.high);
+  std::vector<TrancheRow> out;
+  for (std::size_t r = 0; r < t.rows().size(); ++r) {
+    TrancheRow row;
+    row.name = t.rows()[r][c_name];
+    row.units = t.rows()[r][c_units];
+    row.probability = t.number(r, c_p);
+    row.ci_lo = t.number(r, c_lo);
+    row.ci_hi = t.number(r, c_hi);
+    row.criticality = t.number(r, c_crit);
+    row.low = t.rows()[r][c_low];
+    row.high = t.rows()[r][c_high];
+    row.mid = q.mid.empty() ? std::string() : t.rows()[r][t.column(q.mid)];
+    out.push_back(row);
+  }
+  return out;
+}
+
+// ---- formatting ------------------------------------------------------------
+
+// 1234567.8 -> "1,234,568" (decimals = 0) or "1,234,567.8" (decimals = 1).
+std::string grouped(double value, int decimals = 0) {
+  std::string text = fmt::format("{:.{}f}", std::fabs(value), decimals);
+  if (text.find_first_not_of("0.") == std::string::npos) value = 0.0;  // no "-0"
+  const std::size_t point = text.find('.');
+  std::string whole = text.substr(0, point), rest = point == std::string::npos ? "" : text.substr(point);
+  std::string out;
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    if (i > 0 && (whole.size() - i) % 3 == 0) out += ',';
+    out += whole[i];
+  }
+  return (value < 0 ? "-" : "") + out + rest;
+}
+
+std::string percent(double p) {
+  if (p <= 0.0) return "0%";
+  if (p >= 1.0) return "100%";
+  if (p < 0.001) return fmt::format("{:.2g}%", p * 100.0);
+  if (p > 0.999) return fmt::format("{:.2f}%", p * 100.0);
+  return fmt::format("{:.1f}%", p * 100.0);
+}
+
+// A value of `metric` as people read it.
+std::string metric_value(const std::string& metric, double value) {
+  if (value == std::round(value) && std::fabs(value) < 1e15) return grouped(value, 0);
+  if (std::fabs(value) >= 100) {
+    return grouped(value, metric == "facility_power_mw" || metric == "delivered_flop_e24" ? 1 : 0);
+  }
+  if (std::fabs(value) >= 1) return fmt::format("{:.2f}", value);
+  return fmt::format("{:.2g}", value);
+}
+
+std::string metric_words(const std::string& metric) {
+  static const std::map<std::string, std::string> kWords = {
+      {"delivered_systems", "delivered systems"},
+      {"installed_systems", "installed systems"},
+      {"online_systems", "online systems"},
+      {"available_accelerators", "available accelerators"},
+      {"facility_power_mw", "facility power (MW)"},
+      {"peak_pflops", "peak PFLOPS"},
+      {"effective_pflops", "effective PFLOPS"},
+      {"delivered_flop_e24", "delivered compute (10²⁴ FLOP)"}};
+  const auto it = kWords.find(metric);
+  return it == kWords.end() ? metric : it->second;
+}
+
+// Text inside a gnuplot single-quoted string: only '' is special. Control
+// characters (which could end the command) are dropped.
+std::string gp(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'') {
+      out += "''";
+    } else if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string gp_date(DayNumber day) { return "'" + format_date(day) + "'"; }
+
+std::string num(double value) { return fmt::format("{:.10g}", value); }
+
+// ---- gnuplot ---------------------------------------------------------------
+
+constexpr const char* kInstallHint = "install gnuplot-nox (Debian: apt-get install gnuplot-nox; see tools/install-deps.sh)";
+
+// The gnuplot executable: $CAPPLAN_GNUPLOT if set, else `gnuplot` on PATH.
+std::string find_gnuplot() {
+  if (const char* override_path = std::getenv("CAPPLAN_GNUPLOT"); override_path && *override_path) {
+    if (::access(override_path, X_OK) != 0) {
+      throw RuntimeFailure(std::string("gnuplot not found at CAPPLAN_GNUPLOT=") + override_path + "; " + kInstallHint);
+    }
+    return override_path;
+  }
+  const char* path = std::getenv("PATH");
+  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const std::size_t colon = std::min(dirs.find(':', start), dirs.size());
+    const std::string dir = colon > start ? dirs.substr(start, colon - start) : ".";
+    const std::string candidate = dir + "/gnuplot";
+    struct stat info {};
+    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+    start = colon + 1;
+  }
+  throw RuntimeFailure(std::string("gnuplot is not installed (needed to draw charts); ") + kInstallHint);
+}
+
+// Runs `gnuplot script` with `work_dir` as its working directory (the script
+// names only files there). No shell is involved. Throws RuntimeFailure with
+// gnuplot's output if it fails.
+void run_gnuplot(const std::string& gnuplot, const fs::path& work_dir, const std::string& script,
+                 const std::string& what) {
+  int output_pipe[2], exec_pipe[2];
+  if (::pipe2(output_pipe, O_CLOEXEC) != 0 || ::pipe2(exec_pipe, O_CLOEXEC) != 0) {
+    throw RuntimeFailure(std::string("cannot start gnuplot: pipe: ") + std::strerror(errno));
+  }
+  const std::string dir = work_dir.string();
+  char* const argv[] = {const_cast<char*>(gnuplot.c_str()), const_cast<char*>(script.c_str()), nullptr};
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int error = errno;
+    for (int fd : {output_pipe[0], output_pipe[1], exec_pipe[0], exec_pipe[1]}) ::close(fd);
+    throw RuntimeFailure(std::string("cannot start gnuplot: fork: ") + std::strerror(error));
+  }
+  if (pid == 0) {
+    // Child: only async-signal-safe calls from here on.
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) ::dup2(null_fd, 0);
+    ::dup2(output_pipe[1], 1);
+    ::dup2(output_pipe[1], 2);
+    int error = 0;
+    if (::chdir(dir.c_str()) != 0) {
+      error = errno;
+    } else {
+      ::execv(gnuplot.c_str(), argv);
+      error = errno;
+    }
+    ssize_t ignored = ::write(exec_pipe[1], &error, sizeof error);
+    (void)ignored;
+    ::_exit(127);
+  }
+  ::close(output_pipe[1]);
+  ::close(exec_pipe[1]);
+  std::string output;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(output_pipe[0], buffer, sizeof buffer);
+    if (n > 0) {
+      output.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  ::close(output_pipe[0]);
+  int exec_error = 0;
+  ssize_t got;
+  do {
+    got = ::read(exec_pipe[0], &exec_error, sizeof exec_error);
+  } while (got < 0 && errno == EINTR);
+  ::close(exec_pipe[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw RuntimeFailure(std::string("waiting for gnuplot: ") + std::strerror(errno));
+  }
+  if (got == static_cast<ssize_t>(sizeof exec_error)) {
+    throw RuntimeFailure("cannot run " + gnuplot + ": " + std::strerror(exec_error) + "; " + kInstallHint);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    const std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                              : "signal " + std::to_string(WTERMSIG(status));
+    if (output.size() > 4000) output = "..." + output.substr(output.size() - 4000);
+    throw RuntimeFailure("gnuplot failed drawing " + what + " (" + how + "):\n" + output);
+  }
+}
+
+// A private folder inside out_dir (same file system, so renames are atomic),
+// removed when done.
+class WorkDir {
+ public:
+  explicit WorkDir(const fs::path& parent) {
+    std::string pattern = (parent / ".capplan-plots-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) {
+      throw RuntimeFailure("cannot create a temporary folder in " + parent.string() + ": " + std::strerror(errno));
+    }
+    path_ = pattern;
+  }
+  ~WorkDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  const fs::path& path() const { return path_; }
+  void write(const std::string& name, const std::string& content) const {
+    std::ofstream out(path_ / name, std::ios::binary);
+    out << content;
+    out.close();
+    if (!out) throw RuntimeFailure("cannot write " + (path_ / name).string());
+  }
+
+ private:
+  fs::path path_;
+};
+
+// ---- chart scripts ---------------------------------------------------------
+
+constexpr int kWidth = 1200, kHeight = 700;
+constexpr const char* kFont = "DejaVu Sans,12";
+
+// Everything a chart script starts with.
+std::string preamble(const std::string& title) {
+  std::string s;
+  s += "set encoding utf8\n";
+  s += "set termoption noenhanced\n";
+  s += "set title " + gp(title) + " font ',15'\n";
+  s += "set border 3 lw 1.2 lc rgb '#444444'\n";
+  s += "set tics nomirror out\n";
+  s += "set grid back lt 1 lc rgb '#e4e4e4' lw 1\n";
+  s += "set key below center horizontal Left reverse samplen 3 spacing 1.2 width 2 height 0.8 noautotitle\n";
+  s += "set style textbox opaque fc rgb '#60ffffff' noborder margins 2,2\n";
+  return s;
+}
+
+// Draws the plot into NAME.png (pngcairo) and NAME.svg.
+std::string render(const std::string& plot, const std::string& name) {
+  std::string s;
+  s += fmt::format("set terminal pngcairo size {},{} font '{}' noenhanced background rgb 'white'\n", kWidth, kHeight,
+                   kFont);
+  s += "set output '" + name + ".png'\nPOINT = 1.8\n";
+  s += plot;
+  s += "unset output\n";
+  // The svg terminal's font and point sizes come out smaller and larger than pngcairo's: match them.
+  s += fmt::format(
+      "set terminal svg size {},{} dynamic font '{}' fontscale 1.25 noenhanced background rgb 'white'\n",
+      kWidth, kHeight, kFont);
+  s += "POINT = 1.0\n";
+  s += "set output '" + name + ".svg'\n";
+  s += plot;
+  s += "unset output\n";
+  return s;
+}
+
+const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+// A date x axis from `first` to `last` with month ticks at a readable spacing.
+std::string date_axis(DayNumber first, DayNumber last) {
+  if (last <= first) last = first + 1;
+  std::string s = "set xdata time\nset timefmt '%Y-%m-%d'\n";
+  s += "set xrange [" + gp_date(first) + ":" + gp_date(last) + "]\n";
+  const CivilDate a = civil_from_days(first), b = civil_from_days(last);
+  const int months = (b.year - a.year) * 12 + (b.month - a.month);
+  int step = 1;
+  for (int candidate : {1, 2, 3, 6, 12, 24, 60}) {
+    step = candidate;
+    if (months / candidate <= 14) break;
+  }
+  std::vector<std::string> ticks;
+  bool first_tick = true;
+  for (CivilDate d{a.year, a.month, 1};; d.month == 12 ? (d.year++, d.month = 1) : d.month++) {
+    const DayNumber day = days_from_civil(d);
+    if (day > last) break;
+    if (day < first || (d.month - 1) % step != 0) continue;
+    std::string label = step >= 12 ? std::to_string(d.year)
+                                   : std::string(kMonths[d.month - 1]) +
+                                         (first_tick || d.month == 1 ? "\\n" + std::to_string(d.year) : "");
+    ticks.push_back("\"" + label + "\" " + gp_date(day));
+    first_tick = false;
+  }
+  if (ticks.size() < 2) {
+    s += "set format x '%d %b\\n%Y'\nset xtics autofreq\n";
+  } else {
+    s += "set xtics (";
+    for (std::size_t i = 0; i < ticks.size(); ++i) s += (i ? ", " : "") + ticks[i];
+    s += ")\n";
+  }
+  s += "set xlabel 'Date'\n";
+  return s;
+}
+
+// How a metric is drawn: divisor and axis label.
+struct Scale {
+  double divisor = 1.0;
+  std::string axis;
+};
+
+Scale scale_for(double max_value, const std::string& quantity, const std::string& unit) {
+  Scale s;
+  if (max_value >= 1e7) {
+    s.divisor = 1e6;
+    s.axis = quantity + " (millions" + (unit.empty() ? "" : " of " + unit) + ")";
+  } else if (max_value >= 1e4) {
+    s.divisor = 1e3;
+    s.axis = quantity + " (thousands" + (unit.empty() ? "" : " of " + unit) + ")";
+  } else {
+    s.axis = quantity + (unit.empty() ? "" : " (" + unit + ")");
+  }
+  return s;
+}
+
+struct FanChart {
+  std::string file;      // base name
+  std::string metric;
+  std::string title;     // after the scenario name
+  std::string quantity;  // axis words
+  std::string unit;
+};
+
+struct Placed {
+  double x, y;  // fractions of the plot area
+  bool right;   // label to the left of its marker
+};
+
+// Fan chart of one metric, with the targets on that metric marked.
+void fan_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario, const Table& forecast,
+               const QuantileColumns& q, const std::vector<TargetRow>& all_targets, const FanChart& chart) {
+  const Series s = metric_series(forecast, q, chart.metric);
+  std::vector<TargetRow> targets;
+  for (const auto& t : all_targets) {
+    if (t.metric == chart.metric) targets.push_back(t);
+  }
+  double top = 0.0;
+  for (double v : s.high) top = std::max(top, v);
+  for (double v : s.mean) top = std::max(top, v);
+  for (const auto& t : targets) top = std::max(top, t.threshold);
+  const Scale scale = scale_for(top, chart.quantity, chart.unit);
+
+  std::string data = "# date mean low mid high\n";
+  for (std::size_t i = 0; i < s.dates.size(); ++i) {
+    data += format_date(s.dates[i]) + " " + num(s.mean[i] / scale.divisor) + " " + num(s.low[i] / scale.divisor) +
+            " " + num(s.mid[i] / scale.divisor) + " " + num(s.high[i] / scale.divisor) + "\n";
+  }
+  work.write(chart.file + ".dat", data);
+
+  DayNumber first = s.dates.front(), last = s.dates.back();
+  for (const auto& t : targets) {
+    first = std::min(first, t.date);
+    last = std::max(last, t.date);
+  }
+  std::string plot = preamble(scenario + ": " + chart.title);
+  plot += date_axis(first, last);
+  plot += "set ylabel " + gp(scale.axis) + "\n";
+  plot += "set yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n";
+  plot += "set format y '%.10g'\nset key maxrows 2\n";
+
+  // Target labels: beside their marker, on the side with room, nudged apart when they would overlap.
+  const double span = static_cast<double>(std::max<DayNumber>(1, last - first));
+  const double y_top = top * 1.1 > 0 ? top * 1.1 : 1.0;
+  std::vector<Placed> placed;
+  std::string target_data;
+  int label_id = 100;
+  for (const auto& t : targets) {
+    Placed p{static_cast<double>(t.date - first) / span, t.threshold / y_top, false};
+    p.right = p.x > 0.55;
+    double nudge = 0.0;  // in character heights
+    for (const auto& other : placed) {
+      if (other.right == p.right && std::fabs(other.x - p.x) < 0.35 && std::fabs(other.y - p.y) < 0.05) {
+        nudge = (p.y >= other.y ? 1.0 : -1.0) * 1.4;
+      }
+    }
+    placed.push_back(p);
+    const std::string label = t.name + ": P = " + percent(t.probability);
+    plot += fmt::format("set label {} {} at {}, {} {} offset {}, {} boxed front tc rgb '#8b1a1a'\n", label_id++,
+                        gp(label), gp_date(t.date), num(t.threshold / scale.divisor), p.right ? "right" : "left",
+                        p.right ? -2.5 : 2.5, nudge);
+    target_data += format_date(t.date) + " " + num(t.threshold / scale.divisor) + "\n";
+  }
+  if (!targets.empty()) work.write(chart.file + "-targets.dat", target_data);
+
+  const std::string band = fmt::format("{}–{} range ({:g}% of trials)", q.low_label(), q.high_label(), q.coverage());
+  plot += "plot '" + chart.file + ".dat' using 1:3:5 with filledcurves fc rgb '#9ecae1' fs solid 0.6 noborder title " +
+          gp(band);
+  if (!q.mid.empty()) {
+    plot += ", \\\n  '' using 1:4 with linespoints lw 3 pt 7 ps 0.5*POINT lc rgb '#08519c' title 'Median (P50)'";
+  }
+  plot += ", \\\n  '' using 1:2 with lines lw 2 dt 2 lc rgb '#333333' title 'Mean'";
+  if (!targets.empty()) {
+    plot += ", \\\n  '" + chart.file +
+            "-targets.dat' using 1:2 with points pt 13 ps POINT lc rgb '#c0392b' title 'Target (P = probability of meeting it)'";
+  }
+  plot += "\n";
+  work.write(chart.file + ".gp", render(plot, chart.file));
+  run_gnuplot(gnuplot, work.path(), chart.file + ".gp", chart.file);
+}
+
+const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+
+void completion_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario,
+                      const Table& cdf, const std::vector<TrancheRow>& tranches) {
+  const std::size_t c_tranche = cdf.column("tranche"), c_date = cdf.column("date"),
+                    c_p = cdf.column("probability_complete");
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<std::pair<DayNumber, double>>> curves;
+  for (const auto& t : tranches) order.push_back(t.name);
+  for (std::size_t r = 0; r < cdf.rows().size(); ++r) {
+    const std::string& name = cdf.rows()[r][c_tranche];
+    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
+    curves[name].emplace_back(cdf.date(r, c_date), cdf.number(r, c_p));
+  }
+  DayNumber first = 0, last = 0;
+  bool any = false;
+  std::string data;
+  std::vector<std::string> drawn;
+  for (const auto& name : order) {
+    auto it = curves.find(name);
+    if (it == curves.end()) continue;
+    auto& points = it->second;
+    std::stable_sort(points.begin(), points.end());
+    for (const auto& [day, p] : points) {
+      data += format_date(day) + " " + num(p) + "\n";
+      first = any ? std::min(first, day) : day;
+      last = any ? std::max(last, day) : day;
+      any = true;
+    }
+    data += "\n\n";
+    drawn.push_back(name);
+  }
+  if (!any) throw UsageError(cdf.file() + ": no rows");
+  work.write("tranche-completion.dat", data);
+
+  std::string plot = preamble(scenario + ": tranche completion (probability complete by date)");
+  plot += date_axis(first, last);
+  plot += "set ylabel 'Probability complete (0 to 1)'\n";
+  plot += "set yrange [-0.02:1.02]\nset ytics 0, 0.1, 1\nset format y '%.1f'\n";
+  plot += "set arrow 1 from graph 0, first 0.5 to graph 1, first 0.5 nohead dt 3 lw 1.2 lc rgb '#888888' back\n";
+  plot += "set label 1 'median' at graph 0.005, first 0.5 left offset 0, 0.6 tc rgb '#666666'\n";
+  plot += "set key width 0\n";
+  if (drawn.size() > 3) plot += fmt::format("set key maxrows {}\n", (drawn.size() + 2) / 3);
+  plot += "plot ";
+  for (std::size_t i = 0; i < drawn.size(); ++i) {
+    std::string title = drawn[i];
+    for (const auto& t : tranches) {
+      if (t.name != drawn[i]) continue;
+      title += ": " + percent(t.probability) + " by " + format_date(last);
+      if (!t.mid.empty() && t.mid != "after-horizon") title += ", median " + t.mid;
+    }
+    plot += fmt::format("{}'tranche-completion.dat' index {} using 1:2 with lines lw 2.5 lc rgb '{}' dt {} title {}",
+                        i ? ", \\\n  " : "", i, kPalette[i % 10], 1 + static_cast<int>(i / 10) % 4, gp(title));
+  }
+  plot += "\n";
+  work.write("tranche-completion.gp", render(plot, "tranche-completion"));
+  run_gnuplot(gnuplot, work.path(), "tranche-completion.gp", "tranche-completion");
+}
+
+void tornado_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario,
+                   const Drivers& drivers) {
+  const std::size_t n = std::min<std::size_t>(12, drivers.rows.size());
+  std::string positive, negative, ticks;
+  double largest = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& row = drivers.rows[i];
+    const double y = static_cast<double>(n - i);
+    const std::string line = fmt::format("0 {} {} {} {} {} {}\n", num(y), num(std::min(0.0, row.spearman)),
+                                         num(std::max(0.0, row.spearman)), num(y - 0.36), num(y + 0.36),
+                                         num(row.spearman));
+    (row.spearman >= 0 ? positive : negative) += line;
+    ticks += (i ? ", " : "") + gp(row.input) + " " + num(y);
+    largest = std::max(largest, std::fabs(row.spearman));
+  }
+  // Room beyond the longest bar for its value label; ticks only inside [-1, 1].
+  const double limit = std::max(0.1, std::ceil(largest * 1.3 * 10.0) / 10.0);
+  const bool accelerators = drivers.output == "available_accelerators";
+  const std::string output = accelerators ? "available accelerators" : "cumulative delivered compute";
+  const std::string more = accelerators ? "more accelerators" : "more compute";
+  const std::string fewer = accelerators ? "fewer accelerators" : "less compute";
+  std::string plot = preamble(scenario + ": top drivers of " + output + " on " + drivers.date);
+  plot += "set xlabel " + gp("Spearman rank correlation with " + output + " on " + drivers.date) + "\n";
+  // Bars keep a sensible thickness when there are only a few drivers.
+  const double pad = n < 6 ? (6.0 - static_cast<double>(n)) / 2.0 : 0.0;
+  plot += fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\n", num(-limit), num(limit), num(0.4 - pad),
+                      num(static_cast<double>(n) + 0.6 + pad));
+  const double step = limit > 0.5 ? 0.2 : 0.1;
+  std::string xticks;
+  const double tick_limit = std::min(1.0, limit);
+  for (int k = -static_cast<int>(std::floor(tick_limit / step + 1e-9)); k * step <= tick_limit + 1e-9; ++k) {
+    const double x = k * step;
+    xticks += std::string(xticks.empty() ? "" : ", ") + "'" + (k == 0 ? std::string("0") : fmt::format("{:+.1f}", x)) +
+              "' " + num(x);
+  }
+  plot += "set xtics (" + xticks + ")\n";
+  plot += "set ytics (" + ticks + ") scale 0\n";
+  plot += "set grid noytics xtics\n";
+  plot += "set border 1\n";
+  plot += "set arrow 1 from 0, graph 0 to 0, graph 1 nohead lw 1.5 lc rgb '#444444' front\n";
+  plot += "set style fill solid 0.85 noborder\n";
+  std::vector<std::string> parts;
+  if (!positive.empty()) {
+    work.write("tornado-positive.dat", positive);
+    parts.push_back(
+        "'tornado-positive.dat' using 1:2:3:4:5:6 with boxxyerror lc rgb '#2b6cb0' title " +
+        gp("Higher input, " + more));
+    parts.push_back(
+        "'tornado-positive.dat' using 7:2:(sprintf('%+.2f', $7)) with labels left offset 0.6, 0 tc rgb '#333333'");
+  }
+  if (!negative.empty()) {
+    work.write("tornado-negative.dat", negative);
+    parts.push_back(
+        "'tornado-negative.dat' using 1:2:3:4:5:6 with boxxyerror lc rgb '#c0392b' title " +
+        gp("Higher input, " + fewer));
+    parts.push_back(
+        "'tornado-negative.dat' using 7:2:(sprintf('%+.2f', $7)) with labels right offset -0.6, 0 tc rgb "
+        "'#333333'");
+  }
+  plot += "plot ";
+  for (std::size_t i = 0; i < parts.size(); ++i) plot += (i ? ", \\\n  " : "") + parts[i];
+  plot += "\n";
+  work.write("tornado.gp", render(plot, "tornado"));
+  run_gnuplot(gnuplot, work.path(), "tornado.gp", "tornado");
+}
+
+const std::vector<FanChart>& fan_charts() {
+  static const std::vector<FanChart> kCharts = {
+      {"fan-available-accelerators", "available_accelerators", "available accelerators", "Available accelerators",
+       "GPUs/chips"},
+      {"fan-effective-pflops", "effective_pflops", "effective compute", "Effective compute", "PFLOPS"},
+      {"delivered-compute", "delivered_flop_e24", "cumulative delivered compute", "Cumulative delivered compute",
+       "10²⁴ FLOP"},
+  };
+  return kCharts;
+}
+
+}  // namespace
+
+std::vector<std::string> write_plots(const std::string& out_dir) {
+  const fs::path dir(out_dir);
+  require_folder(dir);
+  // Read and check every input before drawing anything.
+  const RunFacts run = load_run(dir);
+  const Table forecast = load_table(dir, "forecast.csv");
+  const QuantileColumns q = quantile_columns(forecast);
+  const std::vector<TargetRow> targets = load_targets(load_table(dir, "targets.csv"));
+  const std::vector<TrancheRow> tranches = load_tranches(load_table(dir, "tranches.csv"));
+  const Table cdf = load_table(dir, "completion_cdf.csv");
+  const std::optional<Drivers> drivers = load_drivers(dir);
+  const std::string gnuplot = find_gnuplot();
+
+  const WorkDir work(dir);
+  std::vector<std::string> names;
+  for (const auto& chart : fan_charts()) {
+    fan_chart(work, gnuplot, run.name, forecast, q, targets, chart);
+    names.push_back(chart.file);
+  }
+  completion_chart(work, gnuplot, run.name, cdf, tranches);
+  names.push_back("tranche-completion");
+  if (drivers) {
+    tornado_chart(work, gnuplot, run.name, *drivers);
+    names.push_back("tornado");
+  }
+
+  // Every chart is drawn: move them into place (rename is atomic per file).
+  std::vector<std::string> written;
+  for (const auto& name : names) {
+    for (const char* extension : {".svg", ".png"}) {
+      const std::string file = name + extension;
+      std::error_code ec;
+      if (fs::file_size(work.path() / file, ec) == 0 || ec) {
+        throw RuntimeFailure("gnuplot wrote no " + file + " (is its " +
+                             std::string(extension == std::string(".png") ? "pngcairo" : "svg") +
+                             " terminal available? " + kInstallHint + ")");
+      }
+    }
+  }
+  for (const auto& name : names) {
+    for (const char* extension : {".svg", ".png"}) {
+      const std::string file = name + extension;
+      std::error_code ec;
+      fs::rename(work.path() / file, dir / file, ec);
+      if (ec) throw RuntimeFailure("cannot move " + file + " into " + dir.string() + ": " + ec.message());
+      written.push_back(file);
+    }
+  }
+  return written;
+}
+
+namespace {
+
+// Text for a Markdown table cell or paragraph: escapes what Markdown would interpret.
+std::string md(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (std::strchr("\\`*_{}[]<>#|!~", c)) out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out;
+}
+
+// An identifier as inline code (backticks and pipes cannot be escaped inside code spans).
+std::string code(const std::string& text) {
+  std::string clean;
+  for (const char c : text) {
+    if (c != '`' && c != '|' && static_cast<unsigned char>(c) >= 0x20) clean += c;
+  }
+  return "`" + clean + "`";
+}
+
+std::string interval(double lo, double hi) { return percent(lo) + " – " + percent(hi); }
+
+std::string completion_date(const std::string& text) { return text == "after-horizon" ? "after horizon" : text; }
+
+}  // namespace
+
+std::string summary_markdown(const std::string& out_dir) {
+  const fs::path dir(out_dir);
+  require_folder(dir);
+  const RunFacts run = load_run(dir);
+  const Table forecast = load_table(dir, "forecast.csv");
+  const QuantileColumns q = quantile_columns(forecast);
+  const std::vector<TargetRow> targets = load_targets(load_table(dir, "targets.csv"));
+  const Table tranche_table = load_table(dir, "tranches.csv");
+  const QuantileColumns tq = quantile_columns(tranche_table);
+  const std::vector<TrancheRow> tranches = load_tranches(tranche_table);
+  const std::optional<Drivers> drivers = load_drivers(dir);
+
+  auto chart = [&](const std::string& name, const std::string& alt) -> std::string {
+    std::error_code ec;
+    if (!fs::is_regular_file(dir / (name + ".png"), ec)) return "";
+    return "![" + md(alt) + "](" + name + ".png)\n\n";
+  };
+
+  std::string s;
+  s += "# Capacity forecast: " + md(run.name) + "\n\n";
+  s += "Monte Carlo forecast from **" + grouped(static_cast<double>(run.trials)) + " trials** (seed " +
+       std::to_string(run.seed) + ") by capplan " + md(run.tool_version);
+  if (!run.git_revision.empty()) s += " (revision " + code(run.git_revision) + ")";
+  s += ". Intervals are 95% confidence intervals of the Monte Carlo estimate (how precisely the trials pin a value "
+       "down); the spread between quantiles is the forecast's uncertainty.\n\n";
+
+  // Headline targets.
+  s += "## Targets\n\n";
+  if (targets.empty()) {
+    s += "The spec sets no targets.\n\n";
+  } else {
+    s += "| Target | Goal | Probability of meeting it | 95% interval |\n";
+    s += "|:--|:--|--:|--:|\n";
+    for (const auto& t : targets) {
+      s += "| " + code(t.name) + " | " + md(metric_words(t.metric)) + " ≥ " + metric_value(t.metric, t.threshold) +
+           " on " + format_date(t.date) + " | **" + percent(t.probability) + "** | " + interval(t.ci_lo, t.ci_hi) +
+           " |\n";
+    }
+    s += "\n";
+  }
+
+  // Forecast table.
+  const std::string lo = q.low_label(), hi = q.high_label();
+  const bool has_mid = !q.mid.empty();
+  s += "## Forecast by report date\n\n";
+  s += fmt::format(
+      "Quantiles across trials: {} (pessimistic), {}{} (optimistic). Accelerators are GPUs/chips available for "
+      "work; effective PFLOPS is sustained compute after utilisation; delivered compute is cumulative, in 10²⁴ "
+      "FLOP.\n\n",
+      lo, has_mid ? "P50 (median), " : "", hi);
+  const std::vector<std::pair<std::string, std::string>> columns = {
+      {"available_accelerators", "Accelerators"}, {"effective_pflops", "PFLOPS"}, {"delivered_flop_e24", "10²⁴ FLOP"}};
+  std::vector<Series> series;
+  for (const auto& [metric, short_name] : columns) series.push_back(metric_series(forecast, q, metric));
+  s += "| Date |";
+  std::string align = "|:--|";
+  for (const auto& [metric, short_name] : columns) {
+    s += " " + short_name + " " + lo + " |";
+    if (has_mid) s += " " + short_name + " P50 |";
+    s += " " + short_name + " " + hi + " |";
+    align += has_mid ? "--:|--:|--:|" : "--:|--:|";
+  }
+  s += "\n" + align + "\n";
+  for (std::size_t i = 0; i < series[0].dates.size(); ++i) {
+    s += "| " + format_date(series[0].dates[i]) + " |";
+    for (std::size_t m = 0; m < columns.size(); ++m) {
+      const Series& x = series[m];
+      const std::string& metric = columns[m].first;
+      if (i >= x.dates.size()) {
+        s += has_mid ? " | | |" : " | |";
+        continue;
+      }
+      s += " " + metric_value(metric, x.low[i]) + " |";
+      if (has_mid) s += " **" + metric_value(metric, x.mid[i]) + "** |";
+      s += " " + metric_value(metric, x.high[i]) + " |";
+    }
+    s += "\n";
+  }
+  s += "\n";
+  s += chart("fan-available-accelerators", "Fan chart of available accelerators");
+  s += chart("fan-effective-pflops", "Fan chart of effective PFLOPS");
+  s += chart("delivered-compute", "Cumulative delivered compute");
+
+  // Tranches.
+  s += "## Tranches\n\n";
+  if (tranches.empty()) {
+    s += "The spec has no tranches.\n\n";
+  } else {
+    const std::string tlo = tq.low_label(), thi = tq.high_label();
+    s += "| Tranche | Units | Complete by horizon end | 95% interval |" + std::string(tq.mid.empty() ? "" : " Median completion |") +
+         " " + tlo + " – " + thi + " completion | Criticality |\n";
+    s += "|:--|--:|--:|--:|" + std::string(tq.mid.empty() ? "" : "--:|") + ":--|--:|\n";
+    for (const auto& t : tranches) {
+      s += "| " + code(t.name) + " | " + md(t.units) + " | **" + percent(t.probability) + "** | " +
+           interval(t.ci_lo, t.ci_hi) + " |";
+      if (!tq.mid.empty()) s += " " + completion_date(t.mid) + " |";
+      const std::string range = t.low == t.high ? completion_date(t.low)
+                                                : completion_date(t.low) + " – " + completion_date(t.high);
+      s += " " + range + " | " + percent(t.criticality) + " |\n";
+    }
+    s += "\nCriticality: share of trials in which the tranche is among the last of its site's tranches to complete "
+         "(not completing by the horizon end counts as last), i.e. how often it sets the site's finish date.\n\n";
+  }
+  s += chart("tranche-completion", "Tranche completion S-curves");
+
+  // Drivers.
+  s += "## Top drivers\n\n";
+  if (!drivers) {
+    s += "No driver analysis in this folder (sensitivity.csv is absent).\n\n";
+  } else {
+    const bool accelerators = drivers->output == "available_accelerators";
+    if (!accelerators) {
+      s += "Available accelerators do not vary at the analysis date, so the drivers shown are those of cumulative "
+           "delivered compute.\n\n";
+    }
+    s += std::string("What moves ") + (accelerators ? "available accelerators" : "delivered compute") + " on " +
+         drivers->date +
+         " the most: Spearman rank correlation between each sampled input and the output (positive: a higher input "
+         "value gives " + (accelerators ? "more accelerators" : "more compute") +
+         "), and the share of the output's rank variance that input alone explains.\n\n";
+    s += "| Rank | Input | Spearman ρ | Variance explained |\n";
+    s += "|--:|:--|--:|--:|\n";
+    const std::size_t n = std::min<std::size_t>(10, drivers->rows.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& row = drivers->rows[i];
+      s += fmt::format("| {} | {} | {:+.3f} | {} |\n", i + 1, code(row.input), row.spearman,
+                       percent(row.variance_explained));
+    }
+    s += accelerators ? "\nAll inputs, and the drivers of delivered compute, are in `sensitivity.csv`.\n\n"
+                      : "\nAll inputs are in `sensitivity.csv`.\n\n";
+    s += chart("tornado", "Tornado chart of the top drivers");
+  }
+  s += "---\n\nTables: `forecast.csv`, `targets.csv`, `tranches.csv`, `completion_cdf.csv`" +
+       std::string(drivers ? ", `sensitivity.csv`" : "") + "; run record: `run.json`.\n";
+  return s;
+}
+
+}  // namespace capplan

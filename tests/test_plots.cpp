@@ -1,0 +1,286 @@
+// Charts and summary.md drawn from a real output folder (planner/plots.h).
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "planner/errors.h"
+#include "planner/plots.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kCharts = {"fan-available-accelerators", "fan-effective-pflops", "delivered-compute",
+                                          "tranche-completion", "tornado"};
+
+std::string source(const std::string& relative) { return std::string(CAPPLAN_SOURCE_DIR) + "/" + relative; }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs `capplan <arguments>` (paths in it need no quoting); returns the exit code, output in `output`.
+int capplan(const std::string& arguments, std::string& output) {
+  const std::string command = std::string(CAPPLAN_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return -1;
+  std::array<char, 4096> buffer{};
+  std::size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool gnuplot_installed() {
+  if (const char* override_path = std::getenv("CAPPLAN_GNUPLOT"); override_path && *override_path) {
+    return ::access(override_path, X_OK) == 0;
+  }
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/gnuplot";
+    struct stat info {};
+    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+#define REQUIRE_GNUPLOT()                                                                                  \
+  do {                                                                                                     \
+    if (!gnuplot_installed()) {                                                                            \
+      GTEST_SKIP() << "gnuplot is not installed: chart tests skipped (install gnuplot-nox, see "           \
+                      "tools/install-deps.sh)";                                                            \
+    }                                                                                                      \
+  } while (0)
+
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_.empty()) {
+      ::unsetenv(name_.c_str());
+    } else {
+      ::setenv(name_.c_str(), old_.c_str(), 1);
+    }
+  }
+
+ private:
+  std::string name_, old_;
+};
+
+class Plots : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("capplan-plots-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+            std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A `capplan run` output folder for `config`.
+  fs::path run(const std::string& config, int trials) {
+    const fs::path out = dir_ / fs::path(config).stem();
+    std::string output;
+    const int code = capplan("run " + source(config) + " --trials " + std::to_string(trials) + " --quiet --out " +
+                                 out.string(),
+                             output);
+    EXPECT_EQ(code, 0) << output;
+    return out;
+  }
+
+  // Every chart of `names` is there, as a real SVG and a real PNG of some size.
+  static void expect_charts(const fs::path& out, const std::vector<std::string>& names) {
+    for (const auto& name : names) {
+      const std::string svg = read_file(out / (name + ".svg"));
+      const std::string png = read_file(out / (name + ".png"));
+      EXPECT_GT(svg.size(), 5000u) << name << ".svg";
+      EXPECT_GT(png.size(), 10000u) << name << ".png";
+      EXPECT_TRUE(svg.rfind("<?xml", 0) == 0 || svg.rfind("<svg", 0) == 0) << name << ".svg starts " << svg.substr(0, 40);
+      EXPECT_NE(svg.find("</svg>"), std::string::npos) << name << ".svg is not closed";
+      EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << name << ".png has no PNG signature";
+      // 1200 x 700: width and height are the first fields of the IHDR chunk.
+      ASSERT_GE(png.size(), 24u);
+      auto be32 = [&](std::size_t at) {
+        return (static_cast<unsigned>(static_cast<unsigned char>(png[at])) << 24) |
+               (static_cast<unsigned>(static_cast<unsigned char>(png[at + 1])) << 16) |
+               (static_cast<unsigned>(static_cast<unsigned char>(png[at + 2])) << 8) |
+               static_cast<unsigned>(static_cast<unsigned char>(png[at + 3]));
+      };
+      EXPECT_EQ(be32(16), 1200u) << name << ".png width";
+      EXPECT_EQ(be32(20), 700u) << name << ".png height";
+    }
+  }
+
+  static void expect_no_leftovers(const fs::path& out) {
+    for (const auto& entry : fs::directory_iterator(out)) {
+      EXPECT_EQ(entry.path().filename().string().rfind(".capplan-plots-", 0), std::string::npos)
+          << "temporary folder left behind: " << entry.path();
+    }
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(Plots, MinimalConfigGivesEveryChartAndASummary) {
+  REQUIRE_GNUPLOT();
+  const fs::path out = run("configs/minimal.yaml", 2000);
+  const std::vector<std::string> written = capplan::write_plots(out.string());
+  std::vector<std::string> expected;
+  for (const auto& name : kCharts) {
+    // The tornado needs drivers: sensitivity.csv with at least one row.
+    const std::string sensitivity = read_file(out / "sensitivity.csv");
+    if (name == "tornado" && std::count(sensitivity.begin(), sensitivity.end(), '\n') < 2) continue;
+    expected.push_back(name);
+    EXPECT_NE(std::find(written.begin(), written.end(), name + ".png"), written.end()) << name;
+    EXPECT_NE(std::find(written.begin(), written.end(), name + ".svg"), written.end()) << name;
+  }
+  expect_charts(out, expected);
+  expect_no_leftovers(out);
+
+  const std::string summary = capplan::summary_markdown(out.string());
+  EXPECT_EQ(summary.rfind("# ", 0), 0u) << summary.substr(0, 80);
+  EXPECT_NE(summary.find("minimal"), std::string::npos);
+  EXPECT_NE(summary.find("half-by-mid-march"), std::string::npos);
+  EXPECT_NE(summary.find("2,000 trials"), std::string::npos);
+  EXPECT_NE(summary.find("| Date |"), std::string::npos);
+  EXPECT_NE(summary.find("`t1`"), std::string::npos);
+  for (const auto& name : expected) {
+    EXPECT_NE(summary.find("](" + name + ".png)"), std::string::npos) << name << " is not linked";
+  }
+}
+
+TEST_F(Plots, ReferenceScenarioGivesEveryChartWithTargetsAndDrivers) {
+  REQUIRE_GNUPLOT();
+  const fs::path out = run("configs/openai-aws-2026.yaml", 3000);
+  ASSERT_TRUE(fs::exists(out / "sensitivity.csv"));
+  ASSERT_TRUE(fs::exists(out / "completion_cdf.csv"));
+  const std::vector<std::string> written = capplan::write_plots(out.string());
+  EXPECT_EQ(written.size(), 2 * kCharts.size());
+  expect_charts(out, kCharts);
+  expect_no_leftovers(out);
+
+  // Titles carry the scenario name; targets are labelled with their probability; inputs label the tornado.
+  const std::string fan = read_file(out / "fan-available-accelerators.svg");
+  EXPECT_NE(fan.find("openai-aws-2026"), std::string::npos);
+  EXPECT_NE(fan.find("eoy-100k-available: P = "), std::string::npos);
+  const std::string tornado = read_file(out / "tornado.svg");
+  EXPECT_NE(tornado.find("tranche:"), std::string::npos);
+
+  const std::string summary = capplan::summary_markdown(out.string());
+  for (const char* target :
+       {"eoy-accelerators", "eoy-100k-available", "eoy-all-delivered", "mid-year-compute", "eoy-delivered-compute"}) {
+    EXPECT_NE(summary.find(std::string("`") + target + "`"), std::string::npos) << target;
+  }
+  for (const char* tranche : {"gb200-t1", "gb300-t5", "trn3-option"}) {
+    EXPECT_NE(summary.find(std::string("`") + tranche + "`"), std::string::npos) << tranche;
+  }
+  EXPECT_NE(summary.find("## Top drivers"), std::string::npos);
+  EXPECT_NE(summary.find("| 10 |"), std::string::npos) << "ten drivers";
+  EXPECT_EQ(summary.find("| 11 |"), std::string::npos) << "at most ten drivers";
+  for (const auto& name : kCharts) {
+    EXPECT_NE(summary.find("](" + name + ".png)"), std::string::npos) << name << " is not linked";
+  }
+}
+
+TEST_F(Plots, WithoutSensitivityTheTornadoIsSkipped) {
+  REQUIRE_GNUPLOT();
+  const fs::path out = run("configs/minimal.yaml", 1000);
+  fs::remove(out / "sensitivity.csv");
+  const std::vector<std::string> written = capplan::write_plots(out.string());
+  EXPECT_EQ(written.size(), 2 * (kCharts.size() - 1));
+  EXPECT_FALSE(fs::exists(out / "tornado.png"));
+  expect_charts(out, {"fan-available-accelerators", "tranche-completion"});
+  const std::string summary = capplan::summary_markdown(out.string());
+  EXPECT_EQ(summary.find("tornado.png"), std::string::npos);
+  EXPECT_NE(summary.find("sensitivity.csv is absent"), std::string::npos);
+}
+
+TEST_F(Plots, OddFolderNamesAreNotInterpreted) {
+  REQUIRE_GNUPLOT();
+  const fs::path out = run("configs/minimal.yaml", 1000);
+  const fs::path odd = dir_ / "it's a \"test\" $(touch pwned); `touch pwned2` 'x'";
+  fs::rename(out, odd);
+  capplan::write_plots(odd.string());
+  expect_charts(odd, {"fan-available-accelerators"});
+  EXPECT_FALSE(fs::exists("pwned"));
+  EXPECT_FALSE(fs::exists(odd / "pwned"));
+  EXPECT_FALSE(fs::exists(dir_ / "pwned"));
+}
+
+TEST_F(Plots, MissingFolderOrTableIsAUsageError) {
+  const fs::path missing = dir_ / "no-such-folder";
+  EXPECT_THROW(capplan::write_plots(missing.string()), capplan::UsageError);
+  EXPECT_THROW(capplan::summary_markdown(missing.string()), capplan::UsageError);
+  try {
+    capplan::write_plots(missing.string());
+  } catch (const capplan::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("no-such-folder"), std::string::npos) << e.what();
+  }
+
+  const fs::path out = run("configs/minimal.yaml", 500);
+  fs::remove(out / "forecast.csv");
+  try {
+    capplan::write_plots(out.string());
+    ADD_FAILURE() << "no error for a folder without forecast.csv";
+  } catch (const capplan::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("forecast.csv"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(capplan::summary_markdown(out.string()), capplan::UsageError);
+}
+
+TEST_F(Plots, MissingGnuplotSaysWhatToInstall) {
+  const fs::path out = run("configs/minimal.yaml", 500);
+  const ScopedEnv env("CAPPLAN_GNUPLOT", (dir_ / "no-gnuplot-here").c_str());
+  try {
+    capplan::write_plots(out.string());
+    ADD_FAILURE() << "no error without gnuplot";
+  } catch (const capplan::RuntimeFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("gnuplot-nox"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(out / "fan-available-accelerators.png"));
+}
+
+TEST_F(Plots, FailingGnuplotIsARuntimeFailureWithItsOutput) {
+  const fs::path out = run("configs/minimal.yaml", 500);
+  const fs::path fake = dir_ / "fake-gnuplot";
+  {
+    std::ofstream script(fake);
+    script << "#!/bin/sh\necho 'line 3: something went wrong' >&2\nexit 1\n";
+  }
+  fs::permissions(fake, fs::perms::owner_all);
+  const ScopedEnv env("CAPPLAN_GNUPLOT", fake.c_str());
+  try {
+    capplan::write_plots(out.string());
+    ADD_FAILURE() << "no error from a failing gnuplot";
+  } catch (const capplan::RuntimeFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("something went wrong"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(out / "fan-available-accelerators.png"));
+  expect_no_leftovers(out);
+}
+
+}  // namespace
