@@ -52,6 +52,8 @@ struct TrancheParams {
   std::int64_t units = 0;
   int planned_day = 0;  // delivery planned day relative to the horizon start (may be < 0)
   int spread_days = 1;  // >= 1
+  std::int64_t per_day = 0;    // units / spread_days: units on each day of the spread ...
+  std::int64_t remainder = 0;  // ... plus one on each of the first units % spread_days days
   int slot_slip = 0, slot_burn_in = 0, slot_acceptance = 0, slot_rework = 0, slot_happens = 0;
   std::uint32_t burn_in_stream = 0;  // stream for per-cohort burn-in pass draws
   int after_offset = 0;              // into ModelView::after

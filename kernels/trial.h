@@ -49,18 +49,14 @@ CAPPLAN_HD_INLINE std::int64_t cumulative_delivered(const TrancheParams& t, int 
   if (day < first_day) return 0;
   const std::int64_t elapsed = static_cast<std::int64_t>(day) - first_day + 1;
   if (elapsed >= t.spread_days) return t.units;
-  const std::int64_t base = t.units / t.spread_days;
-  const std::int64_t remainder = t.units % t.spread_days;
-  return elapsed * base + min64(elapsed, remainder);
+  return elapsed * t.per_day + min64(elapsed, t.remainder);
 }
 
 // Day (relative to the first delivery day) on which unit `i` (0-based) arrives.
 CAPPLAN_HD_INLINE std::int64_t unit_arrival_offset(const TrancheParams& t, std::int64_t i) {
-  const std::int64_t base = t.units / t.spread_days;
-  const std::int64_t remainder = t.units % t.spread_days;
-  const std::int64_t in_long_days = remainder * (base + 1);
-  if (i < in_long_days) return i / (base + 1);
-  return remainder + (i - in_long_days) / base;
+  const std::int64_t in_long_days = t.remainder * (t.per_day + 1);
+  if (i < in_long_days) return i / (t.per_day + 1);
+  return t.remainder + (i - in_long_days) / t.per_day;
 }
 
 }  // namespace detail
@@ -164,6 +160,15 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWo
     w.run_length[s] = 0;
     return;
   }
+  const int* site_tranches = m.site_tranches + site.tranche_offset;
+  bool any_waiting = false;  // the common case on most days: nothing to install
+  for (int i = 0; i < site.tranche_count && !any_waiting; ++i) {
+    any_waiting = w.delivered[site_tranches[i]] > w.installed[site_tranches[i]];
+  }
+  if (!any_waiting) {
+    w.run_length[s] = 0;
+    return;
+  }
   double available_kw = 0.0;
   if (site.power_limited) {
     for (int p = 0; p < site.power_step_count; ++p) {
@@ -172,7 +177,6 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWo
     }
     available_kw = available_kw * w.power_factor[s];
   }
-  const int* site_tranches = m.site_tranches + site.tranche_offset;
 
   // Systems of tranche t that may be installed now, power permitting: 0 if blocked.
   auto installable = [&](int t) -> std::int64_t {

@@ -277,6 +277,8 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
     p.units = tr.units;
     p.planned_day = day_index(spec, tr.delivery_planned);
     p.spread_days = std::max(1, tr.spread_days);
+    p.per_day = tr.units / p.spread_days;
+    p.remainder = tr.units % p.spread_days;
     p.slot_slip = builder.add_slot(prefix + "slip", tr.delivery_slip_days, kSigned);
     p.slot_burn_in = builder.add_slot(prefix + "burn_in", tr.burn_in_days, kNonNegative);
     p.slot_acceptance = builder.add_slot(prefix + "acceptance", tr.acceptance, kUnitInterval);
