@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/cuda_backend.h"
 #include "planner/build_info.h"
 #include "planner/compare.h"
 #include "planner/errors.h"
@@ -50,13 +51,18 @@ struct SimulationArguments {
   std::string seed;                    // empty: the spec's
   int threads = 0;
   bool quiet = false;
+  std::string backend = "auto";
 
-  void add_to(CLI::App* command, bool with_trials = true) {
+  void add_to(CLI::App* command, bool with_trials = true, bool with_backend = true) {
     command->add_option("--set", overrides, "Change the spec: PATH=VALUE (repeatable), e.g. tranches.t1.units=900");
     if (with_trials) command->add_option("--trials", trials, "Number of trials (overrides simulation.trials)");
     command->add_option("--seed", seed, "Random seed, 0 .. 2^64-1 (overrides simulation.seed)");
     command->add_option("--threads", threads, "CPU threads (0 = all)");
     command->add_flag("--quiet", quiet, "No progress line on stderr");
+    if (with_backend) {
+      command->add_option("--backend", backend,
+                          "auto (the GPU when one is present), cpu or cuda; results are identical on every backend");
+    }
   }
 };
 
@@ -89,7 +95,10 @@ struct CheckArguments {
 struct BenchArguments {
   std::vector<std::string> spec_paths;
   std::int64_t trials = 20000;
+  std::int64_t gpu_trials = 0;  // 0: 100 x --trials
   int threads = 0;
+  std::string backend = "auto";
+  std::string report;           // empty: each spec's own; day, week or month
 };
 
 std::uint64_t parse_seed(const std::string& text) {
@@ -186,6 +195,10 @@ RunOptions options_for(const Scenario& scenario, const SimulationArguments& args
   options.progress = !args.quiet && communicator.is_root();
   options.rank = communicator.rank();
   options.ranks = communicator.size();
+  options.backend = args.backend;
+  // One GPU per rank on a node; ranks beyond the node's GPUs share GPU 0.
+  options.device = communicator.local_rank();
+  if (options.device > 0 && !probe_cuda_device(options.device).available) options.device = 0;
   return options;
 }
 
@@ -201,6 +214,8 @@ void maybe_inject_failure(const Communicator& communicator) {
 struct Simulated {
   std::unique_ptr<ForecastStatistics> statistics;
   DriverSample drivers;
+  std::string backend = "cpu";
+  std::string device = "cpu";
   int threads = 1;
   std::int64_t batch_trials = 0;
   std::uint64_t trials = 0;
@@ -224,6 +239,10 @@ Simulated simulate(const Scenario& scenario, RunOptions options, const Communica
     maybe_inject_failure(communicator);
     runner = std::make_unique<TrialRunner>(*scenario.model, options);
   });
+  if (communicator.is_root()) {
+    std::cerr << fmt::format("capplan: {} backend: {}{}\n", runner->backend(), runner->device(),
+                             communicator.size() > 1 ? fmt::format(" (rank 0 of {})", communicator.size()) : "");
+  }
   std::uint64_t done = 0, next = options.trials;
   if (precision > 0.0) {
     out.precision_requested = true;
@@ -247,6 +266,8 @@ Simulated simulate(const Scenario& scenario, RunOptions options, const Communica
   out.drivers = runner->drivers();
   out.drivers.gather_to_root(communicator);
   out.trials = done;
+  out.backend = runner->backend();
+  out.device = runner->device();
   out.threads = runner->threads();
   out.batch_trials = runner->batch_capacity();
   out.simulate_seconds = communicator.size() > 1
@@ -255,10 +276,13 @@ Simulated simulate(const Scenario& scenario, RunOptions options, const Communica
   return out;
 }
 
-std::vector<std::string> process_records(const Communicator& communicator, int threads) {
-  return communicator.gather_to_root(fmt::format(
-      "{{\"rank\": {}, \"host\": \"{}\", \"backend\": \"cpu\", \"device\": \"cpu\", \"threads\": {}}}",
-      communicator.rank(), communicator.processor_name(), threads));
+std::vector<std::string> process_records(const Communicator& communicator, const Simulated& result) {
+  nlohmann::ordered_json process = {{"rank", communicator.rank()},
+                                    {"host", communicator.processor_name()},
+                                    {"backend", result.backend},
+                                    {"device", result.device},
+                                    {"threads", result.threads}};
+  return communicator.gather_to_root(process.dump());
 }
 
 int command_validate(const std::string& path, const std::vector<std::string>& overrides) {
@@ -302,7 +326,7 @@ int command_run(const RunArguments& args, const std::vector<std::string>& argv) 
   options.driver_sample = static_cast<std::uint64_t>(args.drivers_sample);
   options.driver_row = record_row(model, driver_date);
   const Simulated result = simulate(scenario, options, communicator, precision, max_trials);
-  const std::vector<std::string> processes = process_records(communicator, result.threads);
+  const std::vector<std::string> processes = process_records(communicator, result);
 
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
@@ -313,6 +337,8 @@ int command_run(const RunArguments& args, const std::vector<std::string>& argv) 
     record.spec_sha256 = sha256_hex(spec.source_text);
     record.seed = spec.seed;
     record.trials = result.trials;
+    record.backend = result.backend;
+    record.device = result.device;
     record.threads = result.threads;
     record.batch_trials = result.batch_trials;
     record.ranks = communicator.size();
@@ -370,6 +396,7 @@ int command_compare(const CompareArguments& args) {
     check_comparable(a.spec, *a.model, b.spec, *b.model);
   });
   RunOptions options = options_for(a, args.simulation, communicator);
+  options.backend = "cpu";  // pairing needs each trial's records, which only the CPU backend keeps
   PairedCounts paired(*a.model, *b.model);
   std::unique_ptr<TrialRunner> runner_a, runner_b;
   on_every_rank(communicator, [&] {
@@ -477,25 +504,48 @@ int command_bench(const BenchArguments& args) {
   if (Communicator::world().size() > 1) {
     throw UsageError("bench measures one process; to measure scaling over ranks, time `capplan run` under mpirun");
   }
+  if (args.backend != "auto" && args.backend != "cpu" && args.backend != "cuda") {
+    throw UsageError("--backend must be auto, cpu or cuda, got '" + args.backend + "'");
+  }
+  if (!args.report.empty() && args.report != "day" && args.report != "week" && args.report != "month") {
+    throw UsageError("--report must be day, week or month, got '" + args.report + "'");
+  }
   const std::uint64_t trials = checked_trials(args.trials);
-  std::cout << fmt::format("{:<28}{:>9}{:>9}{:>12}{:>11}{:>16}\n", "scenario", "backend", "threads", "trials",
-                           "seconds", "trials/s");
+  const std::uint64_t gpu_trials =
+      args.gpu_trials > 0 ? checked_trials(args.gpu_trials, "--gpu-trials") : std::min(kMaxTrials, 100 * trials);
+  const bool gpu = args.backend == "cuda" || (args.backend == "auto" && probe_cuda_device(0).available);
+  std::cout << fmt::format("{:<28}{:>7}{:>9}{:>12}{:>11}{:>16}{:>10}\n", "scenario", "report", "backend", "trials",
+                           "seconds", "trials/s", "vs cpu");
   for (const std::string& path : args.spec_paths) {
-    const Spec spec = load_spec_file(path);
+    const std::vector<std::string> overrides =
+        args.report.empty() ? std::vector<std::string>{} : std::vector<std::string>{"report.every=" + args.report};
+    const Spec spec = load_spec_file(path, overrides);
     const CompiledModel model = build_model(spec);
-    RunOptions options;
-    options.trials = trials;
-    options.seed = spec.seed;
-    options.progress = false;
-    std::vector<int> thread_counts = {1};
-    if (args.threads != 1) thread_counts.push_back(args.threads);
-    for (int threads : thread_counts) {
+    const std::string report = spec.report.every == Report::Every::day     ? "day"
+                               : spec.report.every == Report::Every::week  ? "week"
+                               : spec.report.every == Report::Every::month ? "month"
+                                                                           : "dates";
+    double cpu_rate = 0.0;
+    auto measure = [&](const std::string& backend, int threads, std::uint64_t count) {
+      RunOptions options;
+      options.trials = count;
+      options.seed = spec.seed;
+      options.progress = false;
       options.threads = threads;
-      const RunResult result = run_simulation(model, options);
-      std::cout << fmt::format("{:<28}{:>9}{:>9}{:>12}{:>11.3f}{:>16.0f}\n", spec.name, result.backend, result.threads,
-                               options.trials, result.simulate_seconds,
-                               static_cast<double>(options.trials) / result.simulate_seconds);
+      options.backend = backend;
+      TrialRunner runner(model, options);
+      runner.run_range(0, count, options);
+      const double rate = static_cast<double>(count) / runner.simulate_seconds();
+      if (backend == "cpu") cpu_rate = std::max(cpu_rate, rate);
+      const std::string label = backend == "cpu" ? fmt::format("cpu x{}", runner.threads()) : std::string("cuda");
+      std::cout << fmt::format("{:<28}{:>7}{:>9}{:>12}{:>11.3f}{:>16.0f}{:>10.2f}\n", spec.name, report, label, count,
+                               runner.simulate_seconds(), rate, cpu_rate > 0.0 ? rate / cpu_rate : 0.0);
+    };
+    if (args.backend != "cuda") {
+      measure("cpu", 1, trials);
+      if (args.threads != 1) measure("cpu", args.threads, trials);
     }
+    if (gpu) measure("cuda", 0, gpu_trials);
   }
   return 0;
 }
@@ -533,7 +583,7 @@ int run_cli(int argc, char** argv) {
       "compare", "Compare scenario B with A on common random numbers (B: a second spec, or A with --set changes)");
   compare->add_option("specs", compare_args.spec_paths, "A.yaml [B.yaml]")->required()->expected(1, 2);
   compare->add_option("--out", compare_args.out_dir, "Output directory (default out/compare-<A>-vs-<B>)");
-  compare_args.simulation.add_to(compare);
+  compare_args.simulation.add_to(compare, true, false);
 
   std::string plot_dir;
   CLI::App* plot = app.add_subcommand("plot", "Draw the charts and summary.md of a run's output directory");
@@ -562,6 +612,9 @@ int run_cli(int argc, char** argv) {
   bench->add_option("specs", bench_args.spec_paths, "Spec files (YAML)")->required();
   bench->add_option("--trials", bench_args.trials, "Trials per measurement (default 20000)");
   bench->add_option("--threads", bench_args.threads, "CPU threads for the multi-threaded row (0 = all)");
+  bench->add_option("--backend", bench_args.backend, "auto (CPU rows, plus the GPU when present), cpu or cuda");
+  bench->add_option("--gpu-trials", bench_args.gpu_trials, "Trials for the GPU row (default 100 x --trials)");
+  bench->add_option("--report", bench_args.report, "Override the report dates: day, week or month");
 
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/cpu_backend.h"
+#include "kernels/cuda_backend.h"
 #include "kernels/metrics.h"
 #include "planner/errors.h"
 
@@ -15,6 +16,12 @@ namespace capplan {
 namespace {
 // Batch buffers are kept near this size whatever the trial count [bytes].
 constexpr std::size_t kBatchBufferBytes = std::size_t(64) << 20;
+// GPU trials per call, so the progress line moves on long runs.
+constexpr std::uint64_t kGpuChunk = std::uint64_t(1) << 22;
+
+std::string cpu_description(int threads) {
+  return "cpu (" + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s") + ")";
+}
 }  // namespace
 
 void DriverSample::gather_to_root(const Communicator& communicator) {
@@ -69,7 +76,23 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
   } catch (const std::bad_alloc&) {
     throw RuntimeFailure("out of memory allocating the batch buffers and histograms");
   }
+  seed_ = options.seed;
+  device_ = cpu_description(threads_);
+  if (options.backend != "cpu" && options.backend != "cuda" && options.backend != "auto") {
+    throw UsageError("--backend must be auto, cpu or cuda, got '" + options.backend + "'");
+  }
+  bool use_gpu = options.backend == "cuda";
+  if (options.backend == "auto") use_gpu = probe_cuda_device(options.device).available;
+  if (use_gpu) {
+    // Throws RuntimeFailure (exit 3) naming why when no usable GPU is there.
+    gpu_ = std::make_unique<CudaSimulator>(model, statistics_->cell_layouts(), statistics_->empty_counters(),
+                                           options.device);
+    backend_ = "cuda";
+    device_ = gpu_->describe();
+  }
 }
+
+TrialRunner::~TrialRunner() = default;
 
 void TrialRunner::run_batch(std::uint64_t first, std::int64_t count) {
   const auto start = std::chrono::steady_clock::now();
@@ -98,17 +121,33 @@ void TrialRunner::run_range(std::uint64_t begin, std::uint64_t end, const RunOpt
   const std::uint64_t first = begin + offset;
   const auto start = std::chrono::steady_clock::now();
   bool progress_shown = false;
-  for (std::uint64_t done = 0; done < share; done += static_cast<std::uint64_t>(batch_)) {
-    const std::int64_t count = static_cast<std::int64_t>(std::min<std::uint64_t>(batch_, share - done));
-    run_batch(first + done, count);
+  auto report = [&](std::uint64_t finished) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (options.progress && elapsed > 1.0) {
-      const std::uint64_t finished = done + static_cast<std::uint64_t>(count);
-      std::fprintf(stderr, "\rcapplan: %3.0f%% (%llu / %llu trials, %.1f s)", 100.0 * finished / share,
-                   static_cast<unsigned long long>(finished), static_cast<unsigned long long>(share), elapsed);
-      std::fflush(stderr);
-      progress_shown = true;
+    if (!options.progress || elapsed <= 1.0) return;
+    std::fprintf(stderr, "\rcapplan: %3.0f%% (%llu / %llu trials, %.1f s)", 100.0 * finished / share,
+                 static_cast<unsigned long long>(finished), static_cast<unsigned long long>(share), elapsed);
+    std::fflush(stderr);
+    progress_shown = true;
+  };
+  std::uint64_t done = 0;
+  // Trials that keep their inputs for the driver analysis run on the CPU.
+  const std::uint64_t cpu_until = gpu_ ? std::min(share, driver_sample_ > first ? driver_sample_ - first : 0) : share;
+  for (; done < cpu_until; done += static_cast<std::uint64_t>(batch_)) {
+    const std::int64_t count = static_cast<std::int64_t>(std::min<std::uint64_t>(batch_, cpu_until - done));
+    run_batch(first + done, count);
+    report(done + static_cast<std::uint64_t>(count));
+  }
+  done = cpu_until;
+  if (gpu_ && done < share) {
+    const auto gpu_start = std::chrono::steady_clock::now();
+    for (; done < share; done += std::min(kGpuChunk, share - done)) {
+      gpu_->run(seed_, first + done, std::min(kGpuChunk, share - done));
+      report(done + std::min(kGpuChunk, share - done));
     }
+    StatisticsCounters counters = statistics_->empty_counters();
+    gpu_->download(counters);
+    statistics_->add(counters);
+    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - gpu_start).count();
   }
   if (progress_shown) std::fprintf(stderr, "\n");
 }
@@ -118,6 +157,8 @@ RunResult run_simulation(const CompiledModel& model, const RunOptions& options) 
   runner.run_range(0, options.trials, options);
   RunResult result;
   result.threads = runner.threads();
+  result.backend = runner.backend();
+  result.device = runner.device();
   result.batch_trials = runner.batch_capacity();
   result.simulate_seconds = runner.simulate_seconds();
   result.drivers = std::move(runner.drivers());

@@ -27,6 +27,8 @@ struct RunOptions {
   int ranks = 1;
   std::uint64_t driver_sample = 0;  // trials 0 .. driver_sample-1 keep their sampled inputs
   int driver_row = -1;              // record row whose outputs the drivers are measured on
+  std::string backend = "cpu";      // cpu, cuda, or auto (cuda when a GPU is available)
+  int device = 0;                   // GPU index for the cuda backend
 };
 
 // Sampled inputs and two outputs (available_accelerators, delivered_flop_e24 at
@@ -41,15 +43,23 @@ struct DriverSample {
 };
 
 // Runs batches of trials and aggregates them; one per model and process.
+class CudaSimulator;
+
 class TrialRunner {
  public:
   TrialRunner(const CompiledModel& model, const RunOptions& options);
+  ~TrialRunner();
 
   // Simulates trials [first, first + count) (count <= batch_capacity()), adds
   // them to the statistics and keeps their records until the next batch.
   void run_batch(std::uint64_t first, std::int64_t count);
-  // Simulates this rank's share of [begin, end) in batches.
+  // Simulates this rank's share of [begin, end) in batches, on the chosen
+  // backend (trials that keep driver inputs always run on the CPU; the counters
+  // add exactly, so the split does not change any result).
   void run_range(std::uint64_t begin, std::uint64_t end, const RunOptions& options);
+
+  const std::string& backend() const { return backend_; }  // "cpu" or "cuda"
+  const std::string& device() const { return device_; }    // what ran it, in words
 
   std::int64_t batch_capacity() const { return batch_; }
   int threads() const { return threads_; }
@@ -71,12 +81,17 @@ class TrialRunner {
   std::unique_ptr<ForecastStatistics> statistics_;
   DriverSample drivers_;
   double seconds_ = 0.0;
+  std::uint64_t seed_ = 0;
+  std::string backend_ = "cpu";
+  std::string device_ = "cpu";
+  std::unique_ptr<CudaSimulator> gpu_;
 };
 
 struct RunResult {
   std::unique_ptr<ForecastStatistics> statistics;
   DriverSample drivers;
   std::string backend = "cpu";
+  std::string device = "cpu";
   int threads = 1;
   std::int64_t batch_trials = 0;
   double simulate_seconds = 0.0;  // simulation and aggregation on this process
