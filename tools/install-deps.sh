@@ -8,6 +8,8 @@ packages=(
   libyaml-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev librandom123-dev
   libssl-dev libboost-dev libgtest-dev
   libopenmpi-dev openmpi-bin
+  python3-yaml python3-jsonschema
+  gnuplot-nox fonts-dejavu-core  # charts (capplan plot, run --plots): pngcairo and svg terminals, DejaVu Sans
 )
 
 missing=()

@@ -1,0 +1,296 @@
+// The JSON Schema of the spec format (capplan schema): its shape, and that it
+// agrees with the loader: the shipped specs validate, broken ones do not
+// (checked with tools/check-schema.py, i.e. Python's jsonschema).
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "planner/errors.h"
+#include "planner/schema.h"
+#include "planner/spec.h"
+#include "planner/spec_loader.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;  // keeps the schema's key order
+
+struct Outcome {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Outcome shell(const std::string& command) {
+  Outcome outcome;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return outcome;
+  std::array<char, 4096> buffer{};
+  std::size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return outcome;
+}
+
+std::string shell_quoted(const std::string& path) { return "'" + path + "'"; }
+std::string source(const std::string& relative) { return std::string(CAPPLAN_SOURCE_DIR) + "/" + relative; }
+
+// What is missing to run tools/check-schema.py, or "" when nothing is.
+std::string missing_python_packages() {
+  if (shell("python3 -c 'import sys'").exit_code != 0) return "python3 (Debian: python3)";
+  std::string missing;
+  if (shell("python3 -c 'import yaml'").exit_code != 0) missing += "yaml (Debian: python3-yaml) ";
+  if (shell("python3 -c 'from jsonschema import Draft202012Validator'").exit_code != 0) {
+    missing += "jsonschema >= 4.0 (Debian: python3-jsonschema)";
+  }
+  return missing;
+}
+
+// The smallest useful spec (as configs/minimal.yaml); tests change one thing in it.
+const std::string kBase = R"(version: 1
+name: base
+horizon: {start: 2026-01-01, end: 2026-06-30}
+accelerators:
+  gb200: {dense_tflops: {bf16: 2500}}
+systems:
+  gb200-nvl72: {accelerator: gb200, accelerators: 72, power_kw: 132}
+sites:
+  site-a: {install_per_day: {triangular: [2, 4, 6]}}
+tranches:
+  t1:
+    system: gb200-nvl72
+    site: site-a
+    units: 100
+    delivery: {planned: 2026-02-01, slip_days: {triangular: [0, 14, 42]}}
+)";
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+bool loader_accepts(const std::string& text, std::string& problems) {
+  try {
+    capplan::load_spec_text(text, "spec.yaml");
+    return true;
+  } catch (const capplan::SpecError& e) {
+    problems = e.what();
+    return false;
+  }
+}
+
+// Every property schema under `node` (recursively) has a description.
+void expect_descriptions(const Json& node, const std::string& where) {
+  if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size(); ++i) expect_descriptions(node[i], where + "[" + std::to_string(i) + "]");
+    return;
+  }
+  if (!node.is_object()) return;
+  if (node.contains("properties") && node["properties"].is_object()) {
+    for (const auto& [key, value] : node["properties"].items()) {
+      EXPECT_TRUE(value.contains("description")) << where << ".properties." << key << " has no description";
+    }
+  }
+  for (const auto& [key, value] : node.items()) {
+    if (key == "if" || key == "then") continue;  // conditions, not documented keys
+    expect_descriptions(value, where + "." + key);
+  }
+}
+
+TEST(Schema, IsJsonWithTheExpectedShape) {
+  const Json schema = Json::parse(capplan::spec_json_schema());
+  EXPECT_EQ(schema.at("$schema"), "https://json-schema.org/draft/2020-12/schema");
+  EXPECT_FALSE(schema.at("$id").get<std::string>().empty());
+  EXPECT_FALSE(schema.at("title").get<std::string>().empty());
+  EXPECT_NE(schema.at("description").get<std::string>().find("capplan validate"), std::string::npos);
+  EXPECT_EQ(schema.at("type"), "object");
+  EXPECT_EQ(schema.at("additionalProperties"), false);
+
+  // Exactly the loader's top-level keys, in the loader's order.
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : schema.at("properties").items()) keys.push_back(key);
+  std::vector<std::string> expected = {"version",      "name",     "description", "horizon", "simulation",
+                                       "precision",    "accelerators", "systems", "sites",   "tranches",
+                                       "risks",        "correlations", "operations", "report", "targets"};
+  std::sort(keys.begin(), keys.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(keys, expected);
+  EXPECT_EQ(schema.at("required"), Json({"version", "name", "horizon", "accelerators", "systems", "sites",
+                                         "tranches"}));
+
+  const Json& defs = schema.at("$defs");
+  for (const char* def : {"date", "distribution", "accelerator", "system", "site", "power_step", "tranche", "risk",
+                          "risk_target", "correlation", "quantity_name", "target"}) {
+    EXPECT_TRUE(defs.contains(def)) << def;
+  }
+  // The distribution form: a number or exactly one of the seven kinds.
+  const Json& form = defs.at("distribution").at("oneOf").at(1);
+  EXPECT_EQ(form.at("maxProperties"), 1);
+  std::vector<std::string> kinds;
+  for (const auto& [key, value] : form.at("properties").items()) kinds.push_back(key);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"uniform", "triangular", "pert", "normal", "lognormal", "beta",
+                                             "discrete"}));
+
+  EXPECT_EQ(defs.at("target").at("properties").at("metric").at("enum"), Json(capplan::metric_names()));
+  EXPECT_EQ(schema.at("properties").at("simulation").at("properties").at("seed").at("maximum"),
+            Json(18446744073709551615ull));
+  expect_descriptions(schema, "schema");
+}
+
+class SchemaCheck : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string missing = missing_python_packages();
+    if (!missing.empty()) GTEST_SKIP() << "tools/check-schema.py cannot run; missing: " << missing;
+    dir_ = fs::temp_directory_path() /
+           ("capplan-schema-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+            std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    schema_ = (dir_ / "schema.json").string();
+    write(schema_, capplan::spec_json_schema());
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  static void write(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+  }
+  // A spec text written to a temp file; returns its path.
+  std::string spec_file(const std::string& name, const std::string& text) {
+    const std::string path = (dir_ / (name + ".yaml")).string();
+    write(path, text);
+    return path;
+  }
+  Outcome check(const std::vector<std::string>& specs) {
+    std::string command = "python3 " + shell_quoted(source("tools/check-schema.py")) + " " + shell_quoted(schema_);
+    for (const auto& spec : specs) command += " " + shell_quoted(spec);
+    return shell(command);
+  }
+
+  fs::path dir_;
+  std::string schema_;
+};
+
+TEST_F(SchemaCheck, ShippedSpecsValidate) {
+  std::vector<std::string> specs;
+  for (const auto& entry : fs::directory_iterator(source("configs"))) {
+    if (entry.path().extension() == ".yaml") specs.push_back(entry.path().string());
+  }
+  std::sort(specs.begin(), specs.end());
+  ASSERT_GE(specs.size(), 3u);
+  specs.push_back(source("tests/specs/every-feature.yaml"));
+  const Outcome outcome = check(specs);
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  for (const auto& spec : specs) EXPECT_NE(outcome.output.find("ok   " + spec), std::string::npos) << outcome.output;
+}
+
+// Specs the loader accepts at the edges of its rules validate too.
+TEST_F(SchemaCheck, LoaderAcceptedEdgeCasesValidate) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"base", kBase},
+      {"empty-optionals", kBase + "description:\nrisks:\ntargets:\ncorrelations:\n"},
+      {"after-empty", replaced(kBase, "    units: 100\n", "    units: 100\n    after:\n")},
+      {"exponent-numbers", replaced(kBase, "units: 100", "units: 1e2")},
+      {"whole-as-decimal", replaced(kBase, "units: 100", "units: 100.0")},
+      {"largest-seed", kBase + "simulation: {trials: 4294967295, seed: 18446744073709551615}\n"},
+      {"quoted-dates", replaced(kBase, "{start: 2026-01-01,", "{start: '2026-01-01',")},
+      {"bare-number-text", replaced(kBase, "name: base", "name: 2026") + "description: 42\n"},
+      {"zero-units", replaced(kBase, "units: 100", "units: 0")},
+      {"planned-before-start", replaced(kBase, "planned: 2026-02-01", "planned: 2025-02-01")},
+      {"every-list", kBase + "report: {every: [2026-01-31, 2026-06-30], quantiles: [0.5]}\n"},
+      {"normal-fraction", replaced(kBase, "    units: 100\n",
+                                   "    units: 100\n    acceptance: {normal: {mean: 0.9, sd: 0.5}}\n")},
+      {"discrete-zero-weight",
+       replaced(kBase, "{triangular: [0, 14, 42]}", "{discrete: {values: [-3, 5], weights: [0, 1]}}")},
+      {"risks", kBase + "risks:\n  r1: {probability: 1, power_factor: 0, applies_to: [site:site-a]}\n"
+                        "  r2: {probability: 0, delay_days: {lognormal: {median: 3, p90: 9}},"
+                        " applies_to: [tranche:t1, site:site-a]}\n"},
+      {"power-step-risk", replaced(kBase, "site-a: {install_per_day: {triangular: [2, 4, 6]}}",
+                                   "site-a: {power_mw: [{planned: 2026-01-01, add: 50}]}") +
+                              "risks:\n  r: {probability: 0.5, delay_days: 3, applies_to: [power:site-a/0]}\n"
+                              "correlations:\n  - {variables: [power:site-a/0.slip, risk:r.delay, "
+                              "operations.utilization], rank_correlation: 0.5}\n"},
+  };
+  std::vector<std::string> specs;
+  for (const auto& [name, text] : cases) {
+    std::string problems;
+    EXPECT_TRUE(loader_accepts(text, problems)) << name << ": the loader should accept it\n" << problems;
+    specs.push_back(spec_file(name, text));
+  }
+  const Outcome outcome = check(specs);
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+}
+
+// Broken specs: the loader rejects each, and so does the schema, at the right key.
+TEST_F(SchemaCheck, InvalidSpecsFail) {
+  struct Case {
+    std::string name, text, path;
+  };
+  const std::vector<Case> cases = {
+      {"unknown-top-key", kBase + "colour: blue\n", "(top level)"},
+      {"units-text", replaced(kBase, "units: 100", "units: \"many\""), "tranches.t1.units"},
+      {"two-kinds", replaced(kBase, "{triangular: [0, 14, 42]}", "{uniform: [0, 7], triangular: [0, 14, 42]}"),
+       "tranches.t1.delivery.slip_days"},
+      {"id-with-space", replaced(kBase, "  t1:\n", "  t 1:\n"), "tranches"},
+      {"every-hourly", kBase + "report: {every: hourly}\n", "report.every"},
+      {"version-2", replaced(kBase, "version: 1", "version: 2"), "version"},
+      {"bad-date", replaced(kBase, "planned: 2026-02-01", "planned: 2026-02-30"),
+       "cannot read the YAML: not a valid date"},
+      {"date-form", replaced(kBase, "planned: 2026-02-01", "planned: '2026-2-1'"), "tranches.t1.delivery.planned"},
+      {"lognormal-fraction",
+       replaced(kBase, "    units: 100\n", "    units: 100\n    acceptance: {lognormal: {median: 0.5, p90: 0.9}}\n"),
+       "tranches.t1.acceptance"},
+      {"negative-duration",
+       replaced(kBase, "    units: 100\n", "    units: 100\n    burn_in_days: {uniform: [-1, 3]}\n"),
+       "tranches.t1.burn_in_days"},
+      {"zero-rate", replaced(kBase, "{install_per_day: {triangular: [2, 4, 6]}}", "{install_per_day: 0}"),
+       "sites.site-a.install_per_day"},
+      {"factor-without-site",
+       kBase + "risks:\n  r: {probability: 0.5, power_factor: 0.5, delay_days: 1, applies_to: [tranche:t1]}\n",
+       "risks.r.applies_to"},
+      {"bad-quantity", kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.delay], "
+                               "rank_correlation: 0.5}\n",
+       "correlations[0].variables[1]"},
+      {"unknown-metric", kBase + "targets:\n  x: {metric: gpus, date: 2026-03-01, at_least: 1}\n",
+       "targets.x.metric"},
+  };
+  for (const Case& c : cases) {
+    std::string problems;
+    EXPECT_FALSE(loader_accepts(c.text, problems)) << c.name << ": the loader should reject it";
+    const std::string path = spec_file(c.name, c.text);
+    const Outcome outcome = check({path});
+    EXPECT_EQ(outcome.exit_code, 1) << c.name << "\n" << outcome.output;
+    EXPECT_NE(outcome.output.find("FAIL " + path), std::string::npos) << c.name << "\n" << outcome.output;
+    EXPECT_NE(outcome.output.find("  " + c.path), std::string::npos)
+        << c.name << ": expected an error at " << c.path << "\n" << outcome.output;
+  }
+}
+
+TEST_F(SchemaCheck, ReportsEveryFileAndFailsIfAnyFails) {
+  const std::string good = spec_file("good", kBase);
+  const std::string bad = spec_file("bad", kBase + "colour: blue\n");
+  const Outcome outcome = check({good, bad});
+  EXPECT_EQ(outcome.exit_code, 1) << outcome.output;
+  EXPECT_NE(outcome.output.find("ok   " + good), std::string::npos) << outcome.output;
+  EXPECT_NE(outcome.output.find("FAIL " + bad), std::string::npos) << outcome.output;
+  EXPECT_NE(outcome.output.find("colour"), std::string::npos) << outcome.output;
+}
+
+}  // namespace
