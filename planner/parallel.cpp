@@ -99,27 +99,39 @@ void Communicator::max_to_root(std::vector<double>& values) const {
 #endif
 }
 
+#if defined(CAPPLAN_HAVE_MPI)
+namespace {
+// Every rank's `values` on rank 0, concatenated in rank order; `lengths` gets each rank's count.
+template <typename T>
+std::vector<T> gather_values(const T* values, int length, MPI_Datatype type, int rank, int size,
+                             std::vector<int>& lengths) {
+  lengths.assign(static_cast<std::size_t>(size), 0);
+  MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+  std::vector<int> offsets(static_cast<std::size_t>(size), 0);
+  int total = 0;
+  for (int r = 0; r < size; ++r) {
+    offsets[static_cast<std::size_t>(r)] = total;
+    total += lengths[static_cast<std::size_t>(r)];
+  }
+  std::vector<T> all(static_cast<std::size_t>(rank == 0 ? total : 0));
+  MPI_Gatherv(values, length, type, all.data(), lengths.data(), offsets.data(), type, 0, MPI_COMM_WORLD);
+  return all;
+}
+}  // namespace
+#endif
+
 std::vector<std::string> Communicator::gather_to_root(const std::string& text) const {
 #if defined(CAPPLAN_HAVE_MPI)
   if (size_ > 1) {
-    const int length = static_cast<int>(text.size());
-    std::vector<int> lengths(static_cast<std::size_t>(size_));
-    MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-    std::vector<int> offsets(static_cast<std::size_t>(size_), 0);
-    int total = 0;
-    for (int r = 0; r < size_; ++r) {
-      offsets[static_cast<std::size_t>(r)] = total;
-      total += lengths[static_cast<std::size_t>(r)];
-    }
-    std::string all(static_cast<std::size_t>(rank_ == 0 ? total : 0), '\0');
-    MPI_Gatherv(text.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0,
-                MPI_COMM_WORLD);
+    std::vector<int> lengths;
+    const std::vector<char> all =
+        gather_values(text.data(), static_cast<int>(text.size()), MPI_CHAR, rank_, size_, lengths);
     std::vector<std::string> texts;
-    if (rank_ == 0) {
-      for (int r = 0; r < size_; ++r) {
-        texts.push_back(all.substr(static_cast<std::size_t>(offsets[static_cast<std::size_t>(r)]),
-                                   static_cast<std::size_t>(lengths[static_cast<std::size_t>(r)])));
-      }
+    std::size_t offset = 0;
+    for (int r = 0; rank_ == 0 && r < size_; ++r) {
+      const std::size_t length = static_cast<std::size_t>(lengths[static_cast<std::size_t>(r)]);
+      texts.emplace_back(all.data() + offset, length);
+      offset += length;
     }
     return texts;
   }
@@ -130,19 +142,8 @@ std::vector<std::string> Communicator::gather_to_root(const std::string& text) c
 std::vector<double> Communicator::gather_doubles_to_root(const std::vector<double>& values) const {
 #if defined(CAPPLAN_HAVE_MPI)
   if (size_ > 1) {
-    const int length = static_cast<int>(values.size());
-    std::vector<int> lengths(static_cast<std::size_t>(size_));
-    MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
-    std::vector<int> offsets(static_cast<std::size_t>(size_), 0);
-    int total = 0;
-    for (int r = 0; r < size_; ++r) {
-      offsets[static_cast<std::size_t>(r)] = total;
-      total += lengths[static_cast<std::size_t>(r)];
-    }
-    std::vector<double> all(static_cast<std::size_t>(rank_ == 0 ? total : 0));
-    MPI_Gatherv(values.data(), length, MPI_DOUBLE, all.data(), lengths.data(), offsets.data(), MPI_DOUBLE, 0,
-                MPI_COMM_WORLD);
-    return all;
+    std::vector<int> lengths;
+    return gather_values(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, rank_, size_, lengths);
   }
 #endif
   return values;

@@ -28,16 +28,21 @@ std::string completion_text(const CompiledModel& model, int day) {
   return day < 0 ? "after-horizon" : format_date(model.horizon_start + day);
 }
 
+// ",p10,p50,p90,p10_lo,p10_hi,..." for the spec's quantiles: values, then their intervals.
+std::string quantile_header(const std::vector<double>& quantiles) {
+  std::string header;
+  for (double q : quantiles) header += "," + quantile_column(q);
+  for (double q : quantiles) header += "," + quantile_column(q) + "_lo," + quantile_column(q) + "_hi";
+  return header;
+}
+
 }  // namespace
 
 std::string quantile_column(double q) { return "p" + fmt::format("{:.10g}", q * 100.0); }
 
 std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
   const auto& quantiles = spec.report.quantiles;
-  std::string out = "date,metric,mean";
-  for (double q : quantiles) out += "," + quantile_column(q);
-  for (double q : quantiles) out += "," + quantile_column(q) + "_lo," + quantile_column(q) + "_hi";
-  out += ",min,max\n";
+  std::string out = "date,metric,mean" + quantile_header(quantiles) + ",min,max\n";
   const auto& names = metric_names();
   for (int row : model.report_rows) {
     const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
@@ -56,10 +61,8 @@ std::string forecast_csv(const Spec& spec, const CompiledModel& model, const For
 
 std::string tranches_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
   const auto& quantiles = spec.report.quantiles;
-  std::string out = "tranche,units,probability_complete";
-  for (double q : quantiles) out += "," + quantile_column(q);
-  for (double q : quantiles) out += "," + quantile_column(q) + "_lo," + quantile_column(q) + "_hi";
-  out += ",probability_ci_lo,probability_ci_hi,criticality\n";
+  std::string out =
+      "tranche,units,probability_complete" + quantile_header(quantiles) + ",probability_ci_lo,probability_ci_hi,criticality\n";
   const std::uint64_t n = stats.trials();
   for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
     const int index = static_cast<int>(t);

@@ -1,6 +1,8 @@
 // The capplan command line end to end: commands, output files, exit codes.
 #include <gtest/gtest.h>
 
+#include "tests/test_support.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,53 +18,20 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using capplan::testing::Outcome;
+using capplan::testing::read_file;
 
 // Runs `capplan <arguments>` through the shell.
-Outcome capplan(const std::string& arguments) {
-  const std::string command = std::string(CAPPLAN_BINARY) + " " + arguments + " 2>&1";
-  Outcome outcome;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return outcome;
-  std::array<char, 4096> buffer{};
-  std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+Outcome capplan(const std::string& arguments) { return capplan::testing::shell(std::string(CAPPLAN_BINARY) + " " + arguments); }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string source(const std::string& relative) { return capplan::testing::source_path(relative); }
 
-std::string source(const std::string& relative) { return std::string(CAPPLAN_SOURCE_DIR) + "/" + relative; }
-
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("capplan-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class Cli : public capplan::testing::ScratchDirTest {};
 
 TEST_F(Cli, ValidateAcceptsEveryShippedConfig) {
-  for (const auto& entry : fs::directory_iterator(source("configs"))) {
-    if (entry.path().extension() != ".yaml") continue;
-    const Outcome outcome = capplan("validate " + entry.path().string());
-    EXPECT_EQ(outcome.exit_code, 0) << entry.path() << "\n" << outcome.output;
+  for (const fs::path& config : capplan::testing::shipped_configs(true)) {
+    const Outcome outcome = capplan("validate " + config.string());
+    EXPECT_EQ(outcome.exit_code, 0) << config << "\n" << outcome.output;
   }
 }
 

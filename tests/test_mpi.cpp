@@ -3,6 +3,8 @@
 // exactly); a failing rank fails the whole job with its message.
 #include <gtest/gtest.h>
 
+#include "tests/test_support.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,23 +21,9 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
-
-Outcome shell(const std::string& command) {
-  Outcome outcome;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return outcome;
-  std::array<char, 4096> buffer{};
-  std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+using capplan::testing::Outcome;
+using capplan::testing::read_file;
+using capplan::testing::shell;
 
 // Open MPI refuses to run as root unless told; CI runs as root. These are Open
 // MPI's documented settings, set here for the tests only.
@@ -44,40 +32,18 @@ std::string mpirun(int ranks) {
          std::string(CAPPLAN_MPIEXEC) + " --oversubscribe -np " + std::to_string(ranks) + " " + CAPPLAN_BINARY;
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-class Mpi : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("capplan-mpi-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class Mpi : public capplan::testing::ScratchDirTest {};
 
 TEST_F(Mpi, EveryConfigGivesTheSingleProcessBytesOnOneTwoAndThreeRanks) {
-  for (const auto& entry : fs::directory_iterator(std::string(CAPPLAN_SOURCE_DIR) + "/configs")) {
-    if (entry.path().extension() != ".yaml") continue;
-    // bench-*.yaml are GPU benchmark scenarios (bench-large: 200 tranches over 7
-    // years, ~17 ms per trial on one CPU core); CPU suites validate, not simulate, them.
-    if (entry.path().filename().string().rfind("bench-", 0) == 0) continue;
-    const std::string spec = entry.path().string();
+  for (const fs::path& config : capplan::testing::shipped_configs(false)) {
+    const std::string spec = config.string();
     // 1001 trials: not divisible by 2 or 3.
     const std::string arguments = " run " + spec + " --trials 1001 --quiet --threads 1 --out ";
-    const fs::path single = dir_ / (entry.path().stem().string() + "-single");
+    const fs::path single = dir_ / (config.stem().string() + "-single");
     const Outcome reference = shell(std::string(CAPPLAN_BINARY) + arguments + single.string());
     ASSERT_EQ(reference.exit_code, 0) << reference.output;
     for (int ranks : {1, 2, 3}) {
-      const fs::path out = dir_ / (entry.path().stem().string() + "-" + std::to_string(ranks));
+      const fs::path out = dir_ / (config.stem().string() + "-" + std::to_string(ranks));
       const Outcome outcome = shell(mpirun(ranks) + arguments + out.string());
       ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
       for (const char* file : {"forecast.csv", "tranches.csv", "targets.csv"}) {

@@ -1,6 +1,8 @@
 // Charts and summary.md drawn from a real output folder (planner/plots.h).
 #include <gtest/gtest.h>
 
+#include "tests/test_support.h"
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,25 +27,15 @@ namespace fs = std::filesystem;
 const std::vector<std::string> kCharts = {"fan-available-accelerators", "fan-effective-pflops", "delivered-compute",
                                           "tranche-completion", "tornado"};
 
-std::string source(const std::string& relative) { return std::string(CAPPLAN_SOURCE_DIR) + "/" + relative; }
+using capplan::testing::read_file;
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string source(const std::string& relative) { return capplan::testing::source_path(relative); }
 
 // Runs `capplan <arguments>` (paths in it need no quoting); returns the exit code, output in `output`.
 int capplan(const std::string& arguments, std::string& output) {
-  const std::string command = std::string(CAPPLAN_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return -1;
-  std::array<char, 4096> buffer{};
-  std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const capplan::testing::Outcome outcome = capplan::testing::shell(std::string(CAPPLAN_BINARY) + " " + arguments);
+  output += outcome.output;
+  return outcome.exit_code;
 }
 
 bool gnuplot_installed() {
@@ -90,16 +82,8 @@ class ScopedEnv {
   std::string name_, old_;
 };
 
-class Plots : public ::testing::Test {
+class Plots : public capplan::testing::ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("capplan-plots-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // A `capplan run` output folder for `config`.
   fs::path run(const std::string& config, int trials) {
@@ -141,8 +125,6 @@ class Plots : public ::testing::Test {
           << "temporary folder left behind: " << entry.path();
     }
   }
-
-  fs::path dir_;
 };
 
 TEST_F(Plots, MinimalConfigGivesEveryChartAndASummary) {

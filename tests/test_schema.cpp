@@ -3,6 +3,8 @@
 // (checked with tools/check-schema.py, i.e. Python's jsonschema).
 #include <gtest/gtest.h>
 
+#include "tests/test_support.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,26 +28,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;  // keeps the schema's key order
-
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Outcome shell(const std::string& command) {
-  Outcome outcome;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return outcome;
-  std::array<char, 4096> buffer{};
-  std::size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) outcome.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+using capplan::testing::Outcome;
+using capplan::testing::shell;
 
 std::string shell_quoted(const std::string& path) { return "'" + path + "'"; }
-std::string source(const std::string& relative) { return std::string(CAPPLAN_SOURCE_DIR) + "/" + relative; }
+std::string source(const std::string& relative) { return capplan::testing::source_path(relative); }
 
 // What is missing to run tools/check-schema.py, or "" when nothing is.
 std::string missing_python_packages() {
@@ -151,21 +138,14 @@ TEST(Schema, IsJsonWithTheExpectedShape) {
   expect_descriptions(schema, "schema");
 }
 
-class SchemaCheck : public ::testing::Test {
+class SchemaCheck : public capplan::testing::ScratchDirTest {
  protected:
   void SetUp() override {
     const std::string missing = missing_python_packages();
     if (!missing.empty()) GTEST_SKIP() << "tools/check-schema.py cannot run; missing: " << missing;
-    dir_ = fs::temp_directory_path() /
-           ("capplan-schema-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ScratchDirTest::SetUp();
     schema_ = (dir_ / "schema.json").string();
     write(schema_, capplan::spec_json_schema());
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
   }
 
   static void write(const std::string& path, const std::string& text) {
@@ -184,16 +164,12 @@ class SchemaCheck : public ::testing::Test {
     return shell(command);
   }
 
-  fs::path dir_;
   std::string schema_;
 };
 
 TEST_F(SchemaCheck, ShippedSpecsValidate) {
   std::vector<std::string> specs;
-  for (const auto& entry : fs::directory_iterator(source("configs"))) {
-    if (entry.path().extension() == ".yaml") specs.push_back(entry.path().string());
-  }
-  std::sort(specs.begin(), specs.end());
+  for (const fs::path& config : capplan::testing::shipped_configs(true)) specs.push_back(config.string());
   ASSERT_GE(specs.size(), 3u);
   specs.push_back(source("tests/specs/every-feature.yaml"));
   const Outcome outcome = check(specs);
