@@ -11,20 +11,27 @@
 
 namespace capplan {
 
+// floor(log2(x)) for x > 0: the position of the highest set bit.
+CAPPLAN_HD_INLINE int highest_bit(std::int64_t x) {
+#if defined(__CUDA_ARCH__)
+  return 63 - __clzll(static_cast<long long>(x));
+#else
+  return 63 - __builtin_clzll(static_cast<unsigned long long>(x));
+#endif
+}
+
 // Bins for integers 0 .. max_x with `bits` sub-bucket bits: exact below 2^(bits+1).
 CAPPLAN_HD_INLINE int hdr_bin_count(std::int64_t max_x, int bits) {
   const std::int64_t exact = std::int64_t(1) << (bits + 1);
   if (max_x < exact) return static_cast<int>(max_x + 1);
-  int top = 63;
-  while (((max_x >> top) & 1) == 0) --top;  // floor(log2(max_x))
+  const int top = highest_bit(max_x);
   return static_cast<int>(exact + (static_cast<std::int64_t>(top) - bits) * (std::int64_t(1) << bits));
 }
 
 CAPPLAN_HD_INLINE int hdr_bin_index(std::int64_t x, int bits) {
   const std::int64_t exact = std::int64_t(1) << (bits + 1);
   if (x < exact) return static_cast<int>(x);
-  int top = 63;
-  while (((x >> top) & 1) == 0) --top;
+  const int top = highest_bit(x);
   const int shift = top - bits;                                 // >= 1
   const std::int64_t sub = (x >> shift) - (std::int64_t(1) << bits);  // 0 .. 2^bits - 1
   return static_cast<int>(exact + static_cast<std::int64_t>(shift - 1) * (std::int64_t(1) << bits) + sub);
