@@ -2,6 +2,7 @@
 // a fresh run against it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -44,20 +45,30 @@ struct CellCheck {
 
 struct CheckReport {
   std::vector<CellCheck> cells;
-  double sigmas = 0.0;              // the limit a statistical check used
+  double sigmas = 0.0;              // statistical checks: the --sigmas asked for (for the whole check)
+  double cell_limit = 0.0;          // and the per-cell limit it implies for this many cells
   bool exact = false;               // from check_exact
   std::vector<std::string> notes;   // e.g. "the spec changed since the baseline (sha256 ...)"
   bool passed() const;
   int failures() const;
 };
 
-// Compares a fresh run with the baseline cell by cell; a cell fails when the
-// two differ by more than `sigmas` combined standard errors, under an error
-// model that accounts for ties and discreteness (docs/nightly.md). Throws
-// UsageError if the baseline does not fit the spec (other dates, metrics,
-// quantiles, tranches or targets).
+// Throws UsageError if the baseline does not fit the spec: another
+// format_version, no trial count, other report quantiles, horizon, report
+// dates or metrics, other tranche or target ids, or missing fields. Cheap:
+// call it before simulating (check_statistical calls it too).
+void check_baseline_fits(const nlohmann::json& baseline, const Spec& spec, const CompiledModel& model);
+
+// Compares a fresh run with the baseline cell by cell, each cell's distance in
+// combined standard errors under an error model that accounts for ties and
+// discreteness (docs/nightly.md). With `family_wise` (the default), `sigmas` is
+// the false-alarm level of the whole check: a cell fails beyond
+// cell_sigmas_limit(sigmas, cells), so the check false-alarms about as rarely
+// as a single cell at `sigmas` would (a spec of 477 cells at 4 sigmas: 5.27 per
+// cell); without it a cell fails beyond `sigmas` itself. Throws UsageError if
+// the baseline does not fit the spec (check_baseline_fits).
 CheckReport check_statistical(const nlohmann::json& baseline, const Spec& spec, const CompiledModel& model,
-                              const ForecastStatistics& fresh, double sigmas);
+                              const ForecastStatistics& fresh, double sigmas, bool family_wise = true);
 
 // The error model of a quantile cell, in rank space (docs/nightly.md): the
 // baseline's p-quantile value v had (below, through) = (P(X < v), P(X <= v))
@@ -67,6 +78,11 @@ CheckReport check_statistical(const nlohmann::json& baseline, const Spec& spec, 
 // atom's edge that p crossed, in units of sqrt(p (1 - p) (1/n_old + 1/n_new)).
 double quantile_rank_sigmas(double p, std::pair<double, double> baseline_bounds, std::uint64_t n_old,
                             std::pair<double, double> fresh_bounds, std::uint64_t n_new);
+
+// The per-cell limit of a check of `cells` cells at `sigmas`: the z whose
+// two-sided normal tail is that of `sigmas` divided by `cells` (Bonferroni);
+// `sigmas` itself for one cell.
+double cell_sigmas_limit(double sigmas, std::size_t cells);
 
 // Two-proportion z statistic with pooled p (0 when both proportions are 0 or both 1).
 double proportion_sigmas(std::uint64_t hits_old, std::uint64_t n_old, std::uint64_t hits_new, std::uint64_t n_new);

@@ -1,0 +1,589 @@
+#include "planner/regression.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "kernels/metrics.h"
+#include "planner/build_info.h"
+#include "planner/date.h"
+#include "planner/errors.h"
+#include "planner/intervals.h"
+#include "planner/output_files.h"
+#include "planner/reports.h"
+
+namespace capplan {
+
+namespace {
+
+using nlohmann::json;
+
+std::string format_value(int metric, double value) {
+  if (metric_is_count(metric)) return fmt::format("{:.0f}", value);
+  return fmt::format("{:.8g}", value);
+}
+
+std::string format_mean(double value) { return fmt::format("{:.8g}", value); }
+
+std::string format_probability(double p) { return fmt::format("{:.6f}", p); }
+
+std::string completion_text(DayNumber horizon_start, int day) {
+  return day < 0 ? "after-horizon" : format_date(horizon_start + day);
+}
+
+std::uint64_t count_of(double fraction, std::uint64_t n) {
+  return static_cast<std::uint64_t>(std::llround(fraction * static_cast<double>(n)));
+}
+
+json rank_of(std::pair<double, double> bounds, std::uint64_t n) {
+  return json::array({count_of(bounds.first, n), count_of(bounds.second, n)});
+}
+
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? separator : "") + parts[i];
+  return out;
+}
+
+std::string quantile_list(const std::vector<double>& quantiles) {
+  std::vector<std::string> names;
+  for (double q : quantiles) names.push_back(quantile_column(q));
+  return "[" + join(names, ", ") + "]";
+}
+
+[[noreturn]] void mismatch(const Spec& spec, const std::string& what) {
+  throw UsageError("the baseline does not fit the spec '" + spec.name + "': " + what +
+                   "; make a new one with `capplan baseline` (docs/nightly.md)");
+}
+
+// The baseline's header: format version and a usable trial count.
+std::uint64_t checked_header(const json& baseline) {
+  if (!baseline.is_object()) throw UsageError("the baseline is not a JSON object");
+  if (!baseline.contains("format_version") || !baseline["format_version"].is_number_integer()) {
+    throw UsageError("the baseline has no format_version; is it a file from `capplan baseline`?");
+  }
+  const int version = baseline["format_version"].get<int>();
+  if (version != kBaselineFormatVersion) {
+    throw UsageError(fmt::format("the baseline has format_version {}, this capplan reads format_version {}; "
+                                 "make a new one with `capplan baseline`",
+                                 version, kBaselineFormatVersion));
+  }
+  if (!baseline.contains("trials") || !baseline["trials"].is_number_unsigned() ||
+      baseline["trials"].get<std::uint64_t>() == 0) {
+    throw UsageError("the baseline has no positive trial count");
+  }
+  return baseline["trials"].get<std::uint64_t>();
+}
+
+std::pair<double, double> bounds_of(const json& rank, std::uint64_t n) {
+  const double count = static_cast<double>(n);
+  return {rank.at(0).get<double>() / count, rank.at(1).get<double>() / count};
+}
+
+// The object in `array` whose `key` equals `value`, or null.
+const json* find_by(const json& array, const char* key, const std::string& value) {
+  for (const json& item : array) {
+    if (item.at(key).get<std::string>() == value) return &item;
+  }
+  return nullptr;
+}
+
+// Ids in `array` (field "id") must equal `ids` as sets.
+void check_same_ids(const Spec& spec, const json& array, const std::vector<std::string>& ids, const char* what) {
+  std::set<std::string> old_ids, new_ids(ids.begin(), ids.end());
+  for (const json& item : array) old_ids.insert(item.at("id").get<std::string>());
+  if (old_ids == new_ids) return;
+  std::vector<std::string> missing, added;
+  for (const auto& id : old_ids) {
+    if (!new_ids.count(id)) missing.push_back(id);
+  }
+  for (const auto& id : new_ids) {
+    if (!old_ids.count(id)) added.push_back(id);
+  }
+  std::string detail;
+  if (!missing.empty()) detail += " the baseline has " + join(missing, ", ") + " which the spec lacks;";
+  if (!added.empty()) detail += " the spec has " + join(added, ", ") + " which the baseline lacks;";
+  detail.pop_back();
+  mismatch(spec, std::string("other ") + what + ":" + detail);
+}
+
+// A compared cell; whether it passed is decided once the cells are counted.
+CellCheck cell_check(const std::string& table, const std::string& cell, std::string old_value, std::string new_value,
+                     double sigmas) {
+  CellCheck check;
+  check.table = table;
+  check.cell = cell;
+  check.baseline_value = std::move(old_value);
+  check.new_value = std::move(new_value);
+  check.sigmas = sigmas;
+  return check;
+}
+
+std::string format_sigmas(double sigmas) {
+  if (std::isinf(sigmas)) return "inf";
+  return fmt::format("{:.1f}", sigmas);
+}
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // Control characters other than tab, newline and carriage return are not allowed in XML 1.0.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+          out += '?';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) {
+      lines.push_back(text.substr(start));
+      break;
+    }
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// The baseline's forecast cells by (date, metric).
+std::map<std::pair<std::string, std::string>, const json*> forecast_cells(const json& baseline) {
+  std::map<std::pair<std::string, std::string>, const json*> cells;
+  for (const json& cell : baseline.at("forecast")) {
+    cells[{cell.at("date").get<std::string>(), cell.at("metric").get<std::string>()}] = &cell;
+  }
+  return cells;
+}
+
+}  // namespace
+
+void check_baseline_fits(const json& baseline, const Spec& spec, const CompiledModel& model) {
+  checked_header(baseline);
+  try {
+    // ---- structure: quantiles, horizon, report dates and metrics, targets, tranches
+    const auto& quantiles = spec.report.quantiles;
+    const std::vector<double> old_quantiles = baseline.at("quantiles").get<std::vector<double>>();
+    if (old_quantiles != quantiles) {
+      mismatch(spec, "other report quantiles (baseline " + quantile_list(old_quantiles) + ", spec " +
+                         quantile_list(quantiles) + ")");
+    }
+    const std::string old_start = baseline.at("horizon").at("start").get<std::string>();
+    const std::string old_end = baseline.at("horizon").at("end").get<std::string>();
+    if (old_start != format_date(spec.horizon.start) || old_end != format_date(spec.horizon.end)) {
+      mismatch(spec, "another horizon (baseline " + old_start + " .. " + old_end + ", spec " +
+                         format_date(spec.horizon.start) + " .. " + format_date(spec.horizon.end) + ")");
+    }
+    const json& old_forecast = baseline.at("forecast");
+    const auto old_cells = forecast_cells(baseline);
+    std::vector<std::string> old_dates;
+    for (const json& cell : old_forecast) {
+      const std::string date = cell.at("date").get<std::string>();
+      if (old_dates.empty() || old_dates.back() != date) old_dates.push_back(date);
+    }
+    std::vector<std::string> new_dates;
+    for (int row : model.report_rows) {
+      new_dates.push_back(format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]));
+    }
+    if (old_dates != new_dates) {
+      mismatch(spec, fmt::format("other report dates (baseline {} dates {} .. {}, spec {} dates {} .. {})",
+                                 old_dates.size(), old_dates.empty() ? "-" : old_dates.front(),
+                                 old_dates.empty() ? "-" : old_dates.back(), new_dates.size(), new_dates.front(),
+                                 new_dates.back()));
+    }
+    for (const std::string& date : new_dates) {
+      for (const std::string& metric : metric_names()) {
+        if (!old_cells.count({date, metric})) mismatch(spec, "the baseline has no metric " + metric + " at " + date);
+      }
+    }
+    if (old_cells.size() != new_dates.size() * metric_names().size()) {
+      mismatch(spec, "the baseline has metrics this capplan does not report");
+    }
+    std::vector<std::string> target_ids, tranche_ids;
+    for (const CompiledTarget& target : model.targets) target_ids.push_back(target.id);
+    for (const Tranche& tranche : spec.tranches) tranche_ids.push_back(tranche.id);
+    check_same_ids(spec, baseline.at("targets"), target_ids, "targets");
+    check_same_ids(spec, baseline.at("tranches"), tranche_ids, "tranches");
+
+    // Every field the comparison reads, so a damaged file is reported before simulating.
+    auto require = [](const json& item, const std::string& key, const std::string& where) {
+      if (!item.contains(key)) throw UsageError("the baseline is malformed: " + where + " has no " + key);
+    };
+    for (const auto& [key, cell] : old_cells) {
+      const std::string where = "forecast cell " + key.first + " " + key.second;
+      require(*cell, "mean", where);
+      require(*cell, "sd", where);
+      for (double q : quantiles) {
+        require(*cell, quantile_column(q), where);
+        require(*cell, quantile_column(q) + "_rank", where);
+      }
+    }
+    for (const json& target : baseline.at("targets")) require(target, "hits", "target " + target.at("id").get<std::string>());
+    for (const json& tranche : baseline.at("tranches")) {
+      const std::string where = "tranche " + tranche.at("id").get<std::string>();
+      require(tranche, "complete", where);
+      for (double q : quantiles) {
+        require(tranche, quantile_column(q), where);
+        require(tranche, quantile_column(q) + "_rank", where);
+      }
+    }
+  } catch (const json::exception& e) {
+    throw UsageError(std::string("the baseline is malformed: ") + e.what());
+  }
+}
+
+bool CheckReport::passed() const { return failures() == 0; }
+
+int CheckReport::failures() const {
+  return static_cast<int>(std::count_if(cells.begin(), cells.end(), [](const CellCheck& c) { return !c.passed; }));
+}
+
+double quantile_rank_sigmas(double p, std::pair<double, double> baseline_bounds, std::uint64_t n_old,
+                            std::pair<double, double> fresh_bounds, std::uint64_t n_new) {
+  if (n_old == 0 || n_new == 0) return 0.0;
+  const double s = std::sqrt(p * (1.0 - p) * (1.0 / static_cast<double>(n_old) + 1.0 / static_cast<double>(n_new)));
+  // The fresh p-quantile lies above the baseline value's atom: P_new(X <= v) < p.
+  // Both runs estimate P(X <= v); the baseline's is >= p by construction.
+  if (fresh_bounds.second < p) return (std::max(baseline_bounds.second, p) - fresh_bounds.second) / s;
+  // The fresh p-quantile lies below it: P_new(X < v) >= p; the baseline's is < p.
+  if (fresh_bounds.first >= p) return (fresh_bounds.first - std::min(baseline_bounds.first, p)) / s;
+  return 0.0;  // inside the atom: both runs' p-quantile is this histogram bin
+}
+
+double cell_sigmas_limit(double sigmas, std::size_t cells) {
+  if (cells <= 1 || !(sigmas > 0.0)) return sigmas;
+  // Two-sided normal tail of `sigmas`, shared among the cells; invert by bisection
+  // on erfc, which stays accurate far into the tail.
+  const double tail = std::erfc(sigmas / std::sqrt(2.0)) / static_cast<double>(cells);
+  double low = sigmas, high = sigmas + 40.0;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (low + high);
+    if (std::erfc(mid / std::sqrt(2.0)) > tail) {
+      low = mid;
+    } else {
+      high = mid;
+    }
+  }
+  return 0.5 * (low + high);
+}
+
+double proportion_sigmas(std::uint64_t hits_old, std::uint64_t n_old, std::uint64_t hits_new, std::uint64_t n_new) {
+  if (n_old == 0 || n_new == 0) return 0.0;
+  const double a = static_cast<double>(n_old), b = static_cast<double>(n_new);
+  const double pooled = static_cast<double>(hits_old + hits_new) / (a + b);
+  const double difference = std::fabs(static_cast<double>(hits_old) / a - static_cast<double>(hits_new) / b);
+  if (pooled <= 0.0 || pooled >= 1.0) return 0.0;  // both 0 or both 1
+  return difference / std::sqrt(pooled * (1.0 - pooled) * (1.0 / a + 1.0 / b));
+}
+
+json make_baseline(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
+                   const RunTables& tables) {
+  const std::uint64_t n = stats.trials();
+  const auto& quantiles = spec.report.quantiles;
+  json out;
+  out["format_version"] = kBaselineFormatVersion;
+  out["tool"] = "capplan";
+  out["tool_version"] = tool_version();
+  out["git_revision"] = git_revision();
+  out["spec"] = {{"name", spec.name}, {"sha256", sha256_hex(spec.source_text)}, {"overrides", spec.overrides}};
+  out["seed"] = spec.seed;
+  out["trials"] = n;
+  out["horizon"] = {{"start", format_date(spec.horizon.start)}, {"end", format_date(spec.horizon.end)}};
+  out["quantiles"] = quantiles;
+
+  // Forecast cells, in forecast.csv order. pX_rank = trials (below, at or below)
+  // the value's histogram bin: the baseline's side of the rank-space test.
+  json forecast = json::array();
+  for (int row : model.report_rows) {
+    const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
+    for (int m = 0; m < kMetricCount; ++m) {
+      json cell;
+      cell["date"] = date;
+      cell["metric"] = metric_names()[static_cast<std::size_t>(m)];
+      cell["mean"] = stats.mean(row, m);
+      cell["sd"] = stats.standard_deviation(row, m);
+      for (double q : quantiles) {
+        const std::string column = quantile_column(q);
+        const double value = stats.quantile(row, m, q);
+        const ValueInterval interval = stats.quantile_interval(row, m, q, kZ95);
+        cell[column] = value;
+        cell[column + "_lo"] = interval.low;
+        cell[column + "_hi"] = interval.high;
+        cell[column + "_rank"] = rank_of(stats.cdf_bounds(row, m, value), n);
+      }
+      forecast.push_back(std::move(cell));
+    }
+  }
+  out["forecast"] = std::move(forecast);
+
+  json targets = json::array();
+  for (std::size_t k = 0; k < model.targets.size(); ++k) {
+    const CompiledTarget& target = model.targets[k];
+    targets.push_back({{"id", target.id},
+                       {"metric", metric_names()[static_cast<std::size_t>(target.metric)]},
+                       {"date", format_date(target.date)},
+                       {"threshold", target.threshold},
+                       {"hits", stats.target_hits(static_cast<int>(k))},
+                       {"trials", n},
+                       {"probability", stats.target_probability(static_cast<int>(k))}});
+  }
+  out["targets"] = std::move(targets);
+
+  // Completion quantiles as day indices from the horizon start; -1 = after the horizon.
+  json tranches = json::array();
+  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+    const int index = static_cast<int>(t);
+    json tranche;
+    tranche["id"] = spec.tranches[t].id;
+    tranche["units"] = spec.tranches[t].units;
+    tranche["probability_complete"] = stats.completion_probability(index);
+    tranche["complete"] = count_of(stats.completion_probability(index), n);
+    for (double q : quantiles) {
+      const std::string column = quantile_column(q);
+      const int day = stats.completion_quantile(index, q);
+      const auto [low, high] = stats.completion_interval(index, q, kZ95);
+      tranche[column] = day;
+      tranche[column + "_lo"] = low;
+      tranche[column + "_hi"] = high;
+      tranche[column + "_rank"] = rank_of(stats.completion_cdf_bounds(index, day), n);
+    }
+    tranches.push_back(std::move(tranche));
+  }
+  out["tranches"] = std::move(tranches);
+  out["tables"] = {{"forecast", tables.forecast}, {"tranches", tables.tranches}, {"targets", tables.targets}};
+  return out;
+}
+
+CheckReport check_statistical(const json& baseline, const Spec& spec, const CompiledModel& model,
+                              const ForecastStatistics& fresh, double sigmas, bool family_wise) {
+  const std::uint64_t n_old = checked_header(baseline);
+  const std::uint64_t n_new = fresh.trials();
+  CheckReport report;
+  report.sigmas = sigmas;
+  try {
+    check_baseline_fits(baseline, spec, model);
+    const auto& quantiles = spec.report.quantiles;
+    const auto old_cells = forecast_cells(baseline);
+
+    // ---- what changed besides the results (for the reader)
+    const json& old_spec = baseline.at("spec");
+    if (old_spec.value("sha256", "") != sha256_hex(spec.source_text)) {
+      report.notes.push_back("the spec file changed since the baseline was made (sha256 differs)");
+    }
+    if (old_spec.value("overrides", std::vector<std::string>{}) != spec.overrides) {
+      report.notes.push_back("the --set options differ from the baseline's");
+    }
+    if (baseline.value("tool_version", "") != std::string(tool_version())) {
+      report.notes.push_back("baseline made by capplan " + baseline.value("tool_version", "?") + ", this is " +
+                             tool_version());
+    }
+    if (n_old != n_new) report.notes.push_back(fmt::format("baseline {} trials, this run {}", n_old, n_new));
+
+    // ---- forecast cells: means and quantiles
+    const double a = static_cast<double>(n_old), b = static_cast<double>(n_new);
+    for (int row : model.report_rows) {
+      const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
+      for (int m = 0; m < kMetricCount; ++m) {
+        const std::string& metric = metric_names()[static_cast<std::size_t>(m)];
+        const json& old = *old_cells.at({date, metric});
+        const std::string label = date + " " + metric;
+
+        // Mean: Welch's z with each run's spread, widened by half a histogram bin
+        // (the spread is estimated from bin midpoints; a cell inside one bin shows none).
+        const double old_mean = old.at("mean").get<double>(), new_mean = fresh.mean(row, m);
+        const double old_sd = old.at("sd").get<double>(), new_sd = fresh.standard_deviation(row, m);
+        const int bits = fresh.cell_layouts()[static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(m)].bits;
+        const double half_bin = std::ldexp(std::max(std::fabs(old_mean), std::fabs(new_mean)), -(bits + 1));
+        const double se = std::sqrt((old_sd * old_sd + half_bin * half_bin) / a + (new_sd * new_sd + half_bin * half_bin) / b);
+        const double difference = std::fabs(new_mean - old_mean);
+        const double tolerance = 1e-9 * std::max({1.0, std::fabs(old_mean), std::fabs(new_mean)});
+        const double mean_sigmas = difference <= tolerance ? 0.0
+                                   : se > 0.0              ? difference / se
+                                                           : std::numeric_limits<double>::infinity();
+        report.cells.push_back(cell_check("forecast", label + " mean", format_mean(old_mean), format_mean(new_mean),
+                                          mean_sigmas));
+
+        for (double q : quantiles) {
+          const std::string column = quantile_column(q);
+          const double old_value = old.at(column).get<double>();
+          const double distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
+                                                       fresh.cdf_bounds(row, m, old_value), n_new);
+          report.cells.push_back(cell_check("forecast", label + " " + column, format_value(m, old_value),
+                                            format_value(m, fresh.quantile(row, m, q)), distance));
+        }
+      }
+    }
+
+    // ---- targets: two-proportion z test
+    for (std::size_t k = 0; k < model.targets.size(); ++k) {
+      const CompiledTarget& target = model.targets[k];
+      const json& old = *find_by(baseline.at("targets"), "id", target.id);
+      const std::uint64_t old_hits = old.at("hits").get<std::uint64_t>();
+      const std::uint64_t old_trials = old.value("trials", n_old);
+      const std::uint64_t new_hits = fresh.target_hits(static_cast<int>(k));
+      report.cells.push_back(cell_check(
+          "targets", target.id + " probability", format_probability(static_cast<double>(old_hits) / static_cast<double>(old_trials)),
+          format_probability(fresh.target_probability(static_cast<int>(k))),
+          proportion_sigmas(old_hits, old_trials, new_hits, n_new)));
+    }
+
+    // ---- tranches: completion probability and completion quantiles
+    const DayNumber start = spec.horizon.start;
+    for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+      const int index = static_cast<int>(t);
+      const std::string& id = spec.tranches[t].id;
+      const json& old = *find_by(baseline.at("tranches"), "id", id);
+      const std::uint64_t old_complete = old.at("complete").get<std::uint64_t>();
+      const std::uint64_t new_complete = count_of(fresh.completion_probability(index), n_new);
+      report.cells.push_back(cell_check("tranches", id + " probability_complete",
+                                        format_probability(static_cast<double>(old_complete) / a),
+                                        format_probability(fresh.completion_probability(index)),
+                                        proportion_sigmas(old_complete, n_old, new_complete, n_new)));
+      for (double q : quantiles) {
+        const std::string column = quantile_column(q);
+        const int old_day = old.at(column).get<int>();
+        const double distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
+                                                     fresh.completion_cdf_bounds(index, old_day), n_new);
+        report.cells.push_back(cell_check("tranches", id + " " + column, completion_text(start, old_day),
+                                          completion_text(start, fresh.completion_quantile(index, q)), distance));
+      }
+    }
+  } catch (const json::exception& e) {
+    throw UsageError(std::string("the baseline is malformed: ") + e.what());
+  }
+  report.cell_limit = family_wise ? cell_sigmas_limit(sigmas, report.cells.size()) : sigmas;
+  for (CellCheck& c : report.cells) c.passed = c.sigmas <= report.cell_limit;
+  return report;
+}
+
+CheckReport check_exact(const json& baseline, const RunTables& fresh) {
+  checked_header(baseline);
+  CheckReport report;
+  report.exact = true;
+  if (!baseline.contains("tables") || !baseline["tables"].is_object()) {
+    throw UsageError("the baseline has no tables for --exact");
+  }
+  const json& tables = baseline["tables"];
+  for (const auto& [name, text] : {std::pair<std::string, const std::string*>{"forecast", &fresh.forecast},
+                                   {"tranches", &fresh.tranches},
+                                   {"targets", &fresh.targets}}) {
+    if (!tables.contains(name) || !tables[name].is_string()) throw UsageError("the baseline has no " + name + " table");
+    const std::string& old_text = tables[name].get_ref<const std::string&>();
+    CellCheck check;
+    check.table = name;
+    check.cell = name + ".csv";
+    if (old_text == *text) {
+      check.baseline_value = check.new_value = fmt::format("{} lines identical", split_lines(old_text).size());
+    } else {
+      const std::vector<std::string> a = split_lines(old_text), b = split_lines(*text);
+      std::size_t line = 0;
+      while (line < a.size() && line < b.size() && a[line] == b[line]) ++line;
+      check.cell = fmt::format("{}.csv line {}", name, line + 1);
+      check.baseline_value = line < a.size() ? a[line] : "(end of table)";
+      check.new_value = line < b.size() ? b[line] : "(end of table)";
+      if (line >= a.size() && line >= b.size()) check.new_value += " (line endings differ)";
+      check.passed = false;
+    }
+    report.cells.push_back(std::move(check));
+  }
+  return report;
+}
+
+std::string check_summary(const CheckReport& report) {
+  const int total = static_cast<int>(report.cells.size());
+  const int failures = report.failures();
+  std::string out;
+  if (report.exact) {
+    out = failures == 0 ? fmt::format("all {} tables byte-identical\n", total)
+                        : fmt::format("{} of {} tables differ:\n", failures, total);
+    for (const CellCheck& c : report.cells) {
+      if (c.passed) continue;
+      out += fmt::format("  {}\n    baseline: {}\n    new:      {}\n", c.cell, c.baseline_value, c.new_value);
+    }
+  } else if (failures == 0) {
+    out = fmt::format("all {} cells within {:.2f} sigmas (the per-cell limit of --sigmas {:g} for {} cells)\n", total,
+                      report.cell_limit, report.sigmas, total);
+  } else {
+    out = fmt::format("{} of {} cells moved by more than {:.2f} sigmas (the per-cell limit of --sigmas {:g} for {} cells):\n",
+                      failures, total, report.cell_limit, report.sigmas, total);
+    std::vector<const CellCheck*> moved;
+    for (const CellCheck& c : report.cells) {
+      if (!c.passed) moved.push_back(&c);
+    }
+    std::stable_sort(moved.begin(), moved.end(), [](const CellCheck* x, const CellCheck* y) { return x->sigmas > y->sigmas; });
+    constexpr std::size_t kShown = 40;
+    std::size_t cell_width = 4;
+    for (std::size_t i = 0; i < moved.size() && i < kShown; ++i) cell_width = std::max(cell_width, moved[i]->cell.size());
+    out += fmt::format("  {:<9} {:<{}} {:>16} {:>16} {:>8}\n", "table", "cell", cell_width, "baseline", "new", "sigmas");
+    for (std::size_t i = 0; i < moved.size() && i < kShown; ++i) {
+      const CellCheck& c = *moved[i];
+      out += fmt::format("  {:<9} {:<{}} {:>16} {:>16} {:>8}\n", c.table, c.cell, cell_width, c.baseline_value,
+                         c.new_value, format_sigmas(c.sigmas));
+    }
+    if (moved.size() > kShown) out += fmt::format("  ... and {} more (largest first; all in the JUnit file)\n", moved.size() - kShown);
+  }
+  for (const std::string& note : report.notes) out += "  note: " + note + "\n";
+  return out;
+}
+
+std::string junit_xml(const std::vector<std::pair<std::string, CheckReport>>& suites) {
+  int tests = 0, failures = 0;
+  for (const auto& [name, report] : suites) {
+    tests += static_cast<int>(report.cells.size());
+    failures += report.failures();
+  }
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format("<testsuites name=\"capplan check\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", tests, failures);
+  for (const auto& [name, report] : suites) {
+    const std::string suite = xml_escape(name);
+    out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n", suite,
+                       report.cells.size(), report.failures());
+    out += "    <properties>\n";
+    out += fmt::format("      <property name=\"mode\" value=\"{}\"/>\n", report.exact ? "exact" : "statistical");
+    if (!report.exact) {
+      out += fmt::format("      <property name=\"sigmas\" value=\"{:g}\"/>\n", report.sigmas);
+      out += fmt::format("      <property name=\"cell_limit\" value=\"{:.4f}\"/>\n", report.cell_limit);
+    }
+    for (const std::string& note : report.notes) {
+      out += "      <property name=\"note\" value=\"" + xml_escape(note) + "\"/>\n";
+    }
+    out += "    </properties>\n";
+    for (const CellCheck& c : report.cells) {
+      out += "    <testcase classname=\"" + suite + "." + xml_escape(c.table) + "\" name=\"" + xml_escape(c.cell) + "\"";
+      if (c.passed) {
+        out += "/>\n";
+        continue;
+      }
+      const std::string message =
+          report.exact ? "the table differs from the baseline"
+                       : fmt::format("moved {} sigmas (limit {:.2f})", format_sigmas(c.sigmas), report.cell_limit);
+      out += ">\n      <failure type=\"regression\" message=\"" + xml_escape(message) + "\">" +
+             xml_escape("baseline: " + c.baseline_value + "\nnew: " + c.new_value +
+                        (report.exact ? "" : "\nsigmas: " + format_sigmas(c.sigmas))) +
+             "</failure>\n    </testcase>\n";
+    }
+    out += "  </testsuite>\n";
+  }
+  out += "</testsuites>\n";
+  return out;
+}
+
+}  // namespace capplan
