@@ -37,17 +37,28 @@ namespace binomial_detail {
 // m = k + 1 beyond, whose truncation error is below 1e-10 there).
 CAPPLAN_HD_INLINE double stirling_tail(std::int64_t k) {
   switch (k) {
-    case 0: return 0.08106146679532726;
-    case 1: return 0.04134069595540929;
-    case 2: return 0.02767792568499834;
-    case 3: return 0.02079067210376509;
-    case 4: return 0.01664469118982119;
-    case 5: return 0.01387612882307075;
-    case 6: return 0.01189670994589177;
-    case 7: return 0.01041126526197209;
-    case 8: return 0.009255462182712733;
-    case 9: return 0.008330563433362871;
-    default: break;
+    case 0:
+      return 0.08106146679532726;
+    case 1:
+      return 0.04134069595540929;
+    case 2:
+      return 0.02767792568499834;
+    case 3:
+      return 0.02079067210376509;
+    case 4:
+      return 0.01664469118982119;
+    case 5:
+      return 0.01387612882307075;
+    case 6:
+      return 0.01189670994589177;
+    case 7:
+      return 0.01041126526197209;
+    case 8:
+      return 0.009255462182712733;
+    case 9:
+      return 0.008330563433362871;
+    default:
+      break;
   }
   const double ikp1 = 1.0 / static_cast<double>(k + 1);
   const double ikp1_sq = ikp1 * ikp1;
@@ -157,8 +168,8 @@ CAPPLAN_HD_INLINE std::int64_t binomial_btrd(std::int64_t n, double p, UniformSo
     const double nm = nd - md + 1.0;
     const double h = (md + 0.5) * fmath::log((md + 1.0) / (r * nm)) + stirling_tail(m) + stirling_tail(n - m);
     const double nk = nd - kd + 1.0;
-    if (v <= h + (nd + 1.0) * fmath::log(nm / nk) + (kd + 0.5) * fmath::log(nk * r / (kd + 1.0)) -
-                  stirling_tail(k) - stirling_tail(n - k)) {
+    if (v <= h + (nd + 1.0) * fmath::log(nm / nk) + (kd + 0.5) * fmath::log(nk * r / (kd + 1.0)) - stirling_tail(k) -
+                 stirling_tail(n - k)) {
       return k;
     }
   }
@@ -178,9 +189,8 @@ CAPPLAN_HD_INLINE std::int64_t sample_binomial(std::int64_t n, double p, Uniform
   if (p >= 1.0) return n;
   const bool flip = p > 0.5;  // no recursion: keeps it inlinable in device code
   const double pp = flip ? 1.0 - p : p;
-  const std::int64_t k = static_cast<double>(n) * pp < 10.0
-                             ? binomial_detail::binomial_inversion(n, pp, next_uniform)
-                             : binomial_detail::binomial_btrd(n, pp, next_uniform);
+  const std::int64_t k = static_cast<double>(n) * pp < 10.0 ? binomial_detail::binomial_inversion(n, pp, next_uniform)
+                                                            : binomial_detail::binomial_btrd(n, pp, next_uniform);
   return flip ? n - k : k;
 }
 

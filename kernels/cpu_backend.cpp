@@ -41,7 +41,8 @@ void run_trials_cpu(const ModelView& model, std::uint64_t first_trial, std::int6
       TrialOutput out;
       out.record = records + static_cast<std::size_t>(i) * record_stride;
       out.completion_day = completion_days + static_cast<std::size_t>(i) * completion_stride;
-      out.sampled = sampled ? sampled + static_cast<std::size_t>(i) * static_cast<std::size_t>(model.slot_count) : nullptr;
+      out.sampled =
+          sampled ? sampled + static_cast<std::size_t>(i) * static_cast<std::size_t>(model.slot_count) : nullptr;
       simulate_trial(model, static_cast<std::uint32_t>(first_trial + static_cast<std::uint64_t>(i)), workspace, out);
     }
   }

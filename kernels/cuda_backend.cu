@@ -92,8 +92,8 @@ namespace cuda_detail {
   // does not; later calls then fail with it too, and are reported the same way.
   cudaGetLastError();
   std::ostringstream message;
-  message << "CUDA error: " << call << " failed at " << file << ":" << line << ": " << cudaGetErrorName(status)
-          << ": " << cudaGetErrorString(status);
+  message << "CUDA error: " << call << " failed at " << file << ":" << line << ": " << cudaGetErrorName(status) << ": "
+          << cudaGetErrorString(status);
   throw RuntimeFailure(message.str());
 }
 
@@ -118,27 +118,27 @@ struct DeviceTarget {
 };
 
 struct KernelParams {
-  ModelView view;                    // pointers into device memory
-  const CellLayout* layouts;         // [cells]
-  std::uint64_t cells;               // record rows x kMetricCount
+  ModelView view;             // pointers into device memory
+  const CellLayout* layouts;  // [cells]
+  std::uint64_t cells;        // record rows x kMetricCount
   int days;
   int tranches;
   int target_count;
-  const DeviceTarget* targets;       // [target_count]
-  unsigned long long* bins;          // CellLayout::bin_offset
-  unsigned long long* sums;          // [cells]
-  unsigned long long* min_keys;      // [cells]
-  unsigned long long* max_keys;      // [cells]
-  unsigned long long* completion;    // [tranches][days + 1]
-  unsigned long long* target_hits;   // [target_count]
-  unsigned long long* critical;      // [tranches]
-  char* scratch;                     // [threads][thread_bytes]
+  const DeviceTarget* targets;      // [target_count]
+  unsigned long long* bins;         // CellLayout::bin_offset
+  unsigned long long* sums;         // [cells]
+  unsigned long long* min_keys;     // [cells]
+  unsigned long long* max_keys;     // [cells]
+  unsigned long long* completion;   // [tranches][days + 1]
+  unsigned long long* target_hits;  // [target_count]
+  unsigned long long* critical;     // [tranches]
+  char* scratch;                    // [threads][thread_bytes]
   std::size_t thread_bytes;
-  std::size_t record_offset;         // within a thread's slice
+  std::size_t record_offset;  // within a thread's slice
   std::size_t completion_offset;
   std::uint64_t first_trial;
-  unsigned long long count;          // trials in this launch
-  unsigned long long* next_trial;    // work counter (zeroed before each launch)
+  unsigned long long count;        // trials in this launch
+  unsigned long long* next_trial;  // work counter (zeroed before each launch)
 };
 
 // ---- device helpers ---------------------------------------------------------
@@ -452,8 +452,8 @@ CudaDeviceInfo probe_cuda_device(int device) {
     } else {
       info.reason = "no usable CUDA GPU";
     }
-    info.reason += std::string(" (cudaGetDeviceCount: ") + cudaGetErrorName(status) + ": " +
-                   cudaGetErrorString(status) + ")";
+    info.reason +=
+        std::string(" (cudaGetDeviceCount: ") + cudaGetErrorName(status) + ": " + cudaGetErrorString(status) + ")";
     return info;
   }
   if (count <= 0) {
@@ -583,7 +583,8 @@ CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellL
   s.tranche_count = model.tranches.size();
   if (shape.completion.size() != s.completion_count || shape.target_hits.size() != s.target_count ||
       shape.critical.size() != s.tranche_count) {
-    throw RuntimeFailure("CudaSimulator: the statistics' completion, target or criticality counters do not match the model");
+    throw RuntimeFailure(
+        "CudaSimulator: the statistics' completion, target or criticality counters do not match the model");
   }
 
   CAPPLAN_CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
@@ -617,8 +618,8 @@ CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellL
   }
   const std::size_t at_targets = blob.add(targets);
   s.constants = DeviceBuffer(std::max<std::size_t>(blob.bytes().size(), 16), "the model");
-  CAPPLAN_CUDA_CHECK(
-      cudaMemcpyAsync(s.constants.as<void>(), blob.bytes().data(), blob.bytes().size(), cudaMemcpyHostToDevice, s.stream));
+  CAPPLAN_CUDA_CHECK(cudaMemcpyAsync(s.constants.as<void>(), blob.bytes().data(), blob.bytes().size(),
+                                     cudaMemcpyHostToDevice, s.stream));
   const char* base = s.constants.as<const char>();
   view.record_days = reinterpret_cast<const int*>(base + at_record_days);
   view.slots = reinterpret_cast<const QuantitySlot*>(base + at_slots);
@@ -695,8 +696,8 @@ CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellL
   s.grid = std::max<std::int64_t>(1, std::min<std::int64_t>(s.grid, 0x7fffffff));
   s.scratch = DeviceBuffer(block_bytes * static_cast<std::size_t>(s.grid), "the per-trial scratch");
   p.scratch = s.scratch.as<char>();
-  s.launch_trials = options.launch_trials > 0 ? options.launch_trials
-                                              : s.grid * s.block * kDefaultTrialsPerThreadPerLaunch;
+  s.launch_trials =
+      options.launch_trials > 0 ? options.launch_trials : s.grid * s.block * kDefaultTrialsPerThreadPerLaunch;
   CAPPLAN_CUDA_CHECK(cudaStreamSynchronize(s.stream));
 }
 
@@ -713,8 +714,10 @@ void CudaSimulator::run(std::uint64_t seed, std::uint64_t first_trial, std::uint
     const std::uint64_t n = std::min<std::uint64_t>(static_cast<std::uint64_t>(s.launch_trials), count - done);
     p.first_trial = first_trial + done;
     p.count = n;
-    const std::uint64_t blocks_needed = (n + static_cast<std::uint64_t>(s.block) - 1) / static_cast<std::uint64_t>(s.block);
-    const unsigned grid = static_cast<unsigned>(std::min<std::uint64_t>(blocks_needed, static_cast<std::uint64_t>(s.grid)));
+    const std::uint64_t blocks_needed =
+        (n + static_cast<std::uint64_t>(s.block) - 1) / static_cast<std::uint64_t>(s.block);
+    const unsigned grid =
+        static_cast<unsigned>(std::min<std::uint64_t>(blocks_needed, static_cast<std::uint64_t>(s.grid)));
     CAPPLAN_CUDA_CHECK(cudaMemsetAsync(p.next_trial, 0, sizeof(unsigned long long), s.stream));
     s.kernel<<<grid, static_cast<unsigned>(s.block), 0, s.stream>>>(p);
     CAPPLAN_CUDA_CHECK(cudaGetLastError());
@@ -775,8 +778,8 @@ std::string CudaSimulator::describe() const {
   out << std::fixed << s.info.name << " (CUDA device " << s.info.device << ", sm_" << s.info.compute_major
       << s.info.compute_minor << ", " << s.info.multiprocessors << " SMs, " << s.info.memory_gib << " GiB); "
       << trials_in_flight() << " trials in flight x " << static_cast<double>(s.params.thread_bytes) / 1024.0
-      << " KiB, block " << s.block << " (" << s.registers << " registers, " << s.blocks_per_sm
-      << " blocks/SM), " << mib(device_bytes()) << " on the device";
+      << " KiB, block " << s.block << " (" << s.registers << " registers, " << s.blocks_per_sm << " blocks/SM), "
+      << mib(device_bytes()) << " on the device";
   return out.str();
 }
 

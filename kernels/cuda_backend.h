@@ -45,9 +45,9 @@ CudaDeviceInfo probe_cuda_device(int device);
 
 // Tuning knobs; 0 means "choose automatically". Results never depend on them.
 struct CudaOptions {
-  int block_size = 0;                   // threads per block (multiple of 32); 0 = 128
-  std::int64_t trials_in_flight = 0;    // resident threads, each with its own scratch; 0 = fill the GPU within the budget
-  std::int64_t launch_trials = 0;       // trials per kernel launch; 0 = automatic
+  int block_size = 0;                 // threads per block (multiple of 32); 0 = 128
+  std::int64_t trials_in_flight = 0;  // resident threads, each with its own scratch; 0 = fill the GPU within the budget
+  std::int64_t launch_trials = 0;     // trials per kernel launch; 0 = automatic
   std::size_t memory_budget_bytes = 0;  // per-thread scratch budget; 0 = min(half the free memory, 8 GiB)
   int registers = 0;                    // register cap per thread: 0 = none (fewer resident warps), 128
 };

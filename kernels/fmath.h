@@ -56,14 +56,11 @@ CAPPLAN_HD_INLINE std::int32_t high_word(double x) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(to_bits(x) >> 32));
 }
 
-CAPPLAN_HD_INLINE std::uint32_t low_word(double x) {
-  return static_cast<std::uint32_t>(to_bits(x));
-}
+CAPPLAN_HD_INLINE std::uint32_t low_word(double x) { return static_cast<std::uint32_t>(to_bits(x)); }
 
 // x with its high word replaced by hi (fdlibm's SET_HIGH_WORD).
 CAPPLAN_HD_INLINE double with_high_word(double x, std::int32_t hi) {
-  return from_bits((static_cast<std::uint64_t>(static_cast<std::uint32_t>(hi)) << 32) |
-                   (to_bits(x) & 0xffffffffULL));
+  return from_bits((static_cast<std::uint64_t>(static_cast<std::uint32_t>(hi)) << 32) | (to_bits(x) & 0xffffffffULL));
 }
 
 CAPPLAN_HD_INLINE double pos_inf() { return from_bits(0x7ff0000000000000ULL); }
@@ -152,7 +149,7 @@ CAPPLAN_HD_INLINE double exp(double x) {
 
   std::uint32_t hx = static_cast<std::uint32_t>(high_word(x));
   const int xsb = static_cast<int>((hx >> 31) & 1);  // sign of x
-  hx &= 0x7fffffff;                                   // high word of |x|
+  hx &= 0x7fffffff;                                  // high word of |x|
 
   if (hx >= 0x40862E42) {  // |x| >= 709.78..., or not finite
     if (hx >= 0x7ff00000) {
@@ -193,8 +190,7 @@ CAPPLAN_HD_INLINE double exp(double x) {
     return from_bits(to_bits(y) + (static_cast<std::uint64_t>(static_cast<std::int64_t>(k)) << 52));
   }
   // Result is subnormal: scale by 2^(k+1000), then by 2^-1000 (one rounding).
-  const double y2 =
-      from_bits(to_bits(y) + (static_cast<std::uint64_t>(static_cast<std::int64_t>(k + 1000)) << 52));
+  const double y2 = from_bits(to_bits(y) + (static_cast<std::uint64_t>(static_cast<std::int64_t>(k + 1000)) << 52));
   return y2 * twom1000;
 }
 
@@ -215,7 +211,7 @@ CAPPLAN_HD_INLINE double log1p(double x) {
       if (x == -1.0) return -pos_inf();
       return quiet_nan();
     }
-    if (ax < 0x3e200000) {  // |x| < 2^-29
+    if (ax < 0x3e200000) {            // |x| < 2^-29
       if (ax < 0x3c900000) return x;  // |x| < 2^-54
       return x - x * x * 0.5;
     }
@@ -283,12 +279,26 @@ CAPPLAN_HD_INLINE double norm_inv(double p) {
     const double r = 0.180625 - q * q;
     const double num =
         ((((((((2.5090809287301226727e+3 * r + 3.3430575583588128105e+4) * r + 6.7265770927008700853e+4) * r +
-               4.5921953931549871457e+4) * r + 1.3731693765509461125e+4) * r + 1.9715909503065514427e+3) * r +
-            1.3314166789178437745e+2) * r + 3.3871328727963666080e+0));
+              4.5921953931549871457e+4) *
+                 r +
+             1.3731693765509461125e+4) *
+                r +
+            1.9715909503065514427e+3) *
+               r +
+           1.3314166789178437745e+2) *
+              r +
+          3.3871328727963666080e+0));
     const double den =
         ((((((((5.2264952788528545610e+3 * r + 2.8729085735721942674e+4) * r + 3.9307895800092710610e+4) * r +
-               2.1213794301586595867e+4) * r + 5.3941960214247511077e+3) * r + 6.8718700749205790830e+2) * r +
-            4.2313330701600911252e+1) * r + 1.0));
+              2.1213794301586595867e+4) *
+                 r +
+             5.3941960214247511077e+3) *
+                r +
+            6.8718700749205790830e+2) *
+               r +
+           4.2313330701600911252e+1) *
+              r +
+          1.0));
     return q * num / den;
   }
   double r = q < 0.0 ? p : 1.0 - p;  // tail probability
@@ -298,23 +308,51 @@ CAPPLAN_HD_INLINE double norm_inv(double p) {
     r -= 1.6;
     const double num =
         (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r + 2.41780725177450611770e-1) * r +
-             1.27045825245236838258e+0) * r + 3.64784832476320460504e+0) * r + 5.76949722146069140550e+0) * r +
-          4.63033784615654529590e+0) * r + 1.42343711074968357734e+0);
+             1.27045825245236838258e+0) *
+                r +
+            3.64784832476320460504e+0) *
+               r +
+           5.76949722146069140550e+0) *
+              r +
+          4.63033784615654529590e+0) *
+             r +
+         1.42343711074968357734e+0);
     const double den =
         (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r + 1.51986665636164571966e-2) * r +
-             1.48103976427480074590e-1) * r + 6.89767334985100004550e-1) * r + 1.67638483018380384940e+0) * r +
-          2.05319162663775882187e+0) * r + 1.0);
+             1.48103976427480074590e-1) *
+                r +
+            6.89767334985100004550e-1) *
+               r +
+           1.67638483018380384940e+0) *
+              r +
+          2.05319162663775882187e+0) *
+             r +
+         1.0);
     val = num / den;
   } else {  // far tail
     r -= 5.0;
     const double num =
         (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 1.24266094738807843860e-3) * r +
-             2.65321895265761230930e-2) * r + 2.96560571828504891230e-1) * r + 1.78482653991729133580e+0) * r +
-          5.46378491116411436990e+0) * r + 6.65790464350110377720e+0);
+             2.65321895265761230930e-2) *
+                r +
+            2.96560571828504891230e-1) *
+               r +
+           1.78482653991729133580e+0) *
+              r +
+          5.46378491116411436990e+0) *
+             r +
+         6.65790464350110377720e+0);
     const double den =
         (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r + 1.84631831751005468180e-5) * r +
-             7.86869131145613259100e-4) * r + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r +
-          5.99832206555887937690e-1) * r + 1.0);
+             7.86869131145613259100e-4) *
+                r +
+            1.48753612908506148525e-2) *
+               r +
+           1.36929880922735805310e-1) *
+              r +
+          5.99832206555887937690e-1) *
+             r +
+         1.0);
     val = num / den;
   }
   return q < 0.0 ? -val : val;
@@ -330,9 +368,9 @@ CAPPLAN_HD_INLINE double norm_cdf(double x) {
   if (x != x) return x;
   if (x < -38.5) return 0.0;  // Phi(-38.5) < 2^-1075: rounds to 0
   if (x > 38.5) return 1.0;
-  constexpr double inv_sqrt2 = 0.70710678118654752440;    // 1/sqrt(2)
+  constexpr double inv_sqrt2 = 0.70710678118654752440;      // 1/sqrt(2)
   constexpr double inv_sqrt_pi = 5.6418958354775628695e-1;  // 1/sqrt(pi)
-  const double y = std::fabs(x) * inv_sqrt2;  // |x| / sqrt(2)
+  const double y = std::fabs(x) * inv_sqrt2;                // |x| / sqrt(2)
 
   if (y <= 0.46875) {  // erf(y) = y * A(y^2) / B(y^2)
     const double ysq = y * y;

@@ -32,7 +32,7 @@ CAPPLAN_HD_INLINE int hdr_bin_index(std::int64_t x, int bits) {
   const std::int64_t exact = std::int64_t(1) << (bits + 1);
   if (x < exact) return static_cast<int>(x);
   const int top = highest_bit(x);
-  const int shift = top - bits;                                 // >= 1
+  const int shift = top - bits;                                       // >= 1
   const std::int64_t sub = (x >> shift) - (std::int64_t(1) << bits);  // 0 .. 2^bits - 1
   return static_cast<int>(exact + static_cast<std::int64_t>(shift - 1) * (std::int64_t(1) << bits) + sub);
 }
@@ -62,11 +62,11 @@ namespace capplan {
 struct CellLayout {
   std::uint64_t bin_offset = 0;  // into the statistics' bin array
   int bin_count = 0;
-  int bits = 0;                  // HDR sub-bucket bits
-  int is_count = 0;              // counts: x = value / scale exactly
+  int bits = 0;      // HDR sub-bucket bits
+  int is_count = 0;  // counts: x = value / scale exactly
   std::int64_t max_x = 0;
-  double scale = 1.0;            // value per integer step (count unit, or continuous quantum)
-  double sum_bound = 0.0;        // continuous: fixed-point sums count in steps of sum_bound / 2^32
+  double scale = 1.0;      // value per integer step (count unit, or continuous quantum)
+  double sum_bound = 0.0;  // continuous: fixed-point sums count in steps of sum_bound / 2^32
 };
 
 // Fixed-point steps per sum_bound for continuous metrics: with values <= the

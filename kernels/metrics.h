@@ -5,14 +5,14 @@
 namespace capplan {
 
 enum Metric : int {
-  kDeliveredSystems = 0,      // systems delivered to their site (cumulative)
-  kInstalledSystems = 1,      // systems installed (cumulative; includes burn-in, online and down)
-  kOnlineSystems = 2,         // systems that passed burn-in (includes those down for repair)
-  kAvailableAccelerators = 3, // (online - down) x accelerators per system
-  kFacilityPowerMw = 4,       // installed systems' IT power x pue [MW]
-  kPeakPflops = 5,            // available accelerators x dense TFLOPS at `precision` / 1000 [PFLOPS]
-  kEffectivePflops = 6,       // peak x utilization [PFLOPS]
-  kDeliveredFlopE24 = 7,      // cumulative effective compute since day 0 [1e24 FLOP]
+  kDeliveredSystems = 0,       // systems delivered to their site (cumulative)
+  kInstalledSystems = 1,       // systems installed (cumulative; includes burn-in, online and down)
+  kOnlineSystems = 2,          // systems that passed burn-in (includes those down for repair)
+  kAvailableAccelerators = 3,  // (online - down) x accelerators per system
+  kFacilityPowerMw = 4,        // installed systems' IT power x pue [MW]
+  kPeakPflops = 5,             // available accelerators x dense TFLOPS at `precision` / 1000 [PFLOPS]
+  kEffectivePflops = 6,        // peak x utilization [PFLOPS]
+  kDeliveredFlopE24 = 7,       // cumulative effective compute since day 0 [1e24 FLOP]
   kMetricCount = 8
 };
 

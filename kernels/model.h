@@ -25,9 +25,9 @@ struct DistParams {
   int table_offset = 0;  // into ModelView::tables
   int table_size = 0;
   double a = 0.0, b = 0.0, c = 0.0, d = 0.0;
-  double u_lo = 0.0;    // truncation of the uniform: u' = u_lo + u u_span
+  double u_lo = 0.0;  // truncation of the uniform: u' = u_lo + u u_span
   double u_span = 1.0;
-  int flags = 0;        // kDistNormal: 1 = sample the truncated range through the upper tail
+  int flags = 0;  // kDistNormal: 1 = sample the truncated range through the upper tail
 };
 
 // Layout of a tabulated quantile function Q on [0, 1] (kDistTable):
@@ -50,8 +50,8 @@ struct TrancheParams {
   int system = 0;
   int site = 0;
   std::int64_t units = 0;
-  int planned_day = 0;  // delivery planned day relative to the horizon start (may be < 0)
-  int spread_days = 1;  // >= 1
+  int planned_day = 0;         // delivery planned day relative to the horizon start (may be < 0)
+  int spread_days = 1;         // >= 1
   std::int64_t per_day = 0;    // units / spread_days: units on each day of the spread ...
   std::int64_t remainder = 0;  // ... plus one on each of the first units % spread_days days
   int slot_slip = 0, slot_burn_in = 0, slot_acceptance = 0, slot_rework = 0, slot_happens = 0;
@@ -81,10 +81,10 @@ struct PowerStepParams {
 
 struct SystemParams {
   int accelerators = 0;
-  double power_kw = 0.0;            // IT power per system [kW]
-  double tflops = 0.0;              // dense TFLOPS per accelerator at the spec's precision
-  double down_probability = 0.0;    // q = f r / (1 + f r), per online system per day
-  std::uint32_t failure_stream = 0; // stream for the daily down-count draws
+  double power_kw = 0.0;             // IT power per system [kW]
+  double tflops = 0.0;               // dense TFLOPS per accelerator at the spec's precision
+  double down_probability = 0.0;     // q = f r / (1 + f r), per online system per day
+  std::uint32_t failure_stream = 0;  // stream for the daily down-count draws
 };
 
 enum RiskTargetKind : int { kRiskTargetTranche = 0, kRiskTargetSite = 1, kRiskTargetPower = 2 };
@@ -104,7 +104,7 @@ struct RiskParams {
 
 // A connected component of correlated quantities (Gaussian copula).
 struct CorrelationComponent {
-  int slot_offset = 0;      // into ModelView::correlated_slots
+  int slot_offset = 0;  // into ModelView::correlated_slots
   int size = 0;
   int cholesky_offset = 0;  // into ModelView::cholesky (packed lower triangle, row-major)
 };
@@ -113,7 +113,7 @@ struct ModelView {
   std::uint64_t seed = 0;
   int days = 0;  // simulated days 0 .. days-1
 
-  int record_day_count = 0;  // days whose metrics are recorded (report and target dates)
+  int record_day_count = 0;          // days whose metrics are recorded (report and target dates)
   const int* record_days = nullptr;  // ascending
 
   int slot_count = 0;

@@ -19,9 +19,9 @@ namespace capplan {
 
 // What one trial produces.
 struct TrialOutput {
-  double* record;       // [record_day_count * kMetricCount] metrics at the end of each record day
-  int* completion_day;  // [tranche_count] day the tranche's last unit goes online; -1 if not within the
-                        // horizon, -2 if the tranche does not happen in this trial
+  double* record;             // [record_day_count * kMetricCount] metrics at the end of each record day
+  int* completion_day;        // [tranche_count] day the tranche's last unit goes online; -1 if not within the
+                              // horizon, -2 if the tranche does not happen in this trial
   double* sampled = nullptr;  // optional [slot_count]: the values of the quantities sampled once (drivers)
 };
 
@@ -123,7 +123,8 @@ CAPPLAN_HD_INLINE void apply_trial_quantities(const ModelView& m, TrialWorkspace
     for (int i = 0; i < rp.target_count; ++i) {
       const RiskTargetParams& target = m.risk_targets[rp.target_offset + i];
       if (target.kind == kRiskTargetTranche) {
-        w.delivery_day[target.index] = detail::clamp_day(static_cast<std::int64_t>(w.delivery_day[target.index]) + delay);
+        w.delivery_day[target.index] =
+            detail::clamp_day(static_cast<std::int64_t>(w.delivery_day[target.index]) + delay);
       } else if (target.kind == kRiskTargetSite) {
         w.ready_day[target.index] = detail::clamp_day(static_cast<std::int64_t>(w.ready_day[target.index]) + delay);
         if (rp.slot_power_factor >= 0) w.power_factor[target.index] *= (factor < 0.0 ? 0.0 : factor);

@@ -12,27 +12,27 @@ namespace capplan {
 
 struct TrialWorkspace {
   // sampled quantities
-  double* uniforms;        // [slot_count] u of each quantity (after the copula)
-  double* values;          // [slot_count] Q(u)
-  double* normals;         // [max_component_size] independent normals of one component
+  double* uniforms;  // [slot_count] u of each quantity (after the copula)
+  double* values;    // [slot_count] Q(u)
+  double* normals;   // [max_component_size] independent normals of one component
   // per tranche
-  int* delivery_day;       // first delivery day (after slip and risk delays), >= 0
+  int* delivery_day;  // first delivery day (after slip and risk delays), >= 0
   int* burn_in_days;
   int* rework_days;
-  int* happens;            // 0 or 1
+  int* happens;  // 0 or 1
   double* acceptance;
-  std::int64_t* delivered;         // delivered by the end of the current day
-  std::int64_t* installed;         // installed by the end of the current day
+  std::int64_t* delivered;  // delivered by the end of the current day
+  std::int64_t* installed;  // installed by the end of the current day
   std::int64_t* installed_today;
-  std::int64_t* passed;            // units that pass burn-in within the horizon (resolved at install)
+  std::int64_t* passed;  // units that pass burn-in within the horizon (resolved at install)
   int* last_pass_day;
-  int* fully_installed;            // at the start of the current day (for `after`)
+  int* fully_installed;  // at the start of the current day (for `after`)
   // per site
   int* ready_day;
-  int* run_length;                 // consecutive installable days so far in the current run
+  int* run_length;  // consecutive installable days so far in the current run
   double* install_rate;
   double* power_factor;
-  double* installed_kw;            // installed IT power [kW]
+  double* installed_kw;  // installed IT power [kW]
   // per power step
   int* power_step_day;
   // per system type
@@ -75,8 +75,8 @@ CAPPLAN_HD_INLINE std::size_t layout_workspace(const ModelView& m, char* base, T
   w.installed_kw = reinterpret_cast<double*>(take(sizeof(double) * s));
   w.power_step_day = reinterpret_cast<int*>(take(sizeof(int) * m.power_step_count));
   w.online = reinterpret_cast<std::int64_t*>(take(sizeof(std::int64_t) * m.system_count));
-  w.online_additions = reinterpret_cast<std::int32_t*>(
-      take(sizeof(std::int32_t) * static_cast<std::size_t>(m.system_count) * m.days));
+  w.online_additions =
+      reinterpret_cast<std::int32_t*>(take(sizeof(std::int32_t) * static_cast<std::size_t>(m.system_count) * m.days));
   if (ws) *ws = w;
   return offset;
 }

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -70,10 +70,10 @@ struct RunArguments {
   std::string spec_path;
   std::string out_dir;
   SimulationArguments simulation;
-  std::string precision;           // empty: run the trial count
-  std::int64_t max_trials = 0;     // 0: 100 x the starting trials, capped at kMaxTrials
+  std::string precision;        // empty: run the trial count
+  std::int64_t max_trials = 0;  // 0: 100 x the starting trials, capped at kMaxTrials
   std::int64_t drivers_sample = 10000;
-  std::string driver_date;         // empty: the horizon end
+  std::string driver_date;  // empty: the horizon end
   bool plots = false;
 };
 
@@ -99,7 +99,7 @@ struct BenchArguments {
   std::int64_t gpu_trials = 0;  // 0: 100 x --trials
   int threads = 0;
   std::string backend = "auto";
-  std::string report;           // empty: each spec's own; day, week or month
+  std::string report;  // empty: each spec's own; day, week or month
 };
 
 std::uint64_t parse_seed(const std::string& text) {
@@ -345,14 +345,15 @@ int command_run(const RunArguments& args, const std::vector<std::string>& argv) 
     record.ranks = communicator.size();
     record.processes = processes;
     record.simulate_seconds = result.simulate_seconds;
-    record.outputs = {"forecast.csv", "tranches.csv", "targets.csv", "completion_cdf.csv", "sensitivity.csv",
-                      "run.json"};
+    record.outputs = {"forecast.csv",       "tranches.csv",    "targets.csv",
+                      "completion_cdf.csv", "sensitivity.csv", "run.json"};
     std::vector<std::pair<std::string, std::string>> files = {
         {"forecast.csv", forecast_csv(spec, model, stats)},
         {"tranches.csv", tranches_csv(spec, model, stats)},
         {"targets.csv", targets_csv(spec, model, stats)},
         {"completion_cdf.csv", completion_cdf_csv(spec, model, stats)},
-        {"sensitivity.csv", sensitivity_csv(compute_drivers(result.drivers, model.slot_names), format_date(driver_date))}};
+        {"sensitivity.csv",
+         sensitivity_csv(compute_drivers(result.drivers, model.slot_names), format_date(driver_date))}};
     nlohmann::ordered_json extra;
     extra["overrides"] = spec.overrides;
     extra["drivers"] = {{"date", format_date(driver_date)}, {"sample_trials", result.drivers.trials.size()}};
@@ -371,9 +372,10 @@ int command_run(const RunArguments& args, const std::vector<std::string>& argv) 
     if (args.plots) write_plots_and_summary(out_dir);
     std::cout << run_summary(spec, model, stats, record, out_dir);
     if (result.precision_requested) {
-      std::cout << fmt::format("Precision {:.3g}%: {} after {} trials (worst cell: {}, half-width {:.2f} x tolerance)\n",
-                               100.0 * result.precision, result.assessment.met ? "met" : "NOT met (--max-trials reached)",
-                               result.trials, result.assessment.worst_cell, result.assessment.worst_ratio);
+      std::cout << fmt::format(
+          "Precision {:.3g}%: {} after {} trials (worst cell: {}, half-width {:.2f} x tolerance)\n",
+          100.0 * result.precision, result.assessment.met ? "met" : "NOT met (--max-trials reached)", result.trials,
+          result.assessment.worst_cell, result.assessment.worst_ratio);
     }
   });
   return 0;
@@ -405,7 +407,8 @@ int command_compare(const CompareArguments& args) {
     runner_a = std::make_unique<TrialRunner>(*a.model, options);
     runner_b = std::make_unique<TrialRunner>(*b.model, options);
     const auto [first, share] = trial_share(options.trials, options.rank, options.ranks);
-    const std::uint64_t batch = static_cast<std::uint64_t>(std::min(runner_a->batch_capacity(), runner_b->batch_capacity()));
+    const std::uint64_t batch =
+        static_cast<std::uint64_t>(std::min(runner_a->batch_capacity(), runner_b->batch_capacity()));
     for (std::uint64_t done = 0; done < share; done += batch) {
       const std::int64_t count = static_cast<std::int64_t>(std::min(batch, share - done));
       runner_a->run_batch(first + done, count);
@@ -420,9 +423,11 @@ int command_compare(const CompareArguments& args) {
   paired.reduce_to_root(communicator);
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
-    const std::string out_dir = args.out_dir.empty() ? "out/compare-" + a.spec.name + "-vs-" + b.spec.name : args.out_dir;
-    write_files_atomically(out_dir, {{"compare.csv", compare_csv(a.spec, *a.model, stats_a, *b.model, stats_b, paired)},
-                                     {"compare_targets.csv", compare_targets_csv(*a.model, stats_a, *b.model, stats_b)}});
+    const std::string out_dir =
+        args.out_dir.empty() ? "out/compare-" + a.spec.name + "-vs-" + b.spec.name : args.out_dir;
+    write_files_atomically(out_dir,
+                           {{"compare.csv", compare_csv(a.spec, *a.model, stats_a, *b.model, stats_b, paired)},
+                            {"compare_targets.csv", compare_targets_csv(*a.model, stats_a, *b.model, stats_b)}});
     std::cout << compare_summary(a.spec, b.spec, *a.model, stats_a, *b.model, stats_b, paired);
     std::cout << "\nWrote " << out_dir << "/{compare.csv,compare_targets.csv}\n";
   });
@@ -486,10 +491,9 @@ int command_check(const CheckArguments& args) {
   int code = 0;
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
-    const CheckReport report =
-        args.exact ? check_exact(baseline, tables_of(scenario, *result.statistics))
-                   : check_statistical(baseline, scenario.spec, *scenario.model, *result.statistics, args.sigmas,
-                                       !args.per_cell);
+    const CheckReport report = args.exact ? check_exact(baseline, tables_of(scenario, *result.statistics))
+                                          : check_statistical(baseline, scenario.spec, *scenario.model,
+                                                              *result.statistics, args.sigmas, !args.per_cell);
     std::cout << scenario.spec.name << ": " << check_summary(report);
     if (!args.junit.empty()) {
       const std::filesystem::path path(args.junit);

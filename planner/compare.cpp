@@ -56,15 +56,15 @@ void PairedCounts::reduce_to_root(const Communicator& communicator) {
 }
 
 double PairedCounts::probability_b_greater(int report, int metric) const {
-  return trials_ ? static_cast<double>(greater_[static_cast<std::size_t>(report) * kMetricCount +
-                                                static_cast<std::size_t>(metric)]) /
+  return trials_ ? static_cast<double>(
+                       greater_[static_cast<std::size_t>(report) * kMetricCount + static_cast<std::size_t>(metric)]) /
                        static_cast<double>(trials_)
                  : 0.0;
 }
 
 double PairedCounts::probability_equal(int report, int metric) const {
-  return trials_ ? static_cast<double>(equal_[static_cast<std::size_t>(report) * kMetricCount +
-                                              static_cast<std::size_t>(metric)]) /
+  return trials_ ? static_cast<double>(
+                       equal_[static_cast<std::size_t>(report) * kMetricCount + static_cast<std::size_t>(metric)]) /
                        static_cast<double>(trials_)
                  : 0.0;
 }

@@ -115,12 +115,12 @@ std::vector<CorrelationProblem> build_correlation_model(const Spec& spec, Correl
         const std::pair<int, int> key{std::min(vars[p], vars[q]), std::max(vars[p], vars[q])};
         const auto [it, inserted] = pair_value.emplace(key, std::make_pair(r, static_cast<int>(g)));
         if (!inserted && it->second.first != r) {
-          problems.push_back(CorrelationProblem{static_cast<int>(g),
-                              fmt::format("'{}' and '{}' are given rank correlation {} here but {} in "
-                                          "correlations[{}]; a pair may have only one value",
-                                          names[static_cast<std::size_t>(key.first)],
-                                          names[static_cast<std::size_t>(key.second)], r, it->second.first,
-                                          it->second.second)});
+          problems.push_back(CorrelationProblem{
+              static_cast<int>(g),
+              fmt::format("'{}' and '{}' are given rank correlation {} here but {} in "
+                          "correlations[{}]; a pair may have only one value",
+                          names[static_cast<std::size_t>(key.first)], names[static_cast<std::size_t>(key.second)], r,
+                          it->second.first, it->second.second)});
           component_conflict[static_cast<std::size_t>(sets.find(vars[p]))] = true;
         }
       }
@@ -152,13 +152,13 @@ std::vector<CorrelationProblem> build_correlation_model(const Spec& spec, Correl
     if (!component_conflict[static_cast<std::size_t>(root)] && !cholesky_packed(c, n, packed)) {
       problems.push_back(CorrelationProblem{
           groups.empty() ? 0 : groups.front(),
-           groups.size() > 1
-               ? fmt::format("correlation matrix is not positive definite (unreachable): {} cannot all hold "
-                             "together for the {} quantities they link",
-                             group_list(groups), n)
-               : fmt::format("correlation matrix is not positive definite (unreachable): correlations[{}] "
-                             "cannot hold for its {} quantities",
-                             groups.empty() ? 0 : groups.front(), n)});
+          groups.size() > 1
+              ? fmt::format("correlation matrix is not positive definite (unreachable): {} cannot all hold "
+                            "together for the {} quantities they link",
+                            group_list(groups), n)
+              : fmt::format("correlation matrix is not positive definite (unreachable): correlations[{}] "
+                            "cannot hold for its {} quantities",
+                            groups.empty() ? 0 : groups.front(), n)});
     }
 
     for (int v : vars) model.variables.push_back(names[static_cast<std::size_t>(v)]);

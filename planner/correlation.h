@@ -13,11 +13,11 @@ namespace capplan {
 // correlations rho = 2 sin(pi r / 6) (r = Spearman rank correlation) and its
 // Cholesky factor L (C = L L^T).
 struct CorrelationModel {
-  std::vector<std::string> variables;      // quantity names, component by component
-  std::vector<int> component_start;        // size n_components + 1; variables [start[k], start[k+1])
-  std::vector<double> cholesky;            // per component, packed lower triangle, row-major:
-                                           // row i holds L[i][0..i]
-  std::vector<int> cholesky_offset;        // per component, offset into `cholesky`
+  std::vector<std::string> variables;  // quantity names, component by component
+  std::vector<int> component_start;    // size n_components + 1; variables [start[k], start[k+1])
+  std::vector<double> cholesky;        // per component, packed lower triangle, row-major:
+                                       // row i holds L[i][0..i]
+  std::vector<int> cholesky_offset;    // per component, offset into `cholesky`
 
   int component_count() const { return static_cast<int>(component_start.size()) - 1; }
 };

@@ -11,9 +11,9 @@ namespace capplan {
 // One problem found in a spec file, located precisely.
 struct Diagnostic {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based; 0 when unknown
-  std::string key; // dotted key path, e.g. "tranches.gb200-t1.units"
+  int line = 0;     // 1-based; 0 when unknown
+  int column = 0;   // 1-based; 0 when unknown
+  std::string key;  // dotted key path, e.g. "tranches.gb200-t1.units"
   std::string message;
 
   // "file:line:column: error: key: message"

@@ -296,9 +296,9 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
     p.ready_planned_day = day_index(spec, site.ready.planned);
     p.slot_ready = builder.add_slot("site:" + site.id + ".ready", site.ready.slip_days, kSigned);
     p.install_limited = site.install_limited ? 1 : 0;
-    p.slot_install_rate = builder.add_slot("site:" + site.id + ".install_per_day",
-                                           site.install_limited ? site.install_per_day : Distribution::constant_value(0.0),
-                                           kNonNegative);
+    p.slot_install_rate =
+        builder.add_slot("site:" + site.id + ".install_per_day",
+                         site.install_limited ? site.install_per_day : Distribution::constant_value(0.0), kNonNegative);
     p.power_limited = site.power_limited ? 1 : 0;
     p.pue = site.pue;
     p.power_step_offset = static_cast<int>(model.power_steps.size());
@@ -336,7 +336,8 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
         tp.index = spec.site_index(target.id);
       } else {
         tp.kind = kRiskTargetPower;
-        tp.index = model.sites[static_cast<std::size_t>(spec.site_index(target.id))].power_step_offset + target.power_index;
+        tp.index =
+            model.sites[static_cast<std::size_t>(spec.site_index(target.id))].power_step_offset + target.power_index;
       }
       model.risk_targets.push_back(tp);
     }
@@ -436,10 +437,12 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
     const TrancheParams& tp = model.tranches[t];
     const SystemParams& sp = model.systems[static_cast<std::size_t>(tp.system)];
     total_units += static_cast<double>(tp.units);
-    facility_mw += static_cast<double>(tp.units) * sp.power_kw * model.sites[static_cast<std::size_t>(tp.site)].pue / 1000.0;
+    facility_mw +=
+        static_cast<double>(tp.units) * sp.power_kw * model.sites[static_cast<std::size_t>(tp.site)].pue / 1000.0;
     peak_pflops += static_cast<double>(tp.units) * sp.accelerators * sp.tflops / 1000.0;
   }
-  for (const SystemParams& sp : model.systems) unit_accelerators = std::gcd(unit_accelerators, std::int64_t(sp.accelerators));
+  for (const SystemParams& sp : model.systems)
+    unit_accelerators = std::gcd(unit_accelerators, std::int64_t(sp.accelerators));
   if (unit_accelerators == 0) unit_accelerators = 1;
   double accelerators_max = 0.0;
   for (const TrancheParams& tp : model.tranches) {
@@ -456,8 +459,7 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
   model.metric_scales[kFacilityPowerMw].maximum = facility_mw * (1.0 + 1e-9);
   model.metric_scales[kPeakPflops].maximum = peak_pflops * (1.0 + 1e-9);
   model.metric_scales[kEffectivePflops].maximum = peak_pflops * utilization_max * (1.0 + 1e-9);
-  model.metric_scales[kDeliveredFlopE24].maximum =
-      peak_pflops * utilization_max * model.days * 8.64e-5 * (1.0 + 1e-9);
+  model.metric_scales[kDeliveredFlopE24].maximum = peak_pflops * utilization_max * model.days * 8.64e-5 * (1.0 + 1e-9);
   return model;
 }
 

@@ -22,7 +22,8 @@ void write_whole_file(const fs::path& path, const std::string& content) {
   const bool wrote = std::fwrite(content.data(), 1, content.size(), file) == content.size();
   const bool flushed = std::fflush(file) == 0 && ::fsync(fileno(file)) == 0;
   const bool closed = std::fclose(file) == 0;
-  if (!wrote || !flushed || !closed) throw RuntimeFailure("cannot write " + path.string() + ": " + std::strerror(errno));
+  if (!wrote || !flushed || !closed)
+    throw RuntimeFailure("cannot write " + path.string() + ": " + std::strerror(errno));
 }
 }  // namespace
 
@@ -41,7 +42,9 @@ void write_files_atomically(const std::string& directory,
     for (std::size_t i = 0; i < files.size(); ++i) {
       const fs::path target = fs::path(directory) / files[i].first;
       fs::rename(temporaries[i], target, ec);
-      if (ec) throw RuntimeFailure("cannot rename " + temporaries[i].string() + " to " + target.string() + ": " + ec.message());
+      if (ec)
+        throw RuntimeFailure("cannot rename " + temporaries[i].string() + " to " + target.string() + ": " +
+                             ec.message());
     }
   } catch (...) {
     for (const auto& temporary : temporaries) fs::remove(temporary, ec);

@@ -43,8 +43,8 @@ std::string read_whole(const fs::path& path) {
 void require_folder(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    throw UsageError("output folder " + dir.string() +
-                     " does not exist; write it first with `capplan run SPEC --out " + dir.string() + "`");
+    throw UsageError("output folder " + dir.string() + " does not exist; write it first with `capplan run SPEC --out " +
+                     dir.string() + "`");
   }
 }
 
@@ -73,8 +73,8 @@ class Table {
           header_ = row;
         } else if (!(row.size() == 1 && row[0].empty())) {
           if (row.size() != header_.size()) {
-            throw UsageError(fmt::format("{} line {}: {} fields, the header has {}", path.string(),
-                                         rows_.size() + 2, row.size(), header_.size()));
+            throw UsageError(fmt::format("{} line {}: {} fields, the header has {}", path.string(), rows_.size() + 2,
+                                         row.size(), header_.size()));
           }
           rows_.push_back(row);
         }
@@ -127,8 +127,8 @@ class Table {
     errno = 0;
     const double value = std::strtod(text.c_str(), &end);
     if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value)) {
-      throw UsageError(fmt::format("{} line {}: '{}' in column {} is not a number", file_, row + 2, text,
-                                   header_[column]));
+      throw UsageError(
+          fmt::format("{} line {}: '{}' in column {} is not a number", file_, row + 2, text, header_[column]));
     }
     return value;
   }
@@ -200,8 +200,7 @@ struct Series {
 
 Series metric_series(const Table& forecast, const QuantileColumns& q, const std::string& metric) {
   const std::size_t c_date = forecast.column("date"), c_metric = forecast.column("metric"),
-                    c_mean = forecast.column("mean"), c_low = forecast.column(q.low),
-                    c_high = forecast.column(q.high);
+                    c_mean = forecast.column("mean"), c_low = forecast.column(q.low), c_high = forecast.column(q.high);
   const bool has_mid = !q.mid.empty();
   const std::size_t c_mid = has_mid ? forecast.column(q.mid) : 0;
   Series s;
@@ -371,14 +370,10 @@ std::string metric_value(const std::string& metric, double value) {
 
 std::string metric_words(const std::string& metric) {
   static const std::map<std::string, std::string> kWords = {
-      {"delivered_systems", "delivered systems"},
-      {"installed_systems", "installed systems"},
-      {"online_systems", "online systems"},
-      {"available_accelerators", "available accelerators"},
-      {"facility_power_mw", "facility power (MW)"},
-      {"peak_pflops", "peak PFLOPS"},
-      {"effective_pflops", "effective PFLOPS"},
-      {"delivered_flop_e24", "delivered compute (10²⁴ FLOP)"}};
+      {"delivered_systems", "delivered systems"},   {"installed_systems", "installed systems"},
+      {"online_systems", "online systems"},         {"available_accelerators", "available accelerators"},
+      {"facility_power_mw", "facility power (MW)"}, {"peak_pflops", "peak PFLOPS"},
+      {"effective_pflops", "effective PFLOPS"},     {"delivered_flop_e24", "delivered compute (10²⁴ FLOP)"}};
   const auto it = kWords.find(metric);
   return it == kWords.end() ? metric : it->second;
 }
@@ -403,7 +398,8 @@ std::string num(double value) { return fmt::format("{:.10g}", value); }
 
 // ---- gnuplot ---------------------------------------------------------------
 
-constexpr const char* kInstallHint = "install gnuplot-nox (Debian: apt-get install gnuplot-nox; see tools/install-deps.sh)";
+constexpr const char* kInstallHint =
+    "install gnuplot-nox (Debian: apt-get install gnuplot-nox; see tools/install-deps.sh)";
 
 // The gnuplot executable: $CAPPLAN_GNUPLOT if set, else `gnuplot` on PATH.
 std::string find_gnuplot() {
@@ -554,9 +550,8 @@ std::string render(const std::string& plot, const std::string& name) {
   s += plot;
   s += "unset output\n";
   // The svg terminal's font and point sizes come out smaller and larger than pngcairo's: match them.
-  s += fmt::format(
-      "set terminal svg size {},{} dynamic font '{}' fontscale 1.25 noenhanced background rgb 'white'\n",
-      kWidth, kHeight, kFont);
+  s += fmt::format("set terminal svg size {},{} dynamic font '{}' fontscale 1.25 noenhanced background rgb 'white'\n",
+                   kWidth, kHeight, kFont);
   s += "POINT = 1.0\n";
   s += "set output '" + name + ".svg'\n";
   s += plot;
@@ -622,7 +617,7 @@ Scale scale_for(double max_value, const std::string& quantity, const std::string
 }
 
 struct FanChart {
-  std::string file;      // base name
+  std::string file;  // base name
   std::string metric;
   std::string title;     // after the scenario name
   std::string quantity;  // axis words
@@ -650,8 +645,8 @@ void fan_chart(const WorkDir& work, const std::string& gnuplot, const std::strin
 
   std::string data = "# date mean low mid high\n";
   for (std::size_t i = 0; i < s.dates.size(); ++i) {
-    data += format_date(s.dates[i]) + " " + num(s.mean[i] / scale.divisor) + " " + num(s.low[i] / scale.divisor) +
-            " " + num(s.mid[i] / scale.divisor) + " " + num(s.high[i] / scale.divisor) + "\n";
+    data += format_date(s.dates[i]) + " " + num(s.mean[i] / scale.divisor) + " " + num(s.low[i] / scale.divisor) + " " +
+            num(s.mid[i] / scale.divisor) + " " + num(s.high[i] / scale.divisor) + "\n";
   }
   work.write(chart.file + ".dat", data);
 
@@ -699,18 +694,19 @@ void fan_chart(const WorkDir& work, const std::string& gnuplot, const std::strin
   plot += ", \\\n  '' using 1:2 with lines lw 2 dt 2 lc rgb '#333333' title 'Mean'";
   if (!targets.empty()) {
     plot += ", \\\n  '" + chart.file +
-            "-targets.dat' using 1:2 with points pt 13 ps POINT lc rgb '#c0392b' title 'Target (P = probability of meeting it)'";
+            "-targets.dat' using 1:2 with points pt 13 ps POINT lc rgb '#c0392b' title 'Target (P = probability of "
+            "meeting it)'";
   }
   plot += "\n";
   work.write(chart.file + ".gp", render(plot, chart.file));
   run_gnuplot(gnuplot, work.path(), chart.file + ".gp", chart.file);
 }
 
-const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                          "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
-void completion_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario,
-                      const Table& cdf, const std::vector<TrancheRow>& tranches) {
+void completion_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario, const Table& cdf,
+                      const std::vector<TrancheRow>& tranches) {
   const std::size_t c_tranche = cdf.column("tranche"), c_date = cdf.column("date"),
                     c_p = cdf.column("probability_complete");
   std::vector<std::string> order;
@@ -774,9 +770,9 @@ void tornado_chart(const WorkDir& work, const std::string& gnuplot, const std::s
   for (std::size_t i = 0; i < n; ++i) {
     const auto& row = drivers.rows[i];
     const double y = static_cast<double>(n - i);
-    const std::string line = fmt::format("0 {} {} {} {} {} {}\n", num(y), num(std::min(0.0, row.spearman)),
-                                         num(std::max(0.0, row.spearman)), num(y - 0.36), num(y + 0.36),
-                                         num(row.spearman));
+    const std::string line =
+        fmt::format("0 {} {} {} {} {} {}\n", num(y), num(std::min(0.0, row.spearman)), num(std::max(0.0, row.spearman)),
+                    num(y - 0.36), num(y + 0.36), num(row.spearman));
     (row.spearman >= 0 ? positive : negative) += line;
     ticks += (i ? ", " : "") + gp(row.input) + " " + num(y);
     largest = std::max(largest, std::fabs(row.spearman));
@@ -810,17 +806,15 @@ void tornado_chart(const WorkDir& work, const std::string& gnuplot, const std::s
   std::vector<std::string> parts;
   if (!positive.empty()) {
     work.write("tornado-positive.dat", positive);
-    parts.push_back(
-        "'tornado-positive.dat' using 1:2:3:4:5:6 with boxxyerror lc rgb '#2b6cb0' title " +
-        gp("Higher input, " + more));
+    parts.push_back("'tornado-positive.dat' using 1:2:3:4:5:6 with boxxyerror lc rgb '#2b6cb0' title " +
+                    gp("Higher input, " + more));
     parts.push_back(
         "'tornado-positive.dat' using 7:2:(sprintf('%+.2f', $7)) with labels left offset 0.6, 0 tc rgb '#333333'");
   }
   if (!negative.empty()) {
     work.write("tornado-negative.dat", negative);
-    parts.push_back(
-        "'tornado-negative.dat' using 1:2:3:4:5:6 with boxxyerror lc rgb '#c0392b' title " +
-        gp("Higher input, " + fewer));
+    parts.push_back("'tornado-negative.dat' using 1:2:3:4:5:6 with boxxyerror lc rgb '#c0392b' title " +
+                    gp("Higher input, " + fewer));
     parts.push_back(
         "'tornado-negative.dat' using 7:2:(sprintf('%+.2f', $7)) with labels right offset -0.6, 0 tc rgb "
         "'#333333'");
@@ -1012,15 +1006,16 @@ std::string summary_markdown(const std::string& out_dir) {
     s += "The spec has no tranches.\n\n";
   } else {
     const std::string tlo = tq.low_label(), thi = tq.high_label();
-    s += "| Tranche | Units | Complete by horizon end | 95% interval |" + std::string(tq.mid.empty() ? "" : " Median completion |") +
-         " " + tlo + " – " + thi + " completion | Criticality |\n";
+    s += "| Tranche | Units | Complete by horizon end | 95% interval |" +
+         std::string(tq.mid.empty() ? "" : " Median completion |") + " " + tlo + " – " + thi +
+         " completion | Criticality |\n";
     s += "|:--|--:|--:|--:|" + std::string(tq.mid.empty() ? "" : "--:|") + ":--|--:|\n";
     for (const auto& t : tranches) {
       s += "| " + code(t.name) + " | " + md(t.units) + " | **" + percent(t.probability) + "** | " +
            interval(t.ci_lo, t.ci_hi) + " |";
       if (!tq.mid.empty()) s += " " + completion_date(t.mid) + " |";
-      const std::string range = t.low == t.high ? completion_date(t.low)
-                                                : completion_date(t.low) + " – " + completion_date(t.high);
+      const std::string range =
+          t.low == t.high ? completion_date(t.low) : completion_date(t.low) + " – " + completion_date(t.high);
       s += " " + range + " | " + percent(t.criticality) + " |\n";
     }
     s += "\nCriticality: share of trials in which the tranche is among the last of its site's tranches to complete "
@@ -1041,7 +1036,8 @@ std::string summary_markdown(const std::string& out_dir) {
     s += std::string("What moves ") + (accelerators ? "available accelerators" : "delivered compute") + " on " +
          drivers->date +
          " the most: Spearman rank correlation between each sampled input and the output (positive: a higher input "
-         "value gives " + (accelerators ? "more accelerators" : "more compute") +
+         "value gives " +
+         (accelerators ? "more accelerators" : "more compute") +
          "), and the share of the output's rank variance that input alone explains.\n\n";
     s += "| Rank | Input | Spearman ρ | Variance explained |\n";
     s += "|--:|:--|--:|--:|\n";

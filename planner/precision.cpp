@@ -36,11 +36,12 @@ PrecisionAssessment assess_precision(const Spec& spec, const CompiledModel& mode
         const double tolerance = std::max(relative * std::max(std::fabs(value), 0.01 * scale), unit);
         // An interval between two neighbouring values of a discrete distribution (no
         // trial strictly between them) is as tight as the quantile can be known.
-        const bool neighbours = stats.cdf_bounds(row, metric, interval.high).first ==
-                                stats.cdf_bounds(row, metric, interval.low).second;
+        const bool neighbours =
+            stats.cdf_bounds(row, metric, interval.high).first == stats.cdf_bounds(row, metric, interval.low).second;
         double ratio = tolerance > 0.0 ? half_width / tolerance : (half_width > 0.0 ? HUGE_VAL : 0.0);
         if (neighbours) ratio = std::min(ratio, 1.0);
-        consider(ratio, fmt::format("{} {} {}", format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]),
+        consider(ratio, fmt::format("{} {} {}",
+                                    format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]),
                                     metric_names()[static_cast<std::size_t>(metric)], quantile_column(q)));
       }
     }

@@ -68,9 +68,10 @@ std::uint64_t checked_header(const json& baseline) {
   }
   const int version = baseline["format_version"].get<int>();
   if (version != kBaselineFormatVersion) {
-    throw UsageError(fmt::format("the baseline has format_version {}, this capplan reads format_version {}; "
-                                 "make a new one with `capplan baseline`",
-                                 version, kBaselineFormatVersion));
+    throw UsageError(
+        fmt::format("the baseline has format_version {}, this capplan reads format_version {}; "
+                    "make a new one with `capplan baseline`",
+                    version, kBaselineFormatVersion));
   }
   if (!baseline.contains("trials") || !baseline["trials"].is_number_unsigned() ||
       baseline["trials"].get<std::uint64_t>() == 0) {
@@ -133,11 +134,21 @@ std::string xml_escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // Control characters other than tab, newline and carriage return are not allowed in XML 1.0.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
@@ -204,10 +215,10 @@ void check_baseline_fits(const json& baseline, const Spec& spec, const CompiledM
       new_dates.push_back(format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]));
     }
     if (old_dates != new_dates) {
-      mismatch(spec, fmt::format("other report dates (baseline {} dates {} .. {}, spec {} dates {} .. {})",
-                                 old_dates.size(), old_dates.empty() ? "-" : old_dates.front(),
-                                 old_dates.empty() ? "-" : old_dates.back(), new_dates.size(), new_dates.front(),
-                                 new_dates.back()));
+      mismatch(spec,
+               fmt::format("other report dates (baseline {} dates {} .. {}, spec {} dates {} .. {})", old_dates.size(),
+                           old_dates.empty() ? "-" : old_dates.front(), old_dates.empty() ? "-" : old_dates.back(),
+                           new_dates.size(), new_dates.front(), new_dates.back()));
     }
     for (const std::string& date : new_dates) {
       for (const std::string& metric : metric_names()) {
@@ -236,7 +247,8 @@ void check_baseline_fits(const json& baseline, const Spec& spec, const CompiledM
         require(*cell, quantile_column(q) + "_rank", where);
       }
     }
-    for (const json& target : baseline.at("targets")) require(target, "hits", "target " + target.at("id").get<std::string>());
+    for (const json& target : baseline.at("targets"))
+      require(target, "hits", "target " + target.at("id").get<std::string>());
     for (const json& tranche : baseline.at("tranches")) {
       const std::string where = "tranche " + tranche.at("id").get<std::string>();
       require(tranche, "complete", where);
@@ -410,16 +422,18 @@ CheckReport check_statistical(const json& baseline, const Spec& spec, const Comp
         // (the spread is estimated from bin midpoints; a cell inside one bin shows none).
         const double old_mean = old.at("mean").get<double>(), new_mean = fresh.mean(row, m);
         const double old_sd = old.at("sd").get<double>(), new_sd = fresh.standard_deviation(row, m);
-        const int bits = fresh.cell_layouts()[static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(m)].bits;
+        const int bits =
+            fresh.cell_layouts()[static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(m)].bits;
         const double half_bin = std::ldexp(std::max(std::fabs(old_mean), std::fabs(new_mean)), -(bits + 1));
-        const double se = std::sqrt((old_sd * old_sd + half_bin * half_bin) / a + (new_sd * new_sd + half_bin * half_bin) / b);
+        const double se =
+            std::sqrt((old_sd * old_sd + half_bin * half_bin) / a + (new_sd * new_sd + half_bin * half_bin) / b);
         const double difference = std::fabs(new_mean - old_mean);
         const double tolerance = 1e-9 * std::max({1.0, std::fabs(old_mean), std::fabs(new_mean)});
         const double mean_sigmas = difference <= tolerance ? 0.0
                                    : se > 0.0              ? difference / se
                                                            : std::numeric_limits<double>::infinity();
-        report.cells.push_back(cell_check("forecast", label + " mean", format_mean(old_mean), format_mean(new_mean),
-                                          mean_sigmas));
+        report.cells.push_back(
+            cell_check("forecast", label + " mean", format_mean(old_mean), format_mean(new_mean), mean_sigmas));
 
         for (double q : quantiles) {
           const std::string column = quantile_column(q);
@@ -439,10 +453,11 @@ CheckReport check_statistical(const json& baseline, const Spec& spec, const Comp
       const std::uint64_t old_hits = old.at("hits").get<std::uint64_t>();
       const std::uint64_t old_trials = old.value("trials", n_old);
       const std::uint64_t new_hits = fresh.target_hits(static_cast<int>(k));
-      report.cells.push_back(cell_check(
-          "targets", target.id + " probability", format_probability(static_cast<double>(old_hits) / static_cast<double>(old_trials)),
-          format_probability(fresh.target_probability(static_cast<int>(k))),
-          proportion_sigmas(old_hits, old_trials, new_hits, n_new)));
+      report.cells.push_back(
+          cell_check("targets", target.id + " probability",
+                     format_probability(static_cast<double>(old_hits) / static_cast<double>(old_trials)),
+                     format_probability(fresh.target_probability(static_cast<int>(k))),
+                     proportion_sigmas(old_hits, old_trials, new_hits, n_new)));
     }
 
     // ---- tranches: completion probability and completion quantiles
@@ -522,23 +537,28 @@ std::string check_summary(const CheckReport& report) {
     out = fmt::format("all {} cells within {:.2f} sigmas (the per-cell limit of --sigmas {:g} for {} cells)\n", total,
                       report.cell_limit, report.sigmas, total);
   } else {
-    out = fmt::format("{} of {} cells moved by more than {:.2f} sigmas (the per-cell limit of --sigmas {:g} for {} cells):\n",
-                      failures, total, report.cell_limit, report.sigmas, total);
+    out = fmt::format(
+        "{} of {} cells moved by more than {:.2f} sigmas (the per-cell limit of --sigmas {:g} for {} cells):\n",
+        failures, total, report.cell_limit, report.sigmas, total);
     std::vector<const CellCheck*> moved;
     for (const CellCheck& c : report.cells) {
       if (!c.passed) moved.push_back(&c);
     }
-    std::stable_sort(moved.begin(), moved.end(), [](const CellCheck* x, const CellCheck* y) { return x->sigmas > y->sigmas; });
+    std::stable_sort(moved.begin(), moved.end(),
+                     [](const CellCheck* x, const CellCheck* y) { return x->sigmas > y->sigmas; });
     constexpr std::size_t kShown = 40;
     std::size_t cell_width = 4;
-    for (std::size_t i = 0; i < moved.size() && i < kShown; ++i) cell_width = std::max(cell_width, moved[i]->cell.size());
-    out += fmt::format("  {:<9} {:<{}} {:>16} {:>16} {:>8}\n", "table", "cell", cell_width, "baseline", "new", "sigmas");
+    for (std::size_t i = 0; i < moved.size() && i < kShown; ++i)
+      cell_width = std::max(cell_width, moved[i]->cell.size());
+    out +=
+        fmt::format("  {:<9} {:<{}} {:>16} {:>16} {:>8}\n", "table", "cell", cell_width, "baseline", "new", "sigmas");
     for (std::size_t i = 0; i < moved.size() && i < kShown; ++i) {
       const CellCheck& c = *moved[i];
       out += fmt::format("  {:<9} {:<{}} {:>16} {:>16} {:>8}\n", c.table, c.cell, cell_width, c.baseline_value,
                          c.new_value, format_sigmas(c.sigmas));
     }
-    if (moved.size() > kShown) out += fmt::format("  ... and {} more (largest first; all in the JUnit file)\n", moved.size() - kShown);
+    if (moved.size() > kShown)
+      out += fmt::format("  ... and {} more (largest first; all in the JUnit file)\n", moved.size() - kShown);
   }
   for (const std::string& note : report.notes) out += "  note: " + note + "\n";
   return out;
@@ -551,7 +571,8 @@ std::string junit_xml(const std::vector<std::pair<std::string, CheckReport>>& su
     failures += report.failures();
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += fmt::format("<testsuites name=\"capplan check\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", tests, failures);
+  out +=
+      fmt::format("<testsuites name=\"capplan check\" tests=\"{}\" failures=\"{}\" errors=\"0\">\n", tests, failures);
   for (const auto& [name, report] : suites) {
     const std::string suite = xml_escape(name);
     out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n", suite,
@@ -567,7 +588,8 @@ std::string junit_xml(const std::vector<std::pair<std::string, CheckReport>>& su
     }
     out += "    </properties>\n";
     for (const CellCheck& c : report.cells) {
-      out += "    <testcase classname=\"" + suite + "." + xml_escape(c.table) + "\" name=\"" + xml_escape(c.cell) + "\"";
+      out +=
+          "    <testcase classname=\"" + suite + "." + xml_escape(c.table) + "\" name=\"" + xml_escape(c.cell) + "\"";
       if (c.passed) {
         out += "/>\n";
         continue;

@@ -35,8 +35,8 @@ nlohmann::json make_baseline(const Spec& spec, const CompiledModel& model, const
 
 // One compared cell.
 struct CellCheck {
-  std::string table;   // forecast, targets, tranches
-  std::string cell;    // e.g. "2026-12-31 available_accelerators p50"
+  std::string table;  // forecast, targets, tranches
+  std::string cell;   // e.g. "2026-12-31 available_accelerators p50"
   std::string baseline_value;
   std::string new_value;
   double sigmas = 0.0;  // how far apart, in combined standard errors (0 for exact checks)
@@ -45,10 +45,10 @@ struct CellCheck {
 
 struct CheckReport {
   std::vector<CellCheck> cells;
-  double sigmas = 0.0;              // statistical checks: the --sigmas asked for (for the whole check)
-  double cell_limit = 0.0;          // and the per-cell limit it implies for this many cells
-  bool exact = false;               // from check_exact
-  std::vector<std::string> notes;   // e.g. "the spec changed since the baseline (sha256 ...)"
+  double sigmas = 0.0;             // statistical checks: the --sigmas asked for (for the whole check)
+  double cell_limit = 0.0;         // and the per-cell limit it implies for this many cells
+  bool exact = false;              // from check_exact
+  std::vector<std::string> notes;  // e.g. "the spec changed since the baseline (sha256 ...)"
   bool passed() const;
   int failures() const;
 };

@@ -61,8 +61,8 @@ std::string forecast_csv(const Spec& spec, const CompiledModel& model, const For
 
 std::string tranches_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
   const auto& quantiles = spec.report.quantiles;
-  std::string out =
-      "tranche,units,probability_complete" + quantile_header(quantiles) + ",probability_ci_lo,probability_ci_hi,criticality\n";
+  std::string out = "tranche,units,probability_complete" + quantile_header(quantiles) +
+                    ",probability_ci_lo,probability_ci_hi,criticality\n";
   const std::uint64_t n = stats.trials();
   for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
     const int index = static_cast<int>(t);
@@ -128,7 +128,8 @@ std::string run_json(const Spec& spec, const RunRecord& record) {
   for (const auto& process : record.processes) json["processes"].push_back(nlohmann::ordered_json::parse(process));
   json["wall_seconds"] = record.wall_seconds;
   json["simulate_seconds"] = record.simulate_seconds;
-  json["trials_per_second"] = record.simulate_seconds > 0.0 ? static_cast<double>(record.trials) / record.simulate_seconds : 0.0;
+  json["trials_per_second"] =
+      record.simulate_seconds > 0.0 ? static_cast<double>(record.trials) / record.simulate_seconds : 0.0;
   json["outputs"] = record.outputs;
   if (!record.extra.empty()) {
     const nlohmann::ordered_json extra = nlohmann::ordered_json::parse(record.extra);
@@ -139,10 +140,10 @@ std::string run_json(const Spec& spec, const RunRecord& record) {
 
 std::string run_summary(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
                         const RunRecord& record, const std::string& out_dir) {
-  std::string out = fmt::format("capplan {}: {} ({} trials, seed {}, {} backend, {} threads, {:.2f} s, {:.0f} trials/s)\n",
-                                tool_version(), spec.name, record.trials, record.seed, record.backend, record.threads,
-                                record.simulate_seconds,
-                                record.simulate_seconds > 0 ? record.trials / record.simulate_seconds : 0.0);
+  std::string out =
+      fmt::format("capplan {}: {} ({} trials, seed {}, {} backend, {} threads, {:.2f} s, {:.0f} trials/s)\n",
+                  tool_version(), spec.name, record.trials, record.seed, record.backend, record.threads,
+                  record.simulate_seconds, record.simulate_seconds > 0 ? record.trials / record.simulate_seconds : 0.0);
   const int last = model.report_rows.back();
   const DayNumber end = model.horizon_start + model.record_days[static_cast<std::size_t>(last)];
   const double low = spec.report.quantiles.front(), mid = 0.5, high = spec.report.quantiles.back();

@@ -28,7 +28,7 @@ struct RunRecord {
   std::vector<std::string> outputs;
   int ranks = 1;
   std::vector<std::string> processes;  // one JSON object per rank: rank, host, backend, device, threads
-  std::string extra;  // a JSON object whose keys are added to run.json (overrides, drivers, precision)
+  std::string extra;                   // a JSON object whose keys are added to run.json (overrides, drivers, precision)
 };
 
 // Column name of quantile q: 0.1 -> "p10", 0.025 -> "p2.5".

@@ -39,7 +39,8 @@ void DriverSample::gather_to_root(const Communicator& communicator) {
   const std::size_t stride = static_cast<std::size_t>(input_count) + 3;
   std::vector<std::size_t> order(all.size() / stride);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return all[a * stride] < all[b * stride]; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return all[a * stride] < all[b * stride]; });
   trials.clear();
   inputs.clear();
   outputs.clear();

@@ -181,10 +181,10 @@ Json number_list(const std::string& description, std::size_t count, Json item) {
 }
 
 Json distribution(Bounds bounds, const std::string& description) {
-  const std::string range = bounds == Bounds::any           ? ""
-                            : bounds == Bounds::fraction    ? " Its values must lie in [0, 1]."
-                            : bounds == Bounds::rate        ? " Its values must be >= 0 (a constant > 0)."
-                                                            : " Its values must be >= 0.";
+  const std::string range = bounds == Bounds::any        ? ""
+                            : bounds == Bounds::fraction ? " Its values must lie in [0, 1]."
+                            : bounds == Bounds::rate     ? " Its values must be >= 0 (a constant > 0)."
+                                                         : " Its values must be >= 0.";
   const Json value = bounded(number("a value"), bounds);
 
   Json constant = bounds == Bounds::rate ? number_at_least("A constant (no uncertainty).", 0, true)
@@ -194,8 +194,7 @@ Json distribution(Bounds bounds, const std::string& description) {
   kinds["uniform"] = number_list("[min, max], min <= max: continuous uniform on [min, max].", 2, value);
   kinds["triangular"] =
       number_list("[min, mode, max], min <= mode <= max: triangular density peaking at mode.", 3, value);
-  kinds["pert"] =
-      number_list("[min, mode, max], min <= mode <= max: beta-PERT (lambda 4) on [min, max].", 3, value);
+  kinds["pert"] = number_list("[min, mode, max], min <= mode <= max: beta-PERT (lambda 4) on [min, max].", 3, value);
   {
     Json props = Json::object();
     props["mean"] = number("Mean (before truncation).");
@@ -211,8 +210,8 @@ Json distribution(Bounds bounds, const std::string& description) {
     props["median"] = number_at_least("Median, > 0.", 0, true);
     props["p10"] = number_at_least("10th percentile, > 0.", 0, true);
     props["p90"] = number_at_least("90th percentile, above the median (or p10).", 0, true);
-    Json lognormal = keyed("{median, p90} or {p10, p90}: lognormal distribution given by two quantiles.", props,
-                           {"p90"});
+    Json lognormal =
+        keyed("{median, p90} or {p10, p90}: lognormal distribution given by two quantiles.", props, {"p90"});
     Json with_median = Json::object();
     with_median["required"] = Json::array({"median"});
     Json with_p10 = Json::object();
@@ -246,8 +245,8 @@ Json distribution(Bounds bounds, const std::string& description) {
     weights["items"] = number_at_least("a weight", 0, false);
     weights["minItems"] = 1;
     props["weights"] = weights;
-    kinds["discrete"] = keyed("{values, weights}: P(values[i]) = weights[i] / sum(weights).", props,
-                              {"values", "weights"});
+    kinds["discrete"] =
+        keyed("{values, weights}: P(values[i]) = weights[i] / sum(weights).", props, {"values", "weights"});
   }
 
   Json form = Json::object();
@@ -283,9 +282,10 @@ Json system() {
   props["accelerator"] = id_text("Id of the accelerator the system carries (a key of accelerators).");
   props["accelerators"] = whole("Accelerators per system (count).", 1, kMaxAcceleratorsPerSystem);
   props["power_kw"] = number_at_least("IT power drawn by one installed system, in kW.", 0, false);
-  return keyed("A system: the unit that is delivered, installed, burned in and fails (a rack, server or "
-               "UltraServer).",
-               props, {"accelerator", "accelerators", "power_kw"});
+  return keyed(
+      "A system: the unit that is delivered, installed, burned in and fails (a rack, server or "
+      "UltraServer).",
+      props, {"accelerator", "accelerators", "power_kw"});
 }
 
 Json site() {
@@ -293,8 +293,8 @@ Json site() {
   Json ready_props = Json::object();
   ready_props["planned"] = ref("date", "Planned ready date (may lie before the horizon start).");
   ready_props["slip_days"] = with_default(ref("signed_days", "Slip of the ready date, in days (may be negative)."), 0);
-  Json ready = keyed("The day the site can start installing. Default: the horizon start, no slip.", ready_props,
-                     {"planned"});
+  Json ready =
+      keyed("The day the site can start installing. Default: the horizon start, no slip.", ready_props, {"planned"});
 
   Json power = Json::object();
   power["type"] = "array";
@@ -307,12 +307,10 @@ Json site() {
   Json props = Json::object();
   props["ready"] = ready;
   props["power_mw"] = power;
-  props["pue"] =
-      with_default(number_at_least("Power usage effectiveness (ratio, >= 1): facility MW = IT MW x pue.", 1, false),
-                   defaults.pue);
+  props["pue"] = with_default(
+      number_at_least("Power usage effectiveness (ratio, >= 1): facility MW = IT MW x pue.", 1, false), defaults.pue);
   props["install_per_day"] =
-      ref("install_rate",
-          "Installation rate in systems per day, sampled once per trial. Leave it out for unlimited.");
+      ref("install_rate", "Installation rate in systems per day, sampled once per trial. Leave it out for unlimited.");
   return keyed("A site where systems are installed.", props);
 }
 
@@ -331,8 +329,7 @@ Json tranche() {
   delivery_props["slip_days"] =
       with_default(ref("signed_days", "Slip of the first delivery day, in days (negative: early)."), 0);
   delivery_props["spread_days"] = with_default(
-      whole("Deliveries are spread evenly over this many days; 0 and 1 both mean all on one day.", 0,
-            kMaxSpreadDays),
+      whole("Deliveries are spread evenly over this many days; 0 and 1 both mean all on one day.", 0, kMaxSpreadDays),
       defaults.spread_days);
   Json delivery = keyed("When the tranche is delivered.", delivery_props, {"planned"});
 
@@ -349,8 +346,8 @@ Json tranche() {
   props["system"] = id_text("Id of the system delivered (a key of systems).");
   props["site"] = id_text("Id of the site where it is installed (a key of sites).");
   props["units"] = whole("Systems in the tranche (count).", 0, kMaxUnits);
-  props["probability"] = with_default(
-      probability("Probability in [0, 1] that the tranche happens in a trial."), defaults.probability);
+  props["probability"] =
+      with_default(probability("Probability in [0, 1] that the tranche happens in a trial."), defaults.probability);
   props["delivery"] = delivery;
   props["burn_in_days"] = with_default(
       ref("duration_days", "Burn-in and integration time from installation to the acceptance test, in days."), 0);
@@ -382,9 +379,10 @@ Json risk() {
   props["power_factor"] =
       ref("nonnegative", "When the risk occurs: factor (>= 0) multiplying the power of every site it applies to.");
   props["applies_to"] = applies;
-  Json s = keyed("A risk: an event that occurs with a probability and then delays milestones and/or cuts site "
-                 "power. It needs delay_days, power_factor or both.",
-                 props, {"probability", "applies_to"});
+  Json s = keyed(
+      "A risk: an event that occurs with a probability and then delays milestones and/or cuts site "
+      "power. It needs delay_days, power_factor or both.",
+      props, {"probability", "applies_to"});
 
   Json needs_delay = Json::object();
   needs_delay["required"] = Json::array({"delay_days"});
@@ -503,10 +501,10 @@ Json root() {
   s["$schema"] = "https://json-schema.org/draft/2020-12/schema";
   s["$id"] = "urn:capplan:spec-format:1";
   s["title"] = "capplan spec, format version 1";
-  s["description"] =
-      std::string("A capplan spec: a cluster build-out (accelerators, systems, sites, tranches, risks, targets) "
-                  "simulated by Monte Carlo. See docs/spec-format.md. ") +
-      kWhatIsNotChecked;
+  s["description"] = std::string(
+                         "A capplan spec: a cluster build-out (accelerators, systems, sites, tranches, risks, targets) "
+                         "simulated by Monte Carlo. See docs/spec-format.md. ") +
+                     kWhatIsNotChecked;
   s["type"] = "object";
 
   Json props = Json::object();
@@ -545,7 +543,7 @@ Json root() {
 
   props["precision"] = with_default(
       any_text("The dense_tflops entry (precision name) the compute metrics use; every accelerator a system uses "
-           "must have it."),
+               "must have it."),
       defaults.precision);
   props["accelerators"] = id_map("Accelerator types by id.", "accelerator", true);
   props["systems"] = id_map("Systems by id.", "system", true);
@@ -579,8 +577,8 @@ Json root() {
   defs["duration_days"] = distribution(Bounds::nonnegative, "A distribution of a duration in days.");
   defs["nonnegative"] = distribution(Bounds::nonnegative, "A distribution of a non-negative value.");
   defs["install_rate"] = distribution(Bounds::rate, "A distribution of an install rate in systems per day.");
-  defs["fraction"] = distribution(
-      Bounds::fraction, "A distribution of a fraction or probability (a lognormal is not allowed here).");
+  defs["fraction"] =
+      distribution(Bounds::fraction, "A distribution of a fraction or probability (a lognormal is not allowed here).");
   defs["accelerator"] = accelerator();
   defs["system"] = system();
   defs["site"] = site();
@@ -588,8 +586,7 @@ Json root() {
   defs["tranche"] = tranche();
   defs["risk"] = risk();
   Json target_pattern = text("tranche:<id>, site:<id> or power:<site>/<index>.");
-  target_pattern["pattern"] =
-      std::string("^((tranche|site):") + kId + "|power:" + kId + "/[0-9]+)$";
+  target_pattern["pattern"] = std::string("^((tranche|site):") + kId + "|power:" + kId + "/[0-9]+)$";
   defs["risk_target"] = target_pattern;
   defs["correlation"] = correlation();
   defs["quantity_name"] = quantity_name();

@@ -7,13 +7,18 @@ namespace capplan {
 
 double Distribution::support_min() const {
   switch (kind) {
-    case Kind::constant: return a;
+    case Kind::constant:
+      return a;
     case Kind::uniform:
     case Kind::triangular:
-    case Kind::pert: return a;
-    case Kind::normal: return -std::numeric_limits<double>::infinity();
-    case Kind::lognormal: return 0.0;
-    case Kind::beta: return 0.0;
+    case Kind::pert:
+      return a;
+    case Kind::normal:
+      return -std::numeric_limits<double>::infinity();
+    case Kind::lognormal:
+      return 0.0;
+    case Kind::beta:
+      return 0.0;
     case Kind::discrete: {
       double lowest = std::numeric_limits<double>::infinity();
       for (double v : values) lowest = std::fmin(lowest, v);
@@ -25,13 +30,18 @@ double Distribution::support_min() const {
 
 double Distribution::support_max() const {
   switch (kind) {
-    case Kind::constant: return a;
-    case Kind::uniform: return b;
+    case Kind::constant:
+      return a;
+    case Kind::uniform:
+      return b;
     case Kind::triangular:
-    case Kind::pert: return c;
+    case Kind::pert:
+      return c;
     case Kind::normal:
-    case Kind::lognormal: return std::numeric_limits<double>::infinity();
-    case Kind::beta: return 1.0;
+    case Kind::lognormal:
+      return std::numeric_limits<double>::infinity();
+    case Kind::beta:
+      return 1.0;
     case Kind::discrete: {
       double highest = -std::numeric_limits<double>::infinity();
       for (double v : values) highest = std::fmax(highest, v);
@@ -43,13 +53,20 @@ double Distribution::support_max() const {
 
 double Distribution::mean() const {
   switch (kind) {
-    case Kind::constant: return a;
-    case Kind::uniform: return 0.5 * (a + b);
-    case Kind::triangular: return (a + b + c) / 3.0;
-    case Kind::pert: return (a + 4.0 * b + c) / 6.0;
-    case Kind::normal: return a;
-    case Kind::lognormal: return std::exp(a + 0.5 * b * b);
-    case Kind::beta: return a / (a + b);
+    case Kind::constant:
+      return a;
+    case Kind::uniform:
+      return 0.5 * (a + b);
+    case Kind::triangular:
+      return (a + b + c) / 3.0;
+    case Kind::pert:
+      return (a + 4.0 * b + c) / 6.0;
+    case Kind::normal:
+      return a;
+    case Kind::lognormal:
+      return std::exp(a + 0.5 * b * b);
+    case Kind::beta:
+      return a / (a + b);
     case Kind::discrete: {
       double sum = 0.0, weight_sum = 0.0;
       for (std::size_t i = 0; i < values.size() && i < weights.size(); ++i) {
@@ -64,9 +81,12 @@ double Distribution::mean() const {
 
 std::string RiskTarget::text() const {
   switch (kind) {
-    case Kind::tranche: return "tranche:" + id;
-    case Kind::site: return "site:" + id;
-    case Kind::power: return "power:" + id + "/" + std::to_string(power_index);
+    case Kind::tranche:
+      return "tranche:" + id;
+    case Kind::site:
+      return "site:" + id;
+    case Kind::power:
+      return "power:" + id + "/" + std::to_string(power_index);
   }
   return id;
 }
@@ -118,9 +138,9 @@ std::vector<std::string> sampled_quantity_names(const Spec& spec) {
 }
 
 const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> kNames = {
-      "delivered_systems", "installed_systems", "online_systems",    "available_accelerators",
-      "facility_power_mw", "peak_pflops",       "effective_pflops",  "delivered_flop_e24"};
+  static const std::vector<std::string> kNames = {"delivered_systems",      "installed_systems", "online_systems",
+                                                  "available_accelerators", "facility_power_mw", "peak_pflops",
+                                                  "effective_pflops",       "delivered_flop_e24"};
   return kNames;
 }
 

@@ -85,12 +85,12 @@ struct PowerStep {
 
 struct Site {
   std::string id;
-  Milestone ready;                 // default: horizon start, no slip
-  bool power_limited = false;      // false when power_mw is absent (unlimited)
+  Milestone ready;             // default: horizon start, no slip
+  bool power_limited = false;  // false when power_mw is absent (unlimited)
   std::vector<PowerStep> power_mw;
-  double pue = 1.0;                // facility MW = IT MW x pue (>= 1)
-  bool install_limited = false;    // false when install_per_day is absent (unlimited)
-  Distribution install_per_day;    // systems per day (> 0 support)
+  double pue = 1.0;              // facility MW = IT MW x pue (>= 1)
+  bool install_limited = false;  // false when install_per_day is absent (unlimited)
+  Distribution install_per_day;  // systems per day (> 0 support)
   SourceLocation location;
 };
 
@@ -101,12 +101,12 @@ struct Tranche {
   std::int64_t units = 0;
   double probability = 1.0;
   DayNumber delivery_planned = 0;
-  Distribution delivery_slip_days;                                 // default 0; may be negative
-  int spread_days = 1;                                             // >= 0; 0 and 1 mean one day
-  Distribution burn_in_days;                                       // default 0; >= 0
-  Distribution acceptance = Distribution::constant_value(1.0);     // in [0, 1]
-  Distribution rework_days;                                        // default 0; >= 0
-  std::vector<std::string> after;                                  // tranche ids
+  Distribution delivery_slip_days;                              // default 0; may be negative
+  int spread_days = 1;                                          // >= 0; 0 and 1 mean one day
+  Distribution burn_in_days;                                    // default 0; >= 0
+  Distribution acceptance = Distribution::constant_value(1.0);  // in [0, 1]
+  Distribution rework_days;                                     // default 0; >= 0
+  std::vector<std::string> after;                               // tranche ids
   SourceLocation location;
 };
 
@@ -123,7 +123,7 @@ struct Risk {
   std::string id;
   double probability = 0.0;
   bool has_delay = false;
-  Distribution delay_days;    // >= 0 days, added to every delay it applies to
+  Distribution delay_days;  // >= 0 days, added to every delay it applies to
   bool has_power_factor = false;
   Distribution power_factor;  // >= 0, multiplies the power of the sites it applies to
   std::vector<RiskTarget> applies_to;
@@ -138,7 +138,7 @@ struct Correlation {
 };
 
 struct Operations {
-  double failures_per_accelerator_day = 0.0;                    // >= 0
+  double failures_per_accelerator_day = 0.0;                     // >= 0
   Distribution repair_days;                                      // >= 0, enters through its mean
   Distribution utilization = Distribution::constant_value(1.0);  // in [0, 1]
 };
@@ -146,7 +146,7 @@ struct Operations {
 struct Report {
   enum class Every { day, week, month, dates };
   Every every = Every::month;
-  std::vector<DayNumber> dates;  // for Every::dates, ascending, inside the horizon
+  std::vector<DayNumber> dates;                  // for Every::dates, ascending, inside the horizon
   std::vector<double> quantiles{0.1, 0.5, 0.9};  // ascending, each in (0, 1)
 };
 
@@ -176,8 +176,8 @@ struct Spec {
   Report report;
   std::vector<Target> targets;
 
-  std::string source_file;  // path as given by the user
-  std::string source_text;  // the file's bytes (for the sha256 in run.json)
+  std::string source_file;             // path as given by the user
+  std::string source_text;             // the file's bytes (for the sha256 in run.json)
   std::vector<std::string> overrides;  // --set PATH=VALUE options applied after reading the file
 
   const Accelerator* find_accelerator(const std::string& id) const;

@@ -39,23 +39,23 @@
 namespace capplan {
 namespace {
 
-constexpr double kZ90 = 1.2815515655446004;              // standard normal 0.9 quantile
-constexpr int kMaxFlowNesting = 64;                      // [ and { levels accepted by the pre-scan
-constexpr std::int64_t kMaxHorizonDays = 36525;          // 100 years
-constexpr std::size_t kMaxFileBytes = 64u << 20;         // 64 MiB
-constexpr std::size_t kMaxDiagnostics = 200;             // more are summarised in one line
-constexpr std::uint64_t kMaxUnits = 1'000'000'000;       // systems per tranche
+constexpr double kZ90 = 1.2815515655446004;         // standard normal 0.9 quantile
+constexpr int kMaxFlowNesting = 64;                 // [ and { levels accepted by the pre-scan
+constexpr std::int64_t kMaxHorizonDays = 36525;     // 100 years
+constexpr std::size_t kMaxFileBytes = 64u << 20;    // 64 MiB
+constexpr std::size_t kMaxDiagnostics = 200;        // more are summarised in one line
+constexpr std::uint64_t kMaxUnits = 1'000'000'000;  // systems per tranche
 constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;
 constexpr std::uint64_t kMaxSpreadDays = 100'000;
-constexpr std::uint64_t kMaxTrials = 4'294'967'295;      // 2^32 - 1
+constexpr std::uint64_t kMaxTrials = 4'294'967'295;  // 2^32 - 1
 // A truncated normal must keep at least this probability inside its range.
 constexpr double kMinTruncatedMass = 1e-6;
 
-const std::vector<std::string> kTopKeys = {
-    "version", "name",     "description", "horizon",      "simulation", "precision", "accelerators", "systems",
-    "sites",   "tranches", "risks",       "correlations", "operations", "report",    "targets"};
-const std::vector<std::string> kDistributionKinds = {"uniform", "triangular", "pert",    "normal",
-                                                     "lognormal", "beta",     "discrete"};
+const std::vector<std::string> kTopKeys = {"version",   "name",         "description", "horizon", "simulation",
+                                           "precision", "accelerators", "systems",     "sites",   "tranches",
+                                           "risks",     "correlations", "operations",  "report",  "targets"};
+const std::vector<std::string> kDistributionKinds = {"uniform",   "triangular", "pert",    "normal",
+                                                     "lognormal", "beta",       "discrete"};
 
 // ---- text helpers -------------------------------------------------------------
 
@@ -141,8 +141,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 bool is_valid_id(const std::string& id) {
   if (id.empty()) return false;
   return std::all_of(id.begin(), id.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-           ch == '_';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
   });
 }
 
@@ -151,8 +150,8 @@ bool is_valid_id(const std::string& id) {
 bool is_valid_name(const std::string& name) {
   if (name.empty() || name.size() > 100 || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-           ch == '_' || ch == '.';
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+           ch == '.';
   });
 }
 
@@ -194,14 +193,22 @@ double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 const char* kind_name(Distribution::Kind kind) {
   switch (kind) {
-    case Distribution::Kind::constant: return "constant";
-    case Distribution::Kind::uniform: return "uniform";
-    case Distribution::Kind::triangular: return "triangular";
-    case Distribution::Kind::pert: return "pert";
-    case Distribution::Kind::normal: return "normal";
-    case Distribution::Kind::lognormal: return "lognormal";
-    case Distribution::Kind::beta: return "beta";
-    case Distribution::Kind::discrete: return "discrete";
+    case Distribution::Kind::constant:
+      return "constant";
+    case Distribution::Kind::uniform:
+      return "uniform";
+    case Distribution::Kind::triangular:
+      return "triangular";
+    case Distribution::Kind::pert:
+      return "pert";
+    case Distribution::Kind::normal:
+      return "normal";
+    case Distribution::Kind::lognormal:
+      return "lognormal";
+    case Distribution::Kind::beta:
+      return "beta";
+    case Distribution::Kind::discrete:
+      return "discrete";
   }
   return "distribution";
 }
@@ -215,20 +222,21 @@ SourceLocation location_of(const YAML::Node& node, SourceLocation fallback) {
 }
 
 // A quoted scalar (or one tagged !!str) is text, never a number.
-bool is_text_scalar(const YAML::Node& node) {
-  return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str";
-}
+bool is_text_scalar(const YAML::Node& node) { return node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str"; }
 
 // What a node is, for "expected X, found Y" messages.
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return node.size() == 0 ? "an empty map" : "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return node.size() == 0 ? "an empty map" : "a map";
     case YAML::NodeType::Scalar:
       if (is_text_scalar(node)) return fmt::format("the text \"{}\"", excerpt(node.Scalar()));
       return fmt::format("'{}'", excerpt(node.Scalar()));
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: break;
+    case YAML::NodeType::Undefined:
+      break;
   }
   return "nothing";
 }
@@ -325,11 +333,8 @@ class DocumentProbe : public YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
-    node(mark);
-  }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override { node(mark); }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
     node(mark);
     ++depth_;
   }
@@ -471,8 +476,7 @@ void SpecReader::for_each_pair(const Field& map, Visit&& visit) {
     const std::string name = key.Scalar();
     const std::string path = map.key(excerpt(name));
     if (!seen.insert(name).second) {
-      error(key_where, path, fmt::format("duplicate key '{}': each key may appear only once in a map",
-                                         excerpt(name)));
+      error(key_where, path, fmt::format("duplicate key '{}': each key may appear only once in a map", excerpt(name)));
       continue;
     }
     visit(name, Field{it->second, path, location_of(it->second, key_where)}, key_where);
@@ -642,13 +646,11 @@ std::optional<DayNumber> SpecReader::read_date_in_horizon(const Field& field) {
 }
 
 // A list of numbers; `count` 0 means any non-zero length.
-std::optional<std::vector<double>> SpecReader::read_numbers(const Field& field, std::size_t count,
-                                                            const char* form) {
+std::optional<std::vector<double>> SpecReader::read_numbers(const Field& field, std::size_t count, const char* form) {
   if (!field.node.IsSequence() || (count != 0 && field.node.size() != count) ||
       (count == 0 && field.node.size() == 0)) {
-    const std::string found = field.node.IsSequence()
-                                  ? fmt::format("a list of {} values", field.node.size())
-                                  : describe(field.node);
+    const std::string found =
+        field.node.IsSequence() ? fmt::format("a list of {} values", field.node.size()) : describe(field.node);
     error(field, fmt::format("expected {}, found {}", form, found));
     return std::nullopt;
   }
@@ -727,8 +729,8 @@ std::optional<Distribution> SpecReader::read_three_point(const Field& body, Dist
   if (!v) return std::nullopt;
   const double min = (*v)[0], mode = (*v)[1], max = (*v)[2];
   if (!(min <= mode && mode <= max)) {
-    error(body, fmt::format("a {} whose min <= mode <= max does not hold: min {}, mode {}, max {}",
-                            kind_name(kind), min, mode, max));
+    error(body, fmt::format("a {} whose min <= mode <= max does not hold: min {}, mode {}, max {}", kind_name(kind),
+                            min, mode, max));
     return std::nullopt;
   }
   Distribution d;
@@ -817,8 +819,8 @@ std::optional<Distribution> SpecReader::read_beta(const Field& body) {
   if (!mean || !sd) return std::nullopt;
   const double variance_limit = *mean * (1.0 - *mean);
   if (!(*sd * *sd < variance_limit)) {
-    error(*sd_field, fmt::format("a beta with mean {} needs sd below sqrt(mean (1 - mean)) = {:.6g}, found {}",
-                                 *mean, std::sqrt(variance_limit), *sd));
+    error(*sd_field, fmt::format("a beta with mean {} needs sd below sqrt(mean (1 - mean)) = {:.6g}, found {}", *mean,
+                                 std::sqrt(variance_limit), *sd));
     return std::nullopt;
   }
   const double k = variance_limit / (*sd * *sd) - 1.0;
@@ -843,8 +845,8 @@ std::optional<Distribution> SpecReader::read_discrete(const Field& body) {
   const auto weights = read_number_list(weights_field);
   if (!values || !weights) return std::nullopt;
   if (values->size() != weights->size()) {
-    error(*weights_field, fmt::format("expected as many weights as values ({}), found {}", values->size(),
-                                      weights->size()));
+    error(*weights_field,
+          fmt::format("expected as many weights as values ({}), found {}", values->size(), weights->size()));
     return std::nullopt;
   }
   double sum = 0.0;
@@ -913,8 +915,9 @@ bool SpecReader::check_use(const Distribution& dist, const Field& field, Use use
       // A normal is allowed and truncated to [0, 1] by the sampler; a lognormal is not.
       if (normal) return check_truncated_normal(dist, field, 0.0, 1.0);
       if (dist.kind == Distribution::Kind::lognormal) {
-        error(field, "a lognormal is not allowed here: the value is a fraction in [0, 1] (use beta, uniform, "
-                     "triangular, pert, normal or discrete)");
+        error(field,
+              "a lognormal is not allowed here: the value is a fraction in [0, 1] (use beta, uniform, "
+              "triangular, pert, normal or discrete)");
         return false;
       }
       if (dist.support_min() < 0.0 || dist.support_max() > 1.0) {
@@ -951,8 +954,7 @@ void SpecReader::load(const std::string& text, const std::vector<std::string>& o
           fmt::format("malformed YAML: nesting deeper than {} levels", e.depth()));
     return;
   } catch (const YAML::ParserException& e) {
-    const SourceLocation at = e.mark.line >= 0 ? SourceLocation{e.mark.line + 1, e.mark.column + 1}
-                                               : SourceLocation{};
+    const SourceLocation at = e.mark.line >= 0 ? SourceLocation{e.mark.line + 1, e.mark.column + 1} : SourceLocation{};
     error(at, "", "malformed YAML: " + e.msg);
     return;
   } catch (const std::exception& e) {
@@ -960,8 +962,9 @@ void SpecReader::load(const std::string& text, const std::vector<std::string>& o
     return;
   }
   if (root.IsNull()) {
-    error({1, 1}, "", "the spec is empty: expected a map with at least version, name, horizon, accelerators, "
-                      "systems, sites and tranches");
+    error({1, 1}, "",
+          "the spec is empty: expected a map with at least version, name, horizon, accelerators, "
+          "systems, sites and tranches");
     return;
   }
   apply_overrides(root, overrides);
@@ -1162,8 +1165,7 @@ void SpecReader::read_horizon(const Field& field) {
   const auto end = read_date(end_field);
   if (!start || !end) return;
   if (*end < *start) {
-    error(*end_field, fmt::format("the horizon end {} is before its start {}", format_date(*end),
-                                  format_date(*start)));
+    error(*end_field, fmt::format("the horizon end {} is before its start {}", format_date(*end), format_date(*start)));
     return;
   }
   if (*end - *start + 1 > kMaxHorizonDays) {
@@ -1335,8 +1337,8 @@ void SpecReader::read_tranche(const std::string& id, const Field& field, SourceL
   Tranche tranche;
   tranche.id = id;
   tranche.location = at;
-  const auto map = keyed_map(field, {"system", "site", "units", "probability", "delivery", "burn_in_days",
-                                     "acceptance", "rework_days", "after"});
+  const auto map = keyed_map(field, {"system", "site", "units", "probability", "delivery", "burn_in_days", "acceptance",
+                                     "rework_days", "after"});
   if (map) {
     if (const auto f = required(*map, "system")) {
       if (const auto ref = read_text(*f)) {
@@ -1468,8 +1470,8 @@ void SpecReader::report_after_cycle(const std::vector<int>& cycle) {
     names.push_back(spec_.tranches[static_cast<std::size_t>(cycle[(first + k) % cycle.size()])].id);
   }
   const int head = cycle[first];
-  const auto list = std::find_if(after_lists_.begin(), after_lists_.end(),
-                                 [&](const AfterList& l) { return l.tranche == head; });
+  const auto list =
+      std::find_if(after_lists_.begin(), after_lists_.end(), [&](const AfterList& l) { return l.tranche == head; });
   const SourceLocation at = list != after_lists_.end() ? list->field.where : SourceLocation{};
   error(at, "tranches." + names.front() + ".after",
         fmt::format("`after` forms a cycle, so none of these tranches could ever install: {}", join(names, " -> ")));
@@ -1542,8 +1544,8 @@ std::optional<RiskTarget> SpecReader::read_risk_target(const Field& field) {
   RiskTarget target;
   target.location = field.where;
   const auto unknown = [&](const char* what, const std::string& id, const std::vector<std::string>& ids) {
-    error(field, fmt::format("unknown {} '{}' in target '{}'{}", what, excerpt(id), excerpt(*text),
-                             did_you_mean(id, ids)));
+    error(field,
+          fmt::format("unknown {} '{}' in target '{}'{}", what, excerpt(id), excerpt(*text), did_you_mean(id, ids)));
     return std::nullopt;
   };
   std::vector<std::string> site_ids;
@@ -1585,9 +1587,9 @@ std::optional<RiskTarget> SpecReader::read_risk_target(const Field& field) {
     target.power_index = index;
     return target;
   }
-  error(field, fmt::format("expected tranche:<id>, site:<id> or power:<site>/<index>, found '{}'{}", excerpt(*text),
-                           colon == std::string::npos ? std::string()
-                                                      : did_you_mean(kind, {"tranche", "site", "power"})));
+  error(field,
+        fmt::format("expected tranche:<id>, site:<id> or power:<site>/<index>, found '{}'{}", excerpt(*text),
+                    colon == std::string::npos ? std::string() : did_you_mean(kind, {"tranche", "site", "power"})));
   return std::nullopt;
 }
 
@@ -1717,8 +1719,7 @@ void SpecReader::read_correlations(const Field& field) {
 
 // One group: {variables: [>= 2 distinct quantity names], rank_correlation: in (-1, 1)}.
 // Returns whether it is well formed.
-bool SpecReader::read_correlation(const Field& item, const std::vector<std::string>& names,
-                                  Correlation& correlation) {
+bool SpecReader::read_correlation(const Field& item, const std::vector<std::string>& names, Correlation& correlation) {
   const auto map = keyed_map(item, {"variables", "rank_correlation"});
   if (!map) return false;
   bool ok = true;

@@ -241,8 +241,9 @@ double ForecastStatistics::standard_deviation(int row, int metric) const {
     if (bins[b] == 0) continue;
     std::int64_t low = 0, width = 1;
     hdr_bin_range(b, c.bits, &low, &width);
-    const double mid = c.is_count && width == 1 ? static_cast<double>(low) * c.scale
-                                                : (static_cast<double>(low) + 0.5 * static_cast<double>(width)) * c.scale;
+    const double mid = c.is_count && width == 1
+                           ? static_cast<double>(low) * c.scale
+                           : (static_cast<double>(low) + 0.5 * static_cast<double>(width)) * c.scale;
     const double clamped = std::min(std::max(mid, counters_.minima[index]), counters_.maxima[index]);
     squares += static_cast<double>(bins[b]) * (clamped - mu) * (clamped - mu);
   }

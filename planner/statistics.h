@@ -31,7 +31,7 @@ struct StatisticsCounters {
   std::vector<double> minima, maxima;     // per cell
   std::vector<std::uint64_t> completion;  // [tranche][days + 1]; the last bin is "not within the horizon"
   std::vector<std::uint64_t> target_hits;
-  std::vector<std::uint64_t> critical;    // per tranche: trials in which it is among its site's last to complete
+  std::vector<std::uint64_t> critical;  // per tranche: trials in which it is among its site's last to complete
   std::uint64_t trials = 0;
 };
 

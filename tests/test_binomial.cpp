@@ -139,20 +139,21 @@ TEST_P(BinomialDistributionTest, MomentsAndChiSquare) {
   }
   const double crit = chi2_crit_999(df);
   EXPECT_LT(chi2, crit) << "df = " << df;
-  std::printf("[ binomial ] n=%lld p=%g (%s): mean %.4f (exp %.4f), var %.4f (exp %.4f), chi2 %.1f, df %d, "
-              "crit %.1f, %.2f uniforms/draw\n",
-              static_cast<long long>(n), p, c.branch, sample_mean, mean, sample_var, var, chi2, df, crit,
-              static_cast<double>(uni.calls) / N);
+  std::printf(
+      "[ binomial ] n=%lld p=%g (%s): mean %.4f (exp %.4f), var %.4f (exp %.4f), chi2 %.1f, df %d, "
+      "crit %.1f, %.2f uniforms/draw\n",
+      static_cast<long long>(n), p, c.branch, sample_mean, mean, sample_var, var, chi2, df, crit,
+      static_cast<double>(uni.calls) / N);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, BinomialDistributionTest,
-    ::testing::Values(Case{10, 0.5, "inversion, np=5"}, Case{40, 0.05, "inversion, np=2"},
-                      Case{20, 0.97, "inversion, mirrored"}, Case{15, 0.7, "inversion, mirrored"},
-                      Case{21, 0.47, "inversion, np=9.87"}, Case{2000, 0.004999, "inversion, np just below 10"},
-                      Case{200, 0.05, "BTRD, np=10 threshold"}, Case{1000, 0.073, "BTRD"},
-                      Case{3300, 0.073, "BTRD"}, Case{500, 0.9, "BTRD, mirrored"},
-                      Case{100000, 0.5, "BTRD, large"}));
+INSTANTIATE_TEST_SUITE_P(Cases, BinomialDistributionTest,
+                         ::testing::Values(Case{10, 0.5, "inversion, np=5"}, Case{40, 0.05, "inversion, np=2"},
+                                           Case{20, 0.97, "inversion, mirrored"}, Case{15, 0.7, "inversion, mirrored"},
+                                           Case{21, 0.47, "inversion, np=9.87"},
+                                           Case{2000, 0.004999, "inversion, np just below 10"},
+                                           Case{200, 0.05, "BTRD, np=10 threshold"}, Case{1000, 0.073, "BTRD"},
+                                           Case{3300, 0.073, "BTRD"}, Case{500, 0.9, "BTRD, mirrored"},
+                                           Case{100000, 0.5, "BTRD, large"}));
 
 TEST(Binomial, DegenerateParameters) {
   Mt19937Uniform uni(1);
@@ -171,9 +172,9 @@ TEST(Binomial, DegenerateParameters) {
 // Very large n in both regimes: the moments only (the pmf table would be huge).
 TEST(Binomial, HugeN) {
   Mt19937Uniform uni(7);
-  for (const auto& np : {std::pair<std::int64_t, double>{1000000000000LL, 1e-12},
-                         std::pair<std::int64_t, double>{1000000000000LL, 0.3},
-                         std::pair<std::int64_t, double>{1LL << 40, 1.0 - 1e-13}}) {
+  for (const auto& np :
+       {std::pair<std::int64_t, double>{1000000000000LL, 1e-12}, std::pair<std::int64_t, double>{1000000000000LL, 0.3},
+        std::pair<std::int64_t, double>{1LL << 40, 1.0 - 1e-13}}) {
     const std::int64_t n = np.first;
     const double p = np.second;
     constexpr long N = 20000;
@@ -198,9 +199,9 @@ TEST(Binomial, HugeN) {
 TEST(Binomial, InversionTerminatesForExtremeUniforms) {
   const double top = 1.0 - 0x1p-53;  // largest double below 1
   const double bottom = 0x1p-60;
-  for (const auto& np : {std::pair<std::int64_t, double>{1000000000000LL, 1e-12},
-                         std::pair<std::int64_t, double>{20, 0.4}, std::pair<std::int64_t, double>{1, 0.5},
-                         std::pair<std::int64_t, double>{1999, 0.005}}) {
+  for (const auto& np :
+       {std::pair<std::int64_t, double>{1000000000000LL, 1e-12}, std::pair<std::int64_t, double>{20, 0.4},
+        std::pair<std::int64_t, double>{1, 0.5}, std::pair<std::int64_t, double>{1999, 0.005}}) {
     ConstantUniform hi{top};
     const std::int64_t k_hi = capplan::sample_binomial(np.first, np.second, hi);
     EXPECT_GE(k_hi, 0);

@@ -22,7 +22,9 @@ using capplan::testing::Outcome;
 using capplan::testing::read_file;
 
 // Runs `capplan <arguments>` through the shell.
-Outcome capplan(const std::string& arguments) { return capplan::testing::shell(std::string(CAPPLAN_BINARY) + " " + arguments); }
+Outcome capplan(const std::string& arguments) {
+  return capplan::testing::shell(std::string(CAPPLAN_BINARY) + " " + arguments);
+}
 
 std::string source(const std::string& relative) { return capplan::testing::source_path(relative); }
 
@@ -37,7 +39,8 @@ TEST_F(Cli, ValidateAcceptsEveryShippedConfig) {
 
 TEST_F(Cli, RunWritesTheFourOutputs) {
   const fs::path out = dir_ / "out";
-  const Outcome outcome = capplan("run " + source("configs/minimal.yaml") + " --trials 3000 --quiet --out " + out.string());
+  const Outcome outcome =
+      capplan("run " + source("configs/minimal.yaml") + " --trials 3000 --quiet --out " + out.string());
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
   EXPECT_NE(outcome.output.find("Targets"), std::string::npos) << outcome.output;
 
@@ -61,7 +64,8 @@ TEST_F(Cli, RunWritesTheFourOutputs) {
   EXPECT_EQ(run["trials"], 3000);
   EXPECT_EQ(run["backend"], "cpu");
   EXPECT_EQ(run["spec"]["sha256"].get<std::string>().size(), 64u);
-  for (const char* key : {"tool_version", "git_revision", "argv", "seed", "threads", "wall_seconds", "trials_per_second"}) {
+  for (const char* key :
+       {"tool_version", "git_revision", "argv", "seed", "threads", "wall_seconds", "trials_per_second"}) {
     EXPECT_TRUE(run.contains(key)) << key;
   }
   for (const auto& entry : fs::directory_iterator(out)) {
@@ -71,8 +75,10 @@ TEST_F(Cli, RunWritesTheFourOutputs) {
 
 TEST_F(Cli, ThreadCountDoesNotChangeTheTables) {
   const std::string spec = source("configs/example-all-features.yaml");
-  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 1 --quiet --out " + (dir_ / "one").string()).exit_code, 0);
-  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 2 --quiet --out " + (dir_ / "two").string()).exit_code, 0);
+  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 1 --quiet --out " + (dir_ / "one").string()).exit_code,
+            0);
+  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 2 --quiet --out " + (dir_ / "two").string()).exit_code,
+            0);
   for (const char* file : {"forecast.csv", "tranches.csv", "targets.csv", "completion_cdf.csv", "sensitivity.csv"}) {
     EXPECT_EQ(read_file(dir_ / "one" / file), read_file(dir_ / "two" / file)) << file;
   }

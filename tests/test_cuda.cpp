@@ -59,10 +59,10 @@ std::string gpu_unavailable_reason() {
   return info.available ? std::string() : info.reason;
 }
 
-#define CAPPLAN_REQUIRE_GPU()                                          \
-  do {                                                                 \
-    const std::string why = gpu_unavailable_reason();                  \
-    if (!why.empty()) GTEST_SKIP() << "no CUDA GPU: " << why;          \
+#define CAPPLAN_REQUIRE_GPU()                                 \
+  do {                                                        \
+    const std::string why = gpu_unavailable_reason();         \
+    if (!why.empty()) GTEST_SKIP() << "no CUDA GPU: " << why; \
   } while (0)
 
 struct Reports {

@@ -176,9 +176,10 @@ TEST(Criticality, TheTrancheThatAlwaysCompletesLastIsCritical) {
 // ---- --set and compare --------------------------------------------------------
 
 TEST(Scenarios, SetChangesTheLoadedSpecAndIsValidatedLikeTheFile) {
-  const Spec spec = load_spec_file(config("openai-aws-2026.yaml"),
-                                   {"tranches.gb300-t4.units=900", "risks.site-b-grid-shortfall.probability=0",
-                                    "sites.site-a.power_mw[1].add=150", "operations.utilization={uniform: [0.3, 0.5]}"});
+  const Spec spec =
+      load_spec_file(config("openai-aws-2026.yaml"),
+                     {"tranches.gb300-t4.units=900", "risks.site-b-grid-shortfall.probability=0",
+                      "sites.site-a.power_mw[1].add=150", "operations.utilization={uniform: [0.3, 0.5]}"});
   EXPECT_EQ(spec.find_tranche("gb300-t4")->units, 900);
   EXPECT_EQ(spec.risks[3].probability, 0.0);
   EXPECT_EQ(spec.sites[0].power_mw[1].add_mw, 150.0);

@@ -127,9 +127,8 @@ TEST(FmathLog, MatchesStdLogAtRandomPointsAndNearOne) {
       stats.check(y, fm::log(y), std::log(y));
     }
   }
-  for (double x : {std::sqrt(0.5), std::sqrt(2.0), 2.0, 0.5, 10.0, 1e-300, 1e300,
-                   std::numeric_limits<double>::min(), std::numeric_limits<double>::denorm_min(),
-                   std::numeric_limits<double>::max()}) {
+  for (double x : {std::sqrt(0.5), std::sqrt(2.0), 2.0, 0.5, 10.0, 1e-300, 1e300, std::numeric_limits<double>::min(),
+                   std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::max()}) {
     stats.check(x, fm::log(x), std::log(x));
   }
 }
@@ -163,8 +162,8 @@ TEST(FmathExp, MatchesStdExpOverWholeRange) {
   });
   // The reduction's branch points (0.5 ln2, 1.5 ln2) and the edges of the range.
   const double ln2 = 0.6931471805599453;
-  for (double x : {0.5 * ln2, 1.5 * ln2, -0.5 * ln2, -1.5 * ln2, 709.782712893384, -708.39641853226408,
-                   -708.4, -720.0, -744.0, -745.0, -745.1332191019411, 1.0, -1.0}) {
+  for (double x : {0.5 * ln2, 1.5 * ln2, -0.5 * ln2, -1.5 * ln2, 709.782712893384, -708.39641853226408, -708.4, -720.0,
+                   -744.0, -745.0, -745.1332191019411, 1.0, -1.0}) {
     for (double y : {std::nextafter(x, -kInf), x, std::nextafter(x, kInf)}) {
       stats.check(y, fm::exp(y), std::exp(y));
     }
@@ -332,8 +331,7 @@ TEST(FmathNormInv, RoundTripThroughNormCdf) {
     }
     EXPECT_NEAR(back, x, tol) << "x = " << x;
   }
-  std::printf("[ fmath    ] norm_inv(norm_cdf(x)) worst error for x <= 0: %.3g (relative to max(1,|x|))\n",
-              worst);
+  std::printf("[ fmath    ] norm_inv(norm_cdf(x)) worst error for x <= 0: %.3g (relative to max(1,|x|))\n", worst);
 }
 
 // norm_cdf(norm_inv(p)) == p, log-spaced over p in [1e-300, 0.5]. An error dx

@@ -55,8 +55,8 @@ void check_layout(int bits) {
     }
     if (!ok) {
       ++failures;
-      ADD_FAILURE() << "bits " << bits << " x " << x << ": index " << index << " range [" << low << ", "
-                    << low + width << ")";
+      ADD_FAILURE() << "bits " << bits << " x " << x << ": index " << index << " range [" << low << ", " << low + width
+                    << ")";
     }
   }
   // The last bin reached must also hold 2^20 - 1 and end at a power-of-two

@@ -109,7 +109,8 @@ TEST_F(Mpi, SpecErrorsAreReportedOnceWithExitCodeTwo) {
   const std::string needle = "nothing was written";
   const auto first = outcome.output.find(needle);
   ASSERT_NE(first, std::string::npos) << outcome.output;
-  EXPECT_EQ(outcome.output.find(needle, first + 1), std::string::npos) << "reported more than once:\n" << outcome.output;
+  EXPECT_EQ(outcome.output.find(needle, first + 1), std::string::npos) << "reported more than once:\n"
+                                                                       << outcome.output;
 }
 
 }  // namespace

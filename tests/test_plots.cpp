@@ -55,12 +55,12 @@ bool gnuplot_installed() {
   return false;
 }
 
-#define REQUIRE_GNUPLOT()                                                                                  \
-  do {                                                                                                     \
-    if (!gnuplot_installed()) {                                                                            \
-      GTEST_SKIP() << "gnuplot is not installed: chart tests skipped (install gnuplot-nox, see "           \
-                      "tools/install-deps.sh)";                                                            \
-    }                                                                                                      \
+#define REQUIRE_GNUPLOT()                                                                        \
+  do {                                                                                           \
+    if (!gnuplot_installed()) {                                                                  \
+      GTEST_SKIP() << "gnuplot is not installed: chart tests skipped (install gnuplot-nox, see " \
+                      "tools/install-deps.sh)";                                                  \
+    }                                                                                            \
   } while (0)
 
 // Sets an environment variable for one scope.
@@ -84,14 +84,12 @@ class ScopedEnv {
 
 class Plots : public capplan::testing::ScratchDirTest {
  protected:
-
   // A `capplan run` output folder for `config`.
   fs::path run(const std::string& config, int trials) {
     const fs::path out = dir_ / fs::path(config).stem();
     std::string output;
-    const int code = capplan("run " + source(config) + " --trials " + std::to_string(trials) + " --quiet --out " +
-                                 out.string(),
-                             output);
+    const int code = capplan(
+        "run " + source(config) + " --trials " + std::to_string(trials) + " --quiet --out " + out.string(), output);
     EXPECT_EQ(code, 0) << output;
     return out;
   }
@@ -103,7 +101,8 @@ class Plots : public capplan::testing::ScratchDirTest {
       const std::string png = read_file(out / (name + ".png"));
       EXPECT_GT(svg.size(), 5000u) << name << ".svg";
       EXPECT_GT(png.size(), 10000u) << name << ".png";
-      EXPECT_TRUE(svg.rfind("<?xml", 0) == 0 || svg.rfind("<svg", 0) == 0) << name << ".svg starts " << svg.substr(0, 40);
+      EXPECT_TRUE(svg.rfind("<?xml", 0) == 0 || svg.rfind("<svg", 0) == 0)
+          << name << ".svg starts " << svg.substr(0, 40);
       EXPECT_NE(svg.find("</svg>"), std::string::npos) << name << ".svg is not closed";
       EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << name << ".png has no PNG signature";
       // 1200 x 700: width and height are the first fields of the IHDR chunk.

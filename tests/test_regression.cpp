@@ -39,7 +39,9 @@ namespace fs = std::filesystem;
 constexpr std::uint64_t kTrials = 20000;
 const std::string kReference = "openai-aws-2026";
 
-std::string config_path(const std::string& name) { return std::string(CAPPLAN_SOURCE_DIR) + "/configs/" + name + ".yaml"; }
+std::string config_path(const std::string& name) {
+  return std::string(CAPPLAN_SOURCE_DIR) + "/configs/" + name + ".yaml";
+}
 
 std::vector<std::string> all_configs() {
   std::vector<std::string> names;
@@ -59,7 +61,7 @@ struct SimRun {
 };
 
 SimRun simulate(const std::string& config, std::uint64_t seed, std::uint64_t trials = kTrials,
-        const std::vector<std::string>& overrides = {}) {
+                const std::vector<std::string>& overrides = {}) {
   SimRun r;
   r.spec = load_spec_file(config_path(config), overrides);
   r.spec.seed = seed;
@@ -102,7 +104,8 @@ const CellCheck* find_cell(const CheckReport& report, const std::string& cell) {
 // probability and each completion quantile.
 std::size_t expected_cells(const SimRun& r) {
   const std::size_t q = r.spec.report.quantiles.size();
-  return r.model->report_rows.size() * kMetricCount * (1 + q) + r.model->targets.size() + r.spec.tranches.size() * (1 + q);
+  return r.model->report_rows.size() * kMetricCount * (1 + q) + r.model->targets.size() +
+         r.spec.tranches.size() * (1 + q);
 }
 
 // ---- the error model on its own ---------------------------------------------
@@ -164,7 +167,8 @@ TEST(Check, UnchangedSpecPassesWithZeroSigmas) {
   EXPECT_TRUE(report.passed()) << check_summary(report);
   EXPECT_EQ(report.cells.size(), expected_cells(b));
   EXPECT_EQ(max_sigmas(report), 0.0);
-  EXPECT_EQ(check_summary(report), "all 477 cells within 5.27 sigmas (the per-cell limit of --sigmas 4 for 477 cells)\n");
+  EXPECT_EQ(check_summary(report),
+            "all 477 cells within 5.27 sigmas (the per-cell limit of --sigmas 4 for 477 cells)\n");
   EXPECT_NEAR(report.cell_limit, 5.2749, 1e-4);
   EXPECT_TRUE(report.notes.empty()) << report.notes.front();
 }
@@ -218,9 +222,9 @@ TEST_F(RealChange, ThirtyDaysSlipOnOneTrancheFails) {
   const SimRun fresh = simulate(kReference, 3003, kTrials / 2, {"tranches.gb200-t2.delivery.planned=2026-04-15"});
   const CheckReport report = check(*baseline_, fresh);
   EXPECT_FALSE(report.passed());
-  for (const char* cell : {"gb200-t2 p10", "gb200-t2 p50", "gb200-t2 p90", "2026-06-30 available_accelerators p50",
-                           "2026-06-30 available_accelerators mean", "2026-04-30 delivered_systems p50",
-                           "mid-year-compute probability"}) {
+  for (const char* cell :
+       {"gb200-t2 p10", "gb200-t2 p50", "gb200-t2 p90", "2026-06-30 available_accelerators p50",
+        "2026-06-30 available_accelerators mean", "2026-04-30 delivered_systems p50", "mid-year-compute probability"}) {
     const CellCheck* c = find_cell(report, cell);
     ASSERT_NE(c, nullptr) << cell;
     EXPECT_FALSE(c->passed) << cell << ": " << c->baseline_value << " -> " << c->new_value;
@@ -415,7 +419,8 @@ bool well_formed_xml(const std::string& xml, std::string* why) {
       }
       i = end + 1;
     } else {
-      if (open.empty() && !std::isspace(static_cast<unsigned char>(xml[i]))) return *why = "text outside the root", false;
+      if (open.empty() && !std::isspace(static_cast<unsigned char>(xml[i])))
+        return *why = "text outside the root", false;
       ++i;
     }
   }
@@ -516,7 +521,8 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
   std::string other = spec_text;
   other.replace(other.find("name: minimal"), 13, "name: other");
   write_text(root / "configs/other.yaml", other);  // no baseline, until the broken one below
-  const std::string env = "CAPPLAN='" + std::string(CAPPLAN_BINARY) + "' bash '" + (root / "tools/nightly.sh").string() + "' ";
+  const std::string env =
+      "CAPPLAN='" + std::string(CAPPLAN_BINARY) + "' bash '" + (root / "tools/nightly.sh").string() + "' ";
   const fs::path junit = root / "out/nightly.xml";
 
   Shell none = shell(env + "'" + junit.string() + "'");
@@ -526,8 +532,9 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
   EXPECT_TRUE(well_formed_xml(read_text(junit), &why)) << why;
 
   fs::create_directories(root / "configs/baselines");
-  const Shell made = shell("'" + std::string(CAPPLAN_BINARY) + "' baseline '" + (root / "configs/minimal.yaml").string() +
-                           "' -o '" + (root / "configs/baselines/minimal.json").string() + "' --trials 4000 --quiet");
+  const Shell made =
+      shell("'" + std::string(CAPPLAN_BINARY) + "' baseline '" + (root / "configs/minimal.yaml").string() + "' -o '" +
+            (root / "configs/baselines/minimal.json").string() + "' --trials 4000 --quiet");
   ASSERT_EQ(made.exit_code, 0) << made.output;
 
   Shell pass = shell(env + "'" + junit.string() + "' -- --seed 99");
@@ -610,9 +617,9 @@ TEST(FalseAlarm, DISABLED_RateOverManySeeds) {
         for (const CellCheck& c : report.cells) {
           const std::string kind = c.table == "targets" || c.cell.find("probability_complete") != std::string::npos
                                        ? "proportion"
-                                   : c.cell.size() > 5 && c.cell.compare(c.cell.size() - 5, 5, " mean") == 0
-                                       ? "mean"
-                                       : c.table == "tranches" ? "completion quantile" : "forecast quantile";
+                                   : c.cell.size() > 5 && c.cell.compare(c.cell.size() - 5, 5, " mean") == 0 ? "mean"
+                                   : c.table == "tranches" ? "completion quantile"
+                                                           : "forecast quantile";
           for (Tally* t : {&by_kind[kind], &total, &per_config}) {
             ++t->cells;
             t->over2 += c.sigmas > 2.0;
@@ -631,12 +638,13 @@ TEST(FalseAlarm, DISABLED_RateOverManySeeds) {
       }
       baselines.push_back(baseline_of(fresh));
     }
-    std::printf("%-22s %9llu trials  %10llu cells  >4 sigmas: %llu  checks with a cell >4: %llu of %llu  "
-                "checks failed at the limit %.2f: %llu  largest %.2f (%s)\n",
-                config.c_str(), static_cast<unsigned long long>(trials),
-                static_cast<unsigned long long>(per_config.cells), static_cast<unsigned long long>(per_config.over4),
-                static_cast<unsigned long long>(failed_checks_per_cell4), static_cast<unsigned long long>(checks), limit,
-                static_cast<unsigned long long>(failed_checks), per_config.most, per_config.worst.c_str());
+    std::printf(
+        "%-22s %9llu trials  %10llu cells  >4 sigmas: %llu  checks with a cell >4: %llu of %llu  "
+        "checks failed at the limit %.2f: %llu  largest %.2f (%s)\n",
+        config.c_str(), static_cast<unsigned long long>(trials), static_cast<unsigned long long>(per_config.cells),
+        static_cast<unsigned long long>(per_config.over4), static_cast<unsigned long long>(failed_checks_per_cell4),
+        static_cast<unsigned long long>(checks), limit, static_cast<unsigned long long>(failed_checks), per_config.most,
+        per_config.worst.c_str());
     total_failed_checks += failed_checks;
     std::fflush(stdout);
   }

@@ -79,7 +79,9 @@ struct Compiled {
   CompiledModel model;
   int slot = 0;
 
-  const DistParams& params() const { return model.dists[static_cast<std::size_t>(model.slots[static_cast<std::size_t>(slot)].dist)]; }
+  const DistParams& params() const {
+    return model.dists[static_cast<std::size_t>(model.slots[static_cast<std::size_t>(slot)].dist)];
+  }
   std::uint32_t stream() const { return model.slots[static_cast<std::size_t>(slot)].stream_id; }
   double q(double u) const { return capplan::sample_quantile(params(), model.tables.data(), u); }
   double draw(std::uint32_t trial) const { return q(capplan::single_uniform(kSeed, trial, stream())); }
@@ -118,7 +120,7 @@ Compiled compile(const Distribution& d, Field field = Field::slip) {
 
   Compiled c;
   c.model = capplan::build_model(spec);
-  const std::string name = field == Field::slip ? "tranche:t.slip"
+  const std::string name = field == Field::slip      ? "tranche:t.slip"
                            : field == Field::burn_in ? "tranche:t.burn_in"
                                                      : "tranche:t.acceptance";
   const auto found = std::find(c.model.slot_names.begin(), c.model.slot_names.end(), name);
@@ -190,7 +192,8 @@ void check_moments(const std::string& name, const std::vector<double>& x, double
 std::vector<double> draws(const Compiled& c, const std::string& stream, int n = kDraws) {
   const std::uint32_t id = capplan::stream_id_of(stream.c_str());
   std::vector<double> x(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) x[static_cast<std::size_t>(i)] = c.q(capplan::single_uniform(kSeed, static_cast<std::uint32_t>(i), id));
+  for (int i = 0; i < n; ++i)
+    x[static_cast<std::size_t>(i)] = c.q(capplan::single_uniform(kSeed, static_cast<std::uint32_t>(i), id));
   return x;
 }
 
@@ -223,7 +226,9 @@ TEST(Sampling, UniformQuantile) {
 // below any formula error (a wrong branch or factor is off by >= 1e-3).
 // Also Q against the closed-form inverse written independently here.
 TEST(Sampling, TriangularQuantile) {
-  struct Case { double a, m, c; };
+  struct Case {
+    double a, m, c;
+  };
   for (const Case& t : {Case{1.0, 2.0, 6.0}, Case{0.0, 0.0, 4.0}, Case{-5.0, 3.0, 3.0}, Case{10.0, 10.5, 30.0}}) {
     const Compiled c = compile(dist(Kind::triangular, t.a, t.m, t.c));
     ASSERT_EQ(c.params().kind, capplan::kDistTriangular);
@@ -270,8 +275,8 @@ TEST(Sampling, NormalQuantile) {
       const double z_want = (boost::math::quantile(ref, u) - ms.first) / ms.second;
       const double err = std::fabs(z_got - z_want) / (1e-13 * (1.0 + std::fabs(z_want)));
       worst = std::max(worst, std::fabs(z_got - z_want) / (1.0 + std::fabs(z_want)));
-      ASSERT_LE(err, 1.0) << "normal(" << ms.first << "," << ms.second << ") u " << u << " got " << c.q(u)
-                          << " want " << boost::math::quantile(ref, u);
+      ASSERT_LE(err, 1.0) << "normal(" << ms.first << "," << ms.second << ") u " << u << " got " << c.q(u) << " want "
+                          << boost::math::quantile(ref, u);
     }
     std::printf("[ quantile ] normal(%g, %g): max |dz| / (1 + |z|) = %.3g\n", ms.first, ms.second, worst);
   }
@@ -290,7 +295,8 @@ TEST(Sampling, LognormalQuantile) {
       const double rel = std::fabs(got - want) / want;
       worst = std::max(worst, rel);
       // relative error of exp: 1 ulp plus sigma times the z error of norm_inv.
-      ASSERT_LE(rel, 1e-15 + 1e-13 * ms.second * (1.0 + z)) << "lognormal u " << u << " got " << got << " want " << want;
+      ASSERT_LE(rel, 1e-15 + 1e-13 * ms.second * (1.0 + z))
+          << "lognormal u " << u << " got " << got << " want " << want;
     }
     std::printf("[ quantile ] lognormal(mu %g, sigma %g): max relative error %.3g\n", ms.first, ms.second, worst);
   }
@@ -330,7 +336,11 @@ struct TruncRef {
 };
 
 TEST(Sampling, TruncatedNormalQuantile) {
-  struct Case { double m, s; Field field; double lo, hi; };
+  struct Case {
+    double m, s;
+    Field field;
+    double lo, hi;
+  };
   const double inf = std::numeric_limits<double>::infinity();
   for (const Case& t : {Case{1.0, 2.0, Field::burn_in, 0.0, inf}, Case{-2.0, 1.0, Field::burn_in, 0.0, inf},
                         Case{-4.0, 1.0, Field::burn_in, 0.0, inf}, Case{5.0, 1.0, Field::burn_in, 0.0, inf},
@@ -386,7 +396,11 @@ TEST(Sampling, TruncatedNormalTopStaysFinite) {
 // error outside the range (norm_inv(Phi(z)) != z in the last bits): allowed
 // here is 1e-14 s, far below any real truncation error; the exact check is
 // DISABLED_TruncatedNormalExtremesExactlyInRange below.
-struct TruncCase { double m, s; Field field; double lo, hi; };
+struct TruncCase {
+  double m, s;
+  Field field;
+  double lo, hi;
+};
 std::vector<TruncCase> trunc_cases() {
   const double inf = std::numeric_limits<double>::infinity();
   return {TruncCase{1.0, 2.0, Field::burn_in, 0.0, inf}, TruncCase{-2.0, 1.0, Field::burn_in, 0.0, inf},
@@ -725,7 +739,8 @@ TEST(SamplingMonteCarlo, Moments) {
                         std::array<double, 3>{-1.0, 3.0, 3.0}}) {
     const double a = t[0], m = t[1], c3 = t[2];
     const Compiled c = compile(dist(Kind::triangular, a, m, c3));
-    const std::string name = "triangular(" + std::to_string(a) + "," + std::to_string(m) + "," + std::to_string(c3) + ")";
+    const std::string name =
+        "triangular(" + std::to_string(a) + "," + std::to_string(m) + "," + std::to_string(c3) + ")";
     check_moments(name, draws(c, name), (a + m + c3) / 3.0, (a * a + m * m + c3 * c3 - a * m - a * c3 - m * c3) / 18.0);
   }
   for (const auto& t : {std::array<double, 3>{0.0, 2.0, 10.0}, std::array<double, 3>{-3.0, 2.0, 30.0},
@@ -744,7 +759,8 @@ TEST(SamplingMonteCarlo, Moments) {
     const Compiled c = compile(dist(Kind::lognormal, ms.first, ms.second), Field::burn_in);
     const double s2 = ms.second * ms.second;
     const std::string name = "lognormal(" + std::to_string(ms.first) + "," + std::to_string(ms.second) + ")";
-    check_moments(name, draws(c, name), std::exp(ms.first + 0.5 * s2), (std::exp(s2) - 1.0) * std::exp(2.0 * ms.first + s2));
+    check_moments(name, draws(c, name), std::exp(ms.first + 0.5 * s2),
+                  (std::exp(s2) - 1.0) * std::exp(2.0 * ms.first + s2));
   }
   for (const auto& ab : {std::pair<double, double>{2.0, 5.0}, {0.5, 0.5}, {45.6, 2.4}}) {
     const Compiled c = compile(dist(Kind::beta, ab.first, ab.second), Field::acceptance);
@@ -757,7 +773,8 @@ TEST(SamplingMonteCarlo, Moments) {
     const std::vector<double> weights = {2.0, 1.0, 1.0};
     const Compiled c = compile(discrete(values, weights));
     const double mean = (2.0 * 1.0 + 4.0 + 9.0) / 4.0;
-    const double var = (2.0 * (1.0 - mean) * (1.0 - mean) + (4.0 - mean) * (4.0 - mean) + (9.0 - mean) * (9.0 - mean)) / 4.0;
+    const double var =
+        (2.0 * (1.0 - mean) * (1.0 - mean) + (4.0 - mean) * (4.0 - mean) + (9.0 - mean) * (9.0 - mean)) / 4.0;
     check_moments("discrete{1,4,9 | 2,1,1}", draws(c, "discrete{1,4,9 | 2,1,1}"), mean, var);
   }
   {
@@ -816,9 +833,7 @@ TEST(Sampling, RoundDays) {
 // The largest double below 0.5 (0.5 - 2^-54) must round to 0; floor(x + 0.5)
 // would round x + 0.5 = 1 - 2^-54 to 1.0 first, so round_days compares the
 // exact fractional part x - floor(x) with 0.5 instead.
-TEST(Sampling, RoundDaysJustBelowHalf) {
-  EXPECT_EQ(capplan::round_days(std::nextafter(0.5, 0.0)), 0);
-}
+TEST(Sampling, RoundDaysJustBelowHalf) { EXPECT_EQ(capplan::round_days(std::nextafter(0.5, 0.0)), 0); }
 
 // ==== uniforms and streams ==========================================================
 
@@ -869,7 +884,8 @@ TEST(Rng, StreamFollowsCounterLayout) {
   }
 }
 
-std::vector<double> first_values(std::uint64_t seed, std::uint32_t trial, std::uint32_t stream_id, std::uint32_t event) {
+std::vector<double> first_values(std::uint64_t seed, std::uint32_t trial, std::uint32_t stream_id,
+                                 std::uint32_t event) {
   capplan::UniformStream stream(seed, trial, stream_id, event);
   std::vector<double> v(16);
   for (double& x : v) x = stream();

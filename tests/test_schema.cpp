@@ -110,14 +110,14 @@ TEST(Schema, IsJsonWithTheExpectedShape) {
   // Exactly the loader's top-level keys, in the loader's order.
   std::vector<std::string> keys;
   for (const auto& [key, value] : schema.at("properties").items()) keys.push_back(key);
-  std::vector<std::string> expected = {"version",      "name",     "description", "horizon", "simulation",
-                                       "precision",    "accelerators", "systems", "sites",   "tranches",
-                                       "risks",        "correlations", "operations", "report", "targets"};
+  std::vector<std::string> expected = {"version",   "name",         "description", "horizon", "simulation",
+                                       "precision", "accelerators", "systems",     "sites",   "tranches",
+                                       "risks",     "correlations", "operations",  "report",  "targets"};
   std::sort(keys.begin(), keys.end());
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(keys, expected);
-  EXPECT_EQ(schema.at("required"), Json({"version", "name", "horizon", "accelerators", "systems", "sites",
-                                         "tranches"}));
+  EXPECT_EQ(schema.at("required"),
+            Json({"version", "name", "horizon", "accelerators", "systems", "sites", "tranches"}));
 
   const Json& defs = schema.at("$defs");
   for (const char* def : {"date", "distribution", "accelerator", "system", "site", "power_step", "tranche", "risk",
@@ -129,8 +129,8 @@ TEST(Schema, IsJsonWithTheExpectedShape) {
   EXPECT_EQ(form.at("maxProperties"), 1);
   std::vector<std::string> kinds;
   for (const auto& [key, value] : form.at("properties").items()) kinds.push_back(key);
-  EXPECT_EQ(kinds, (std::vector<std::string>{"uniform", "triangular", "pert", "normal", "lognormal", "beta",
-                                             "discrete"}));
+  EXPECT_EQ(kinds,
+            (std::vector<std::string>{"uniform", "triangular", "pert", "normal", "lognormal", "beta", "discrete"}));
 
   EXPECT_EQ(defs.at("target").at("properties").at("metric").at("enum"), Json(capplan::metric_names()));
   EXPECT_EQ(schema.at("properties").at("simulation").at("properties").at("seed").at("maximum"),
@@ -191,8 +191,8 @@ TEST_F(SchemaCheck, LoaderAcceptedEdgeCasesValidate) {
       {"zero-units", replaced(kBase, "units: 100", "units: 0")},
       {"planned-before-start", replaced(kBase, "planned: 2026-02-01", "planned: 2025-02-01")},
       {"every-list", kBase + "report: {every: [2026-01-31, 2026-06-30], quantiles: [0.5]}\n"},
-      {"normal-fraction", replaced(kBase, "    units: 100\n",
-                                   "    units: 100\n    acceptance: {normal: {mean: 0.9, sd: 0.5}}\n")},
+      {"normal-fraction",
+       replaced(kBase, "    units: 100\n", "    units: 100\n    acceptance: {normal: {mean: 0.9, sd: 0.5}}\n")},
       {"discrete-zero-weight",
        replaced(kBase, "{triangular: [0, 14, 42]}", "{discrete: {values: [-3, 5], weights: [0, 1]}}")},
       {"risks", kBase + "risks:\n  r1: {probability: 1, power_factor: 0, applies_to: [site:site-a]}\n"
@@ -241,11 +241,11 @@ TEST_F(SchemaCheck, InvalidSpecsFail) {
       {"factor-without-site",
        kBase + "risks:\n  r: {probability: 0.5, power_factor: 0.5, delay_days: 1, applies_to: [tranche:t1]}\n",
        "risks.r.applies_to"},
-      {"bad-quantity", kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.delay], "
-                               "rank_correlation: 0.5}\n",
+      {"bad-quantity",
+       kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.delay], "
+               "rank_correlation: 0.5}\n",
        "correlations[0].variables[1]"},
-      {"unknown-metric", kBase + "targets:\n  x: {metric: gpus, date: 2026-03-01, at_least: 1}\n",
-       "targets.x.metric"},
+      {"unknown-metric", kBase + "targets:\n  x: {metric: gpus, date: 2026-03-01, at_least: 1}\n", "targets.x.metric"},
   };
   for (const Case& c : cases) {
     std::string problems;
@@ -255,7 +255,8 @@ TEST_F(SchemaCheck, InvalidSpecsFail) {
     EXPECT_EQ(outcome.exit_code, 1) << c.name << "\n" << outcome.output;
     EXPECT_NE(outcome.output.find("FAIL " + path), std::string::npos) << c.name << "\n" << outcome.output;
     EXPECT_NE(outcome.output.find("  " + c.path), std::string::npos)
-        << c.name << ": expected an error at " << c.path << "\n" << outcome.output;
+        << c.name << ": expected an error at " << c.path << "\n"
+        << outcome.output;
   }
 }
 

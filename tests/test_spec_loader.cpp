@@ -24,21 +24,21 @@ constexpr double kZ90 = 1.2815515655446004;  // standard normal 0.9 quantile (sc
 
 // A small valid spec; tests append lines (from line 16 on) or replace text.
 const std::string kBase =
-    "version: 1\n"                                                   // 1
-    "name: test\n"                                                   // 2
-    "horizon: {start: 2026-01-01, end: 2026-12-31}\n"                // 3
-    "accelerators:\n"                                                // 4
-    "  gb200: {dense_tflops: {bf16: 2500}}\n"                        // 5
-    "systems:\n"                                                     // 6
+    "version: 1\n"                                                      // 1
+    "name: test\n"                                                      // 2
+    "horizon: {start: 2026-01-01, end: 2026-12-31}\n"                   // 3
+    "accelerators:\n"                                                   // 4
+    "  gb200: {dense_tflops: {bf16: 2500}}\n"                           // 5
+    "systems:\n"                                                        // 6
     "  nvl72: {accelerator: gb200, accelerators: 72, power_kw: 132}\n"  // 7
-    "sites:\n"                                                       // 8
-    "  site-a: {}\n"                                                 // 9
-    "tranches:\n"                                                    // 10
-    "  t1:\n"                                                        // 11
-    "    system: nvl72\n"                                            // 12
-    "    site: site-a\n"                                             // 13
-    "    units: 10\n"                                                // 14
-    "    delivery: {planned: 2026-02-01}\n";                         // 15
+    "sites:\n"                                                          // 8
+    "  site-a: {}\n"                                                    // 9
+    "tranches:\n"                                                       // 10
+    "  t1:\n"                                                           // 11
+    "    system: nvl72\n"                                               // 12
+    "    site: site-a\n"                                                // 13
+    "    units: 10\n"                                                   // 14
+    "    delivery: {planned: 2026-02-01}\n";                            // 15
 
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   const auto at = text.find(from);
@@ -73,8 +73,7 @@ void expect_error(const std::string& text, int line, const std::string& key, con
       return;
     }
   }
-  ADD_FAILURE() << "no error at line " << line << ", key '" << key << "' containing '" << fragment
-                << "'; got:\n"
+  ADD_FAILURE() << "no error at line " << line << ", key '" << key << "' containing '" << fragment << "'; got:\n"
                 << all_messages(diagnostics);
 }
 
@@ -208,8 +207,8 @@ TEST(SpecLoader, EveryFeatureLoadsWithExactValues) {
   EXPECT_EQ(spec.operations.utilization.kind, Distribution::Kind::normal);
 
   EXPECT_EQ(spec.report.every, Report::Every::dates);
-  EXPECT_EQ(spec.report.dates, (std::vector<DayNumber>{*parse_date("2026-03-31"), *parse_date("2026-06-30"),
-                                                        *parse_date("2026-12-31")}));
+  EXPECT_EQ(spec.report.dates,
+            (std::vector<DayNumber>{*parse_date("2026-03-31"), *parse_date("2026-06-30"), *parse_date("2026-12-31")}));
   EXPECT_EQ(spec.report.quantiles, (std::vector<double>{0.05, 0.5, 0.95}));
 
   ASSERT_EQ(spec.targets.size(), 2u);
@@ -278,7 +277,8 @@ TEST(SpecErrors, UnknownKeyWithDidYouMean) {
 }
 
 TEST(SpecErrors, WrongTypes) {
-  expect_error(replaced(kBase, "units: 10", "units: [1, 2]"), 14, "tranches.t1.units", "expected a number, found a list");
+  expect_error(replaced(kBase, "units: 10", "units: [1, 2]"), 14, "tranches.t1.units",
+               "expected a number, found a list");
   expect_error(replaced(kBase, "units: 10", "units: \"10\""), 14, "tranches.t1.units",
                "expected a number, found the text \"10\"");
   expect_error(replaced(kBase, "units: 10", "units: ten"), 14, "tranches.t1.units", "expected a finite number");
@@ -292,8 +292,8 @@ TEST(SpecErrors, BadDates) {
   expect_error(replaced(kBase, "planned: 2026-02-01", "planned: 2026-02-30"), 15, "tranches.t1.delivery.planned",
                "expected a valid date YYYY-MM-DD, found '2026-02-30'");
   expect_error(replaced(kBase, "start: 2026-01-01", "start: 2026-1-1"), 3, "horizon.start", "YYYY-MM-DD");
-  expect_error(kBase + "targets:\n  t: {metric: online_systems, date: 2027-01-01, at_least: 1}\n", 17,
-               "targets.t.date", "outside the horizon");
+  expect_error(kBase + "targets:\n  t: {metric: online_systems, date: 2027-01-01, at_least: 1}\n", 17, "targets.t.date",
+               "outside the horizon");
   expect_error(kBase + "report: {every: [2026-05-31, 2026-03-31]}\n", 16, "report.every[1]", "ascending");
 }
 
@@ -327,8 +327,7 @@ TEST(SpecErrors, TriangularAndPertOrder) {
                "a triangular whose min <= mode <= max does not hold: min 5, mode 3, max 8");
   expect_error(kBase + "    rework_days: {pert: [1, 9, 8]}\n", 16, "tranches.t1.rework_days.pert",
                "a pert whose min <= mode <= max does not hold");
-  expect_error(kBase + "    rework_days: {uniform: [9, 8]}\n", 16, "tranches.t1.rework_days.uniform",
-               "min <= max");
+  expect_error(kBase + "    rework_days: {uniform: [9, 8]}\n", 16, "tranches.t1.rework_days.uniform", "min <= max");
   expect_error(kBase + "    rework_days: {triangular: [1, 2]}\n", 16, "tranches.t1.rework_days.triangular",
                "expected a list [min, mode, max], found a list of 2 values");
 }
@@ -379,8 +378,8 @@ TEST(SpecErrors, DanglingReferences) {
   expect_error(kBase + replaced(risk, "{}", "power:site-a/0"), 20, "risks.r.applies_to[0]", "has no power_mw steps");
   expect_error(kBase + replaced(risk, "{}", "rack:t1"), 20, "risks.r.applies_to[0]",
                "expected tranche:<id>, site:<id> or power:<site>/<index>");
-  expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.slp], rank_correlation: 0.3}\n",
-               17, "correlations[0].variables[1]", "unknown quantity 'tranche:t1.slp' (did you mean 'tranche:t1.slip'?)");
+  expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.slp], rank_correlation: 0.3}\n", 17,
+               "correlations[0].variables[1]", "unknown quantity 'tranche:t1.slp' (did you mean 'tranche:t1.slip'?)");
 }
 
 TEST(SpecErrors, RiskRules) {
@@ -395,32 +394,32 @@ TEST(SpecErrors, RiskRules) {
   expect_error(kBase + "risks:\n  r: {probability: 0.5, delay_days: 1, applies_to: [tranche:t1, tranche:t1]}\n", 17,
                "risks.r.applies_to[1]", "listed twice");
   const std::string powered = replaced(kBase, "  site-a: {}", "  site-a: {power_mw: [{planned: 2026-01-01, add: 10}]}");
-  EXPECT_TRUE(errors_of(powered + "risks:\n  r: {probability: 0.5, delay_days: 1, applies_to: [power:site-a/0]}\n")
-                  .empty());
+  EXPECT_TRUE(
+      errors_of(powered + "risks:\n  r: {probability: 0.5, delay_days: 1, applies_to: [power:site-a/0]}\n").empty());
   expect_error(powered + "risks:\n  r: {probability: 0.5, delay_days: 1, applies_to: [power:site-a/1]}\n", 17,
                "risks.r.applies_to[0]", "out of range: site 'site-a' has power steps 0 .. 0");
 }
 
 TEST(SpecErrors, CycleInAfter) {
   const std::string text = kBase +
-                           "    after: [t3]\n"           // 16
-                           "  t2:\n"                     // 17
-                           "    system: nvl72\n"         // 18
-                           "    site: site-a\n"          // 19
-                           "    units: 1\n"              // 20
+                           "    after: [t3]\n"                      // 16
+                           "  t2:\n"                                // 17
+                           "    system: nvl72\n"                    // 18
+                           "    site: site-a\n"                     // 19
+                           "    units: 1\n"                         // 20
                            "    delivery: {planned: 2026-02-01}\n"  // 21
-                           "  t3:\n"                     // 22
-                           "    system: nvl72\n"         // 23
-                           "    site: site-a\n"          // 24
-                           "    units: 1\n"              // 25
+                           "  t3:\n"                                // 22
+                           "    system: nvl72\n"                    // 23
+                           "    site: site-a\n"                     // 24
+                           "    units: 1\n"                         // 25
                            "    delivery: {planned: 2026-02-01}\n"  // 26
-                           "    after: [t2]\n"           // 27
-                           "  t4:\n"                     // 28
-                           "    system: nvl72\n"         // 29
-                           "    site: site-a\n"          // 30
-                           "    units: 1\n"              // 31
+                           "    after: [t2]\n"                      // 27
+                           "  t4:\n"                                // 28
+                           "    system: nvl72\n"                    // 29
+                           "    site: site-a\n"                     // 30
+                           "    units: 1\n"                         // 31
                            "    delivery: {planned: 2026-02-01}\n"  // 32
-                           "    after: [t1]\n";          // 33
+                           "    after: [t1]\n";                     // 33
   const std::string cyclic = replaced(text, "  t2:\n    system", "  t2:\n    after: [t4]\n    system");
   // t1 -> t3 -> t2 -> t4 -> t1, reported once, at t1's `after` (line 16).
   const auto diagnostics = errors_of(cyclic);
@@ -433,8 +432,9 @@ TEST(SpecErrors, CycleInAfter) {
 }
 
 TEST(SpecErrors, TwoSeparateCyclesGiveTwoErrors) {
-  std::string text = replaced(kBase, "tranches:\n", "tranches:\n  t0: {system: nvl72, site: site-a, units: 1, "
-                                                    "delivery: {planned: 2026-02-01}, after: [t1]}\n");
+  std::string text = replaced(kBase, "tranches:\n",
+                              "tranches:\n  t0: {system: nvl72, site: site-a, units: 1, "
+                              "delivery: {planned: 2026-02-01}, after: [t1]}\n");
   text += "    after: [t0]\n";
   text += "  t5: {system: nvl72, site: site-a, units: 1, delivery: {planned: 2026-02-01}, after: [t6]}\n";
   text += "  t6: {system: nvl72, site: site-a, units: 1, delivery: {planned: 2026-02-01}, after: [t5]}\n";
@@ -463,13 +463,15 @@ TEST(SpecErrors, UnreachableCorrelationMatrix) {
   ASSERT_EQ(diagnostics.size(), 1u);
   EXPECT_NE(diagnostics[0].message.find("correlations[0], correlations[1] and correlations[2]"), std::string::npos);
   // One group of three with a strong common negative correlation is unreachable too.
-  expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.burn_in, tranche:t1.rework], "
-                       "rank_correlation: -0.9}\n",
+  expect_error(kBase +
+                   "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.burn_in, tranche:t1.rework], "
+                   "rank_correlation: -0.9}\n",
                17, "correlations[0]", "unreachable");
   expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.rework], rank_correlation: 1}\n",
                17, "correlations[0].rank_correlation", "strictly between -1 and 1");
-  expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.rework], rank_correlation: 0.5}\n"
-                       "  - {variables: [tranche:t1.rework, tranche:t1.slip], rank_correlation: 0.4}\n",
+  expect_error(kBase +
+                   "correlations:\n  - {variables: [tranche:t1.slip, tranche:t1.rework], rank_correlation: 0.5}\n"
+                   "  - {variables: [tranche:t1.rework, tranche:t1.slip], rank_correlation: 0.4}\n",
                18, "correlations[1]", "a pair may have only one value");
   expect_error(kBase + "correlations:\n  - {variables: [tranche:t1.slip], rank_correlation: 0.5}\n", 17,
                "correlations[0].variables", "at least 2 distinct");
@@ -527,8 +529,8 @@ TEST(SpecErrors, EmptyFile) {
 TEST(SpecErrors, BadIdsAndNamesAndMetrics) {
   expect_error(replaced(kBase, "  t1:\n", "  t.1:\n"), 11, "tranches.t.1", "may contain only letters");
   expect_error(replaced(kBase, "name: test", "name: ../etc"), 2, "name", "names the output folder");
-  expect_error(kBase + "targets:\n  t: {metric: online_system, date: 2026-06-01, at_least: 1}\n", 17, "targets.t.metric",
-               "did you mean 'online_systems'?");
+  expect_error(kBase + "targets:\n  t: {metric: online_system, date: 2026-06-01, at_least: 1}\n", 17,
+               "targets.t.metric", "did you mean 'online_systems'?");
   expect_error(kBase + "report: {quantiles: [0.5, 0.5]}\n", 16, "report.quantiles[1]", "ascending without repeats");
   expect_error(kBase + "report: {quantiles: [0, 0.5]}\n", 16, "report.quantiles[0]", "strictly between 0 and 1");
   expect_error(kBase + "report: {every: monthly}\n", 16, "report.every", "did you mean 'month'?");
@@ -561,11 +563,14 @@ TEST(SpecErrors, FixtureWithSeveralErrorsNamesFileAndLines) {
       EXPECT_EQ(d.file, path);
       got.emplace_back(d.line, d.key);
     }
-    const std::vector<std::pair<int, std::string>> expected = {
-        {12, "sites.site-a.pue"},         {16, "tranches.t1.site"},
-        {17, "tranches.t1.units"},        {18, "tranches.t1.delivery.planned"},
-        {19, "tranches.t1.acceptance.beta.sd"}, {22, "risks.late.probability"},
-        {23, "risks.late.delay_days.triangular"}, {24, "risks.late.applies_to[0]"}};
+    const std::vector<std::pair<int, std::string>> expected = {{12, "sites.site-a.pue"},
+                                                               {16, "tranches.t1.site"},
+                                                               {17, "tranches.t1.units"},
+                                                               {18, "tranches.t1.delivery.planned"},
+                                                               {19, "tranches.t1.acceptance.beta.sd"},
+                                                               {22, "risks.late.probability"},
+                                                               {23, "risks.late.delay_days.triangular"},
+                                                               {24, "risks.late.applies_to[0]"}};
     EXPECT_EQ(got, expected) << e.what();
     // The formatted text names file, line and column: "path:12:10: error: sites.site-a.pue: ...".
     EXPECT_EQ(e.diagnostics()[0].format().rfind(path + ":12:10: error: sites.site-a.pue: ", 0), 0u)
@@ -737,7 +742,7 @@ TEST(CorrelationModel, ComponentsOrderAndCholesky) {
   // Equal correlation 2 sin(0.05 pi) in the second component: L L^T reproduces it.
   const double rho = 2 * std::sin(pi * 0.3 / 6);
   const double* M = model.cholesky.data() + 6;
-  EXPECT_NEAR(M[1] * M[0], rho, 1e-15);                 // C[1][0]
+  EXPECT_NEAR(M[1] * M[0], rho, 1e-15);                // C[1][0]
   EXPECT_NEAR(M[3] * M[1] + M[4] * M[2], rho, 1e-15);  // C[2][1]
   EXPECT_NEAR(M[3] * M[3] + M[4] * M[4] + M[5] * M[5], 1.0, 1e-15);
 }

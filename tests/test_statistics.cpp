@@ -79,8 +79,8 @@ capplan::Spec make_spec() {
     tg.at_least = at_least;
     spec.targets.push_back(tg);
   };
-  target("online50", "online_systems", 19, 50.0);            // row 1
-  target("eff1000", "effective_pflops", 24, 1000.5);         // row 2 (target-only day)
+  target("online50", "online_systems", 19, 50.0);              // row 1
+  target("eff1000", "effective_pflops", 24, 1000.5);           // row 2 (target-only day)
   target("acc_end", "available_accelerators", 39, 72.0 * 30);  // row 3
   return spec;
 }
@@ -97,13 +97,16 @@ struct Data {
   std::vector<int> completion;
 
   explicit Data(std::int64_t trials)
-      : n(trials), records(static_cast<std::size_t>(trials) * kRows * kMetricCount, 0.0),
+      : n(trials),
+        records(static_cast<std::size_t>(trials) * kRows * kMetricCount, 0.0),
         completion(static_cast<std::size_t>(trials) * 2, -1) {}
   double& at(std::int64_t trial, int row, int metric) {
     return records[(static_cast<std::size_t>(trial) * kRows + static_cast<std::size_t>(row)) * kMetricCount +
                    static_cast<std::size_t>(metric)];
   }
-  int& day(std::int64_t trial, int tranche) { return completion[static_cast<std::size_t>(trial) * 2 + static_cast<std::size_t>(tranche)]; }
+  int& day(std::int64_t trial, int tranche) {
+    return completion[static_cast<std::size_t>(trial) * 2 + static_cast<std::size_t>(tranche)];
+  }
   std::vector<double> column(int row, int metric) const {
     std::vector<double> v;
     for (std::int64_t i = 0; i < n; ++i) {
@@ -370,12 +373,13 @@ TEST(Statistics, EveryCellMatchesSortedData) {
           if (x < 8192.0) {
             ASSERT_EQ(got, want) << "row " << r << " metric " << m << " p " << pm;
           } else {
-            ASSERT_LE(std::fabs(got - want), want * std::ldexp(1.0, -13)) << "row " << r << " metric " << m << " p " << pm;
+            ASSERT_LE(std::fabs(got - want), want * std::ldexp(1.0, -13))
+                << "row " << r << " metric " << m << " p " << pm;
           }
         } else {
           const double quantum = sc.maximum / 16777216.0;
           const double first_bin = want < quantum ? quantum : 0.5 * quantum;
-    const double allowed = std::max(want * std::ldexp(1.0, -10), first_bin) + 1e-12 * std::max(want, quantum);
+          const double allowed = std::max(want * std::ldexp(1.0, -10), first_bin) + 1e-12 * std::max(want, quantum);
           ASSERT_LE(std::fabs(got - want), allowed) << "row " << r << " metric " << m << " p " << pm;
         }
       }
@@ -385,7 +389,8 @@ TEST(Statistics, EveryCellMatchesSortedData) {
       if (sc.is_count) {
         EXPECT_EQ(s.mean(r, m), exact) << "row " << r << " metric " << m;
       } else {
-        EXPECT_NEAR(s.mean(r, m), exact, sc.maximum * std::ldexp(1.0, -33) + 1e-12 * exact) << "row " << r << " metric " << m;
+        EXPECT_NEAR(s.mean(r, m), exact, sc.maximum * std::ldexp(1.0, -33) + 1e-12 * exact)
+            << "row " << r << " metric " << m;
       }
     }
   }
@@ -486,7 +491,8 @@ void expect_same(const ForecastStatistics& a, const ForecastStatistics& b, const
       ASSERT_EQ(a.mean(r, m), b.mean(r, m)) << what << " row " << r << " metric " << m;
       ASSERT_EQ(a.minimum(r, m), b.minimum(r, m)) << what << " row " << r << " metric " << m;
       ASSERT_EQ(a.maximum(r, m), b.maximum(r, m)) << what << " row " << r << " metric " << m;
-      for (double p : ps) ASSERT_EQ(a.quantile(r, m, p), b.quantile(r, m, p)) << what << " row " << r << " metric " << m << " p " << p;
+      for (double p : ps)
+        ASSERT_EQ(a.quantile(r, m, p), b.quantile(r, m, p)) << what << " row " << r << " metric " << m << " p " << p;
     }
   }
   for (int k = 0; k < 3; ++k) {
@@ -514,7 +520,8 @@ capplan::StatisticsCounters counters_of(const ForecastStatistics& layout, const 
         const std::size_t k = static_cast<std::size_t>(r) * kMetricCount + static_cast<std::size_t>(m);
         const capplan::CellLayout& cl = cells[k];
         const double v = d.records[static_cast<std::size_t>(i) * cells.size() + k];
-        ++c.bins[cl.bin_offset + static_cast<std::size_t>(capplan::hdr_bin_index(capplan::cell_quantize(cl, v), cl.bits))];
+        ++c.bins[cl.bin_offset +
+                 static_cast<std::size_t>(capplan::hdr_bin_index(capplan::cell_quantize(cl, v), cl.bits))];
         c.sums[k] += capplan::cell_fixed_point(cl, v);
         c.minima[k] = std::min(c.minima[k], v);
         c.maxima[k] = std::max(c.maxima[k], v);
@@ -527,8 +534,9 @@ capplan::StatisticsCounters counters_of(const ForecastStatistics& layout, const 
     }
     for (std::size_t k = 0; k < model().targets.size(); ++k) {
       const capplan::CompiledTarget& tg = model().targets[k];
-      const double v = d.records[(static_cast<std::size_t>(i) * kRows + static_cast<std::size_t>(tg.record_index)) *
-                                     kMetricCount + static_cast<std::size_t>(tg.metric)];
+      const double v =
+          d.records[(static_cast<std::size_t>(i) * kRows + static_cast<std::size_t>(tg.record_index)) * kMetricCount +
+                    static_cast<std::size_t>(tg.metric)];
       c.target_hits[k] += v >= tg.threshold ? 1 : 0;
     }
   }

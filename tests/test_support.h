@@ -45,9 +45,7 @@ inline std::string read_file(const fs::path& path) {
 }
 
 // A path inside the source tree.
-inline std::string source_path(const std::string& relative) {
-  return std::string(CAPPLAN_SOURCE_DIR) + "/" + relative;
-}
+inline std::string source_path(const std::string& relative) { return std::string(CAPPLAN_SOURCE_DIR) + "/" + relative; }
 
 // configs/*.yaml in name order. bench-*.yaml are GPU benchmark scenarios
 // (bench-large: 200 tranches over 7 years, about 17 ms per trial on one CPU
@@ -68,8 +66,8 @@ class ScratchDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("capplan-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name()) +
-            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + std::to_string(::getpid()));
+           ("capplan-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
