@@ -212,15 +212,8 @@ void maybe_inject_failure(const Communicator& communicator) {
 }
 
 // The outcome of simulating one scenario across all ranks (complete on rank 0).
-struct Simulated {
-  std::unique_ptr<ForecastStatistics> statistics;
-  DriverSample drivers;
-  std::string backend = "cpu";
-  std::string device = "cpu";
-  int threads = 1;
-  std::int64_t batch_trials = 0;
+struct Simulated : RunResult {
   std::uint64_t trials = 0;
-  double simulate_seconds = 0.0;
   bool precision_requested = false;
   double precision = 0.0;
   std::uint64_t max_trials = 0;

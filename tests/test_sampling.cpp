@@ -21,6 +21,8 @@
 // 5 / sqrt(200000) = 1.1 % of the standard deviation is still detected.
 #include <gtest/gtest.h>
 
+#include "tests/spec_fixtures.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -88,31 +90,8 @@ struct Compiled {
 };
 
 Compiled compile(const Distribution& d, Field field = Field::slip) {
-  capplan::Spec spec;
-  spec.name = "sampling";
-  spec.source_file = "test_sampling";
-  spec.horizon.start = capplan::days_from_civil({2026, 1, 1});
-  spec.horizon.end = spec.horizon.start + 29;
-  capplan::Accelerator gpu;
-  gpu.id = "gpu";
-  gpu.dense_tflops = {{"bf16", 1000.0}};
-  spec.accelerators.push_back(gpu);
-  capplan::System rack;
-  rack.id = "rack";
-  rack.accelerator = "gpu";
-  rack.accelerators = 8;
-  rack.power_kw = 10.0;
-  spec.systems.push_back(rack);
-  capplan::Site site;
-  site.id = "s";
-  site.ready.planned = spec.horizon.start;
-  spec.sites.push_back(site);
-  capplan::Tranche t;
-  t.id = "t";
-  t.system = "rack";
-  t.site = "s";
-  t.units = 10;
-  t.delivery_planned = spec.horizon.start + 5;
+  capplan::Spec spec = capplan::testing::base_spec(30);
+  capplan::Tranche t = capplan::testing::tranche(spec, "t", 10, 5);
   if (field == Field::slip) t.delivery_slip_days = d;
   if (field == Field::burn_in) t.burn_in_days = d;
   if (field == Field::acceptance) t.acceptance = d;

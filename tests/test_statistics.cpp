@@ -11,6 +11,8 @@
 // independence) must agree bit for bit.
 #include <gtest/gtest.h>
 
+#include "tests/spec_fixtures.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -41,36 +43,11 @@ constexpr std::int64_t kUnits1 = 100, kUnits2 = 20000;  // 20100 systems: counts
 // (72 accelerators, 100 kW), one site, two tranches, reports on three dates
 // and three targets (one on a day that is not a report day).
 capplan::Spec make_spec() {
-  capplan::Spec spec;
-  spec.name = "statistics";
-  spec.source_file = "test_statistics";
-  spec.horizon.start = capplan::days_from_civil({2026, 1, 1});
-  spec.horizon.end = spec.horizon.start + kDays - 1;
+  capplan::Spec spec = capplan::testing::base_spec(kDays);
   spec.report.every = capplan::Report::Every::dates;
   spec.report.dates = {spec.horizon.start + 9, spec.horizon.start + 19, spec.horizon.start + 39};
-  capplan::Accelerator gpu;
-  gpu.id = "gpu";
-  gpu.dense_tflops = {{"bf16", 1000.0}};
-  spec.accelerators.push_back(gpu);
-  capplan::System rack;
-  rack.id = "rack";
-  rack.accelerator = "gpu";
-  rack.accelerators = 72;
-  rack.power_kw = 100.0;
-  spec.systems.push_back(rack);
-  capplan::Site site;
-  site.id = "s";
-  site.ready.planned = spec.horizon.start;
-  spec.sites.push_back(site);
-  for (int t = 0; t < 2; ++t) {
-    capplan::Tranche tr;
-    tr.id = t == 0 ? "t1" : "t2";
-    tr.system = "rack";
-    tr.site = "s";
-    tr.units = t == 0 ? kUnits1 : kUnits2;
-    tr.delivery_planned = spec.horizon.start + 5 + 10 * t;
-    spec.tranches.push_back(tr);
-  }
+  spec.tranches.push_back(capplan::testing::tranche(spec, "t1", kUnits1, 5));
+  spec.tranches.push_back(capplan::testing::tranche(spec, "t2", kUnits2, 15));
   auto target = [&](const char* id, const char* metric, int day, double at_least) {
     capplan::Target tg;
     tg.id = id;
