@@ -246,7 +246,11 @@ Simulated simulate(const Scenario& scenario, RunOptions options, const Communica
   while (true) {
     on_every_rank(communicator, [&] { runner->run_range(done, next, options); });
     done = next;
-    out.statistics = std::make_unique<ForecastStatistics>(runner->statistics());
+    // A run to a precision keeps this rank's own counts for the next round and
+    // reduces a copy; otherwise the counts are reduced in place (no second copy
+    // of the histograms).
+    out.statistics = out.precision_requested ? std::make_unique<ForecastStatistics>(runner->statistics())
+                                             : std::make_unique<ForecastStatistics>(std::move(runner->statistics()));
     out.statistics->reduce_to_root(communicator);
     if (!out.precision_requested) break;
     bool stop = false;
