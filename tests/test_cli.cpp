@@ -116,6 +116,16 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(capplan("run " + spec + " --seed -1 --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --threads -2 --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --no-such-flag").exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --driver-date 2031-01-01 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --driver-date soon --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --backend gpu --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --precision 0 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --drivers-sample -1 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --set tranches.t1.units=lots --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("compare " + spec + " --out " + dir_.string()).exit_code, 2);  // nothing to compare
+  EXPECT_EQ(capplan("check " + spec + " --baseline " + (dir_ / "none.json").string()).exit_code, 2);
+  EXPECT_EQ(capplan("plot " + (dir_ / "no-such-run").string()).exit_code, 2);
+  EXPECT_FALSE(fs::exists(dir_ / "forecast.csv")) << "a usage error must write nothing";
   EXPECT_EQ(capplan("--help").exit_code, 0);
   EXPECT_EQ(capplan("--version").exit_code, 0);
 }

@@ -80,6 +80,19 @@ TEST_F(Mpi, PrecisionRunsAndComparisonsMatchOneProcess) {
   const Outcome three = shell(mpirun(3) + compare + (dir_ / "c3").string());
   ASSERT_EQ(three.exit_code, 0) << three.output;
   EXPECT_EQ(read_file(dir_ / "c3" / "compare.csv"), read_file(dir_ / "c1" / "compare.csv"));
+
+  // check: the same verdict as one process, printed once, and the same exit code.
+  const std::string check =
+      " check " + spec + " --baseline " + capplan::testing::source_path("configs/baselines/minimal.json");
+  const Outcome one_check = shell(std::string(CAPPLAN_BINARY) + check + " --quiet");
+  const Outcome two_checks = shell(mpirun(2) + check + " --quiet");
+  EXPECT_EQ(one_check.exit_code, 0) << one_check.output;
+  EXPECT_EQ(two_checks.exit_code, 0) << two_checks.output;
+  const auto verdict = two_checks.output.find("minimal: all ");
+  ASSERT_NE(verdict, std::string::npos) << two_checks.output;
+  EXPECT_EQ(two_checks.output.find("minimal: all ", verdict + 1), std::string::npos) << "printed by every rank";
+  const Outcome changed = shell(mpirun(2) + check + " --quiet --set tranches.t1.units=80");
+  EXPECT_EQ(changed.exit_code, 1) << changed.output;
 }
 
 TEST_F(Mpi, MoreRanksThanTrialsOrBatches) {
