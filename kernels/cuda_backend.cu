@@ -149,18 +149,6 @@ __device__ __forceinline__ unsigned long long order_key(double v) {
   return (b & kSignBit) ? ~b : (b | kSignBit);
 }
 
-// hdr_bin_index() of kernels/histogram.h with the leading-bit search done by
-// one instruction: floor(log2(x)) = 63 - clz(x) for x > 0; otherwise the same
-// integer arithmetic, so the same bin.
-__device__ __forceinline__ int device_hdr_bin_index(std::int64_t x, int bits) {
-  const std::int64_t exact = std::int64_t(1) << (bits + 1);
-  if (x < exact) return static_cast<int>(x);
-  const int top = 63 - __clzll(static_cast<long long>(x));
-  const int shift = top - bits;
-  const std::int64_t sub = (x >> shift) - (std::int64_t(1) << bits);
-  return static_cast<int>(exact + static_cast<std::int64_t>(shift - 1) * (std::int64_t(1) << bits) + sub);
-}
-
 __device__ __forceinline__ unsigned long long warp_sum(unsigned long long x) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) x += __shfl_xor_sync(kFullMask, x, offset);
@@ -205,7 +193,7 @@ __device__ __forceinline__ void aggregate_cell(const KernelParams& p, std::uint6
   if (__all_sync(kFullMask, !active || bits == first)) {
     // Every active lane holds the same value: one update per counter.
     if (lane == 0) {
-      const int bin = device_hdr_bin_index(cell_quantize(c, value), c.bits);
+      const int bin = hdr_bin_index(cell_quantize(c, value), c.bits);
       atomicAdd(p.bins + c.bin_offset + static_cast<std::uint64_t>(bin), static_cast<unsigned long long>(active_count));
       const unsigned long long fixed = cell_fixed_point(c, value);
       if (fixed != 0) atomicAdd(p.sums + cell, fixed * active_count);
@@ -220,7 +208,7 @@ __device__ __forceinline__ void aggregate_cell(const KernelParams& p, std::uint6
   int bin = 0;
   unsigned long long fixed = 0, low = kKeyPosInf, high = kKeyNegInf;
   if (active) {
-    bin = device_hdr_bin_index(cell_quantize(c, value), c.bits);
+    bin = hdr_bin_index(cell_quantize(c, value), c.bits);
     fixed = cell_fixed_point(c, value);
     if (value == value) low = high = order_key(value);
   }
