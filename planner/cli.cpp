@@ -515,8 +515,11 @@ int command_bench(const BenchArguments& args) {
     throw UsageError("--report must be day, week or month, got '" + args.report + "'");
   }
   const std::uint64_t trials = checked_trials(args.trials);
-  const std::uint64_t gpu_trials =
-      args.gpu_trials > 0 ? checked_trials(args.gpu_trials, "--gpu-trials") : std::min(kMaxTrials, 100 * trials);
+  // With --backend cuda, --trials is the GPU row's count; with auto the GPU row
+  // runs 100x the CPU rows' trials (a GPU needs millions to reach full speed).
+  const std::uint64_t gpu_trials = args.gpu_trials > 0      ? checked_trials(args.gpu_trials, "--gpu-trials")
+                                   : args.backend == "cuda" ? trials
+                                                            : std::min(kMaxTrials, 100 * trials);
   const bool gpu = args.backend == "cuda" || (args.backend == "auto" && probe_cuda_device(0).available);
   std::cout << fmt::format("{:<28}{:>7}{:>9}{:>12}{:>11}{:>16}{:>11}\n", "scenario", "report", "backend", "trials",
                            "seconds", "trials/s", "vs cpu x1");
@@ -621,7 +624,8 @@ int run_cli(int argc, char** argv) {
   bench->add_option("--trials", bench_args.trials, "Trials per measurement (default 20000)");
   bench->add_option("--threads", bench_args.threads, "CPU threads for the multi-threaded row (0 = all)");
   bench->add_option("--backend", bench_args.backend, "auto (CPU rows, plus the GPU when present), cpu or cuda");
-  bench->add_option("--gpu-trials", bench_args.gpu_trials, "Trials for the GPU row (default 100 x --trials)");
+  bench->add_option("--gpu-trials", bench_args.gpu_trials,
+                    "Trials for the GPU row (default: --trials with --backend cuda, else 100 x --trials)");
   bench->add_option("--report", bench_args.report, "Override the report dates: day, week or month");
 
   try {
