@@ -148,7 +148,8 @@ CAPPLAN_HD_INLINE std::int64_t systems_that_fit(double installed_kw, double powe
   if (power_kw <= 0.0) return kUnlimited;
   const double room = available_kw / pue - installed_kw;  // IT kW still free (estimate)
   const double estimate = room > 0.0 ? floor(room / power_kw) : 0.0;
-  std::int64_t n = estimate > 1.0e15 ? static_cast<std::int64_t>(1.0e15) : static_cast<std::int64_t>(estimate);
+  if (estimate >= 1.0e15) return kUnlimited;  // tiny systems: more fit than could ever be delivered
+  std::int64_t n = static_cast<std::int64_t>(estimate);
   while (n > 0 && (installed_kw + static_cast<double>(n) * power_kw) * pue > available_kw) --n;
   while ((installed_kw + static_cast<double>(n + 1) * power_kw) * pue <= available_kw) ++n;
   return n;

@@ -390,6 +390,21 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
     }
   }
 
+  // Units going online on one day are counted per system type in 32 bits (the
+  // per-trial workspace stays small): keep each type's total within that.
+  for (std::size_t y = 0; y < spec.systems.size(); ++y) {
+    std::int64_t total = 0;
+    for (const Tranche& tr : spec.tranches) {
+      if (tr.system == spec.systems[y].id) total += tr.units;
+    }
+    if (total > 2000000000) {
+      throw SpecError({{spec.source_file, spec.systems[y].location.line, spec.systems[y].location.column,
+                        "systems." + spec.systems[y].id,
+                        "the tranches of this system add up to " + std::to_string(total) +
+                            " units; at most 2,000,000,000 units of one system are supported"}});
+    }
+  }
+
   // Stream ids must be distinct: each names one quantity's random stream.
   std::map<std::uint32_t, std::string> streams;
   auto claim = [&](std::uint32_t id, const std::string& name) {

@@ -15,12 +15,16 @@ namespace capplan {
 namespace {
 
 // Counts print as integers; other values with 8 significant digits.
-std::string format_value(int metric, double value) {
-  if (metric_is_count(metric)) return fmt::format("{:.0f}", value);
-  return fmt::format("{:.8g}", value);
+// 8 significant digits, without an exponent for large values (2e+09 reads badly).
+std::string format_mean(double value) {
+  return std::fabs(value) >= 1e8 ? fmt::format("{:.0f}", value) : fmt::format("{:.8g}", value);
 }
 
-std::string format_mean(double value) { return fmt::format("{:.8g}", value); }
+// Counts print as integers; other values like means.
+std::string format_value(int metric, double value) {
+  if (metric_is_count(metric)) return fmt::format("{:.0f}", value);
+  return format_mean(value);
+}
 
 std::string format_probability(double p) { return fmt::format("{:.6f}", p); }
 

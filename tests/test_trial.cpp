@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "planner/errors.h"
 #include "planner/sensitivity.h"
 #include "tests/spec_fixtures.h"
 
@@ -219,6 +220,26 @@ TEST(TrialRamp, UtilizationScalesEffectiveCompute) {
   EXPECT_DOUBLE_EQ(metric_on(r, 2, kPeakPflops), 720.0);
   EXPECT_DOUBLE_EQ(metric_on(r, 2, kEffectivePflops), 288.0);
   EXPECT_NEAR(metric_on(r, 2, kDeliveredFlopE24), 3 * 288.0 * 8.64e-5, 1e-12);
+}
+
+// Extreme but valid inputs finish quickly and exactly: systems of almost no
+// power under a power limit (more fit than could ever be delivered), and a
+// total of units per system type at the supported limit; beyond it the spec
+// is rejected with its location.
+TEST(TrialRamp, ExtremeInputsNeitherHangNorOverflow) {
+  Spec spec = base_spec(10);
+  spec.systems[0].power_kw = 1e-300;
+  spec.sites[0].power_limited = true;
+  PowerStep step;
+  step.planned = spec.horizon.start;
+  step.add_mw = 1000.0;
+  spec.sites[0].power_mw = {step};
+  spec.tranches.push_back(tranche(spec, "t1", 1000000000, 2));
+  spec.tranches.push_back(tranche(spec, "t2", 1000000000, 2));
+  const auto r = run_trial(build_model(spec), 1, 0);
+  EXPECT_EQ(metric_on(r, 9, kOnlineSystems), 2e9);
+  spec.tranches.push_back(tranche(spec, "t3", 1, 2));
+  EXPECT_THROW(build_model(spec), SpecError);
 }
 
 // ---- stochastic behaviour -------------------------------------------------
