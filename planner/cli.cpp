@@ -54,7 +54,8 @@ struct SimulationArguments {
   std::string backend = "auto";
 
   void add_to(CLI::App* command, bool with_trials = true, bool with_backend = true) {
-    command->add_option("--set", overrides, "Change the spec: PATH=VALUE (repeatable), e.g. tranches.t1.units=900");
+    command->add_option("--set", overrides, "Change the spec: PATH=VALUE (repeatable), e.g. tranches.t1.units=900")
+        ->allow_extra_args(false);  // one PATH=VALUE per --set, so a spec path after it stays positional
     if (with_trials) command->add_option("--trials", trials, "Number of trials (overrides simulation.trials)");
     command->add_option("--seed", seed, "Random seed, 0 .. 2^64-1 (overrides simulation.seed)");
     command->add_option("--threads", threads, "CPU threads (0 = all)");
@@ -569,7 +570,8 @@ int run_cli(int argc, char** argv) {
   std::vector<std::string> validate_overrides;
   CLI::App* validate = app.add_subcommand("validate", "Check a spec and exit (0 valid, 2 invalid)");
   validate->add_option("spec", validate_path, "Spec file (YAML)")->required();
-  validate->add_option("--set", validate_overrides, "Change the spec: PATH=VALUE (repeatable)");
+  validate->add_option("--set", validate_overrides, "Change the spec: PATH=VALUE (repeatable)")
+      ->allow_extra_args(false);
 
   RunArguments run_args;
   CLI::App* run = app.add_subcommand("run", "Run the Monte Carlo forecast of a spec");

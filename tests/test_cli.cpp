@@ -93,6 +93,17 @@ TEST_F(Cli, SeedOverrideChangesTheForecast) {
   EXPECT_EQ(run["seed"], 2);
 }
 
+TEST_F(Cli, SetOptionsTakeOneValueEachAndAreRecorded) {
+  const fs::path out = dir_ / "set";
+  const Outcome outcome =
+      capplan("run --set tranches.t1.units=50 " + source("configs/minimal.yaml") +
+              " --set tranches.t1.delivery.spread_days=3 --trials 200 --quiet --out " + out.string());
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  const auto run = nlohmann::json::parse(read_file(out / "run.json"));
+  EXPECT_EQ(run["overrides"], nlohmann::json({"tranches.t1.units=50", "tranches.t1.delivery.spread_days=3"}));
+  EXPECT_NE(read_file(out / "tranches.csv").find("t1,50,"), std::string::npos);
+}
+
 TEST_F(Cli, InvalidSpecExitsTwoWithLocationAndWritesNothing) {
   const fs::path spec = dir_ / "bad.yaml";
   std::ofstream(spec) << read_file(source("configs/minimal.yaml")) << "\nbogus_key: 1\n";
