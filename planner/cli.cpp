@@ -296,7 +296,7 @@ int command_validate(const std::string& path, const std::vector<std::string>& ov
 }
 
 void write_plots_and_summary(const std::string& out_dir) {
-  std::vector<std::string> charts = write_plots(out_dir);
+  write_plots(out_dir);
   write_files_atomically(out_dir, {{"summary.md", summary_markdown(out_dir)}});
 }
 
@@ -648,8 +648,10 @@ int run_cli(int argc, char** argv) {
     } else if (*compare) {
       code = command_compare(compare_args);
     } else if (*plot) {
-      if (communicator.is_root()) write_plots_and_summary(plot_dir);
-      if (communicator.is_root()) std::cout << "Wrote the charts and summary.md in " << plot_dir << "\n";
+      if (communicator.is_root()) {
+        write_plots_and_summary(plot_dir);
+        std::cout << "Wrote the charts and summary.md in " << plot_dir << "\n";
+      }
     } else if (*baseline) {
       code = command_baseline(baseline_spec, baseline_output, baseline_args);
     } else if (*check) {
