@@ -155,37 +155,51 @@ CAPPLAN_HD_INLINE std::int64_t systems_that_fit(double installed_kw, double powe
   return n;
 }
 
+// The first day after `d` on which a power step of site `s` comes on line
+// (kDayLimit + 1 if none does): the earliest day a blocked site can reopen by itself.
+CAPPLAN_HD_INLINE int next_power_day(const ModelView& m, int s, int d, const TrialWorkspace& w) {
+  const SiteParams& site = m.sites[s];
+  int next = kDayLimit + 1;
+  for (int p = 0; p < site.power_step_count; ++p) {
+    const int day = w.power_step_day[site.power_step_offset + p];
+    if (day > d && day < next) next = day;
+  }
+  return next;
+}
+
 // Installs at site `s` on day `d` (installation rule in docs/model.md).
+//
+// Cost: most site-days have nothing to do. A site with nothing waiting returns
+// at once; a site whose waiting units are all blocked (power, `after`) records
+// the day it can next change by itself (its next power step) and is not looked
+// at again before then, unless a delivery to it or a tranche completing its
+// installation (which can release an `after`) reopens it (blocked_until = -1).
 CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w) {
   const SiteParams& site = m.sites[s];
-  if (d < w.ready_day[s]) {
+  if (d < w.ready_day[s] || w.waiting[s] == 0 || d < w.blocked_until[s]) {
     w.run_length[s] = 0;
     return;
   }
   const int* site_tranches = m.site_tranches + site.tranche_offset;
-  bool any_waiting = false;  // the common case on most days: nothing to install
-  for (int i = 0; i < site.tranche_count && !any_waiting; ++i) {
-    any_waiting = w.delivered[site_tranches[i]] > w.installed[site_tranches[i]];
-  }
-  if (!any_waiting) {
-    w.run_length[s] = 0;
-    return;
-  }
-  double available_kw = 0.0;
-  if (site.power_limited) {
+  // Facility power available today [kW]: changes only when a power step comes
+  // on line, so it is summed again (in step order: same bits) only then.
+  if (site.power_limited && d >= w.power_change_day[s]) {
+    double sum_kw = 0.0;
     for (int p = 0; p < site.power_step_count; ++p) {
       const int step = site.power_step_offset + p;
-      if (w.power_step_day[step] <= d) available_kw += m.power_steps[step].add_kw;
+      if (w.power_step_day[step] <= d) sum_kw += m.power_steps[step].add_kw;
     }
-    available_kw = available_kw * w.power_factor[s];
+    w.available_kw[s] = sum_kw * w.power_factor[s];
+    w.power_change_day[s] = next_power_day(m, s, d, w);
   }
+  const double available_kw = w.available_kw[s];
 
   // Systems of tranche t that may be installed now, power permitting: 0 if blocked.
+  // (A tranche that does not happen has nothing delivered, so nothing waiting.)
   auto installable = [&](int t) -> std::int64_t {
-    if (!w.happens[t]) return 0;
-    const TrancheParams& tp = m.tranches[t];
     const std::int64_t waiting = w.delivered[t] - w.installed[t];
     if (waiting <= 0) return 0;
+    const TrancheParams& tp = m.tranches[t];
     for (int a = 0; a < tp.after_count; ++a) {
       if (!w.fully_installed[m.after[tp.after_offset + a]]) return 0;
     }
@@ -194,24 +208,13 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWo
     return min64(waiting, fit);
   };
 
-  bool any_installable = false;
-  for (int i = 0; i < site.tranche_count && !any_installable; ++i) any_installable = installable(site_tranches[i]) > 0;
-  if (!any_installable) {
-    w.run_length[s] = 0;  // a day with nothing installable banks nothing
-    return;
-  }
-  const int k = ++w.run_length[s];
-  std::int64_t quota = kUnlimited;
-  if (site.install_limited) {
-    const double rate = w.install_rate[s];
-    double today = floor(rate * k) - floor(rate * (k - 1));
-    if (today > 1.0e15) today = 1.0e15;
-    quota = static_cast<std::int64_t>(today);
-  }
-  // Install in order of arrival (ties: spec order), first fit under the power limit.
-  while (quota > 0) {
-    int best = -1, second = -1;
-    std::int64_t best_head = 0, second_head = 0, best_count = 0;
+  // The installable tranche whose oldest waiting unit arrived first (ties: spec
+  // order), and the runner-up's oldest arrival day (to know where `best` must stop).
+  int best = -1, second = -1;
+  std::int64_t best_head = 0, second_head = 0, best_count = 0;
+  auto find_oldest = [&]() {
+    best = -1;
+    second = -1;
     for (int i = 0; i < site.tranche_count; ++i) {
       const int t = site_tranches[i];
       const std::int64_t count = installable(t);
@@ -228,6 +231,24 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWo
         second_head = head;
       }
     }
+  };
+  find_oldest();
+  if (best < 0) {
+    w.run_length[s] = 0;  // a day with nothing installable banks nothing
+    w.blocked_until[s] = site.power_limited ? w.power_change_day[s] : kDayLimit + 1;
+    return;
+  }
+  const int k = ++w.run_length[s];
+  std::int64_t quota = kUnlimited;
+  if (site.install_limited) {
+    const double rate = w.install_rate[s];
+    double today = floor(rate * k) - floor(rate * (k - 1));
+    if (today > 1.0e15) today = 1.0e15;
+    quota = static_cast<std::int64_t>(today);
+  }
+  // Install in order of arrival (ties: spec order), first fit under the power limit.
+  for (bool first = true; quota > 0; first = false) {
+    if (!first) find_oldest();
     if (best < 0) break;
     std::int64_t n = min64(quota, best_count);
     if (second >= 0) {
@@ -239,8 +260,12 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWo
           cumulative_delivered(m.tranches[best], w.delivery_day[best], static_cast<int>(limit)) - w.installed[best];
       n = min64(n, eligible);
     }
+    if (n <= 0) break;
+    if (w.installed_today[best] == 0) w.installed_list[w.installed_list_count++] = best;
     w.installed[best] += n;
     w.installed_today[best] += n;
+    w.waiting[s] -= n;
+    w.installed_systems += n;
     w.installed_kw[s] = w.installed_kw[s] + static_cast<double>(n) * m.systems[m.tranches[best].system].power_kw;
     quota -= n;
   }
@@ -283,39 +308,84 @@ CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, T
   apply_trial_quantities(m, w);
   const double utilization = w.values[m.slot_utilization];
 
+  // Tranches that happen, in order of their first delivery day (insertion sort:
+  // few tranches, and the spec usually lists them nearly in date order).
+  int scheduled = 0;
   for (int t = 0; t < m.tranche_count; ++t) {
     w.delivered[t] = 0;
     w.installed[t] = 0;
+    w.installed_today[t] = 0;
     w.passed[t] = 0;
     w.last_pass_day[t] = -1;
+    // `after` sees the state at the start of the day; a tranche that does not happen never blocks.
+    w.fully_installed[t] = (!w.happens[t] || m.tranches[t].units <= 0) ? 1 : 0;
+    if (!w.happens[t]) continue;
+    int i = scheduled++;
+    for (; i > 0 && w.delivery_day[w.by_delivery[i - 1]] > w.delivery_day[t]; --i) {
+      w.by_delivery[i] = w.by_delivery[i - 1];
+    }
+    w.by_delivery[i] = t;
   }
   for (int s = 0; s < m.site_count; ++s) {
     w.run_length[s] = 0;
     w.installed_kw[s] = 0.0;
+    w.waiting[s] = 0;
+    w.blocked_until[s] = -1;
+    w.power_change_day[s] = -1;
+    w.available_kw[s] = 0.0;
   }
   for (int y = 0; y < m.system_count; ++y) w.online[y] = 0;
   const std::int64_t addition_count = static_cast<std::int64_t>(m.system_count) * m.days;
   for (std::int64_t i = 0; i < addition_count; ++i) w.online_additions[i] = 0;
+  w.delivering_count = 0;
+  w.installed_list_count = 0;
+  w.installed_systems = 0;
 
+  // The day loop touches only what changes: tranches within their delivery
+  // spread, sites with units waiting, tranches that installed units today.
+  // Every total it keeps is an integer, so the order of updates cannot matter.
+  std::int64_t delivered_systems = 0;
+  int next_scheduled = 0;
   double delivered_flop_e24 = 0.0;
   int next_record = 0;
   for (int d = 0; d < m.days; ++d) {
-    std::int64_t delivered_systems = 0;
-    for (int t = 0; t < m.tranche_count; ++t) {
+    while (next_scheduled < scheduled && w.delivery_day[w.by_delivery[next_scheduled]] <= d) {
+      w.delivering[w.delivering_count++] = w.by_delivery[next_scheduled++];
+    }
+    for (int i = 0; i < w.delivering_count;) {
+      const int t = w.delivering[i];
       const TrancheParams& tp = m.tranches[t];
-      w.delivered[t] = w.happens[t] ? detail::cumulative_delivered(tp, w.delivery_day[t], d) : 0;
-      delivered_systems += w.delivered[t];
-      // `after` sees the state at the start of the day; a tranche that does not happen never blocks.
-      w.fully_installed[t] = (!w.happens[t] || w.installed[t] >= tp.units) ? 1 : 0;
-      w.installed_today[t] = 0;
+      const std::int64_t now = detail::cumulative_delivered(tp, w.delivery_day[t], d);
+      const std::int64_t arrived = now - w.delivered[t];
+      if (arrived > 0) {
+        w.delivered[t] = now;
+        delivered_systems += arrived;
+        w.waiting[tp.site] += arrived;
+        w.blocked_until[tp.site] = -1;
+      }
+      if (now >= tp.units) {
+        w.delivering[i] = w.delivering[--w.delivering_count];  // spread over: drop it
+      } else {
+        ++i;
+      }
     }
     for (int s = 0; s < m.site_count; ++s) detail::install_at_site(m, s, d, w);
 
-    std::int64_t installed_systems = 0;
-    for (int t = 0; t < m.tranche_count; ++t) {
-      installed_systems += w.installed[t];
-      if (w.installed_today[t] > 0) detail::resolve_burn_in(m, trial, t, d, w.installed_today[t], w);
+    bool reopen_sites = false;
+    for (int i = 0; i < w.installed_list_count; ++i) {
+      const int t = w.installed_list[i];
+      detail::resolve_burn_in(m, trial, t, d, w.installed_today[t], w);
+      w.installed_today[t] = 0;
+      if (w.installed[t] >= m.tranches[t].units) {
+        w.fully_installed[t] = 1;  // seen from tomorrow on
+        reopen_sites = true;
+      }
     }
+    w.installed_list_count = 0;
+    if (reopen_sites) {
+      for (int s = 0; s < m.site_count; ++s) w.blocked_until[s] = -1;
+    }
+    const std::int64_t installed_systems = w.installed_systems;
 
     std::int64_t online_systems = 0, available_accelerators = 0;
     double peak_tflops = 0.0;

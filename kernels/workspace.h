@@ -27,17 +27,29 @@ struct TrialWorkspace {
   std::int64_t* passed;  // units that pass burn-in within the horizon (resolved at install)
   int* last_pass_day;
   int* fully_installed;  // at the start of the current day (for `after`)
+  int* by_delivery;      // tranches that happen, by first delivery day (ties: spec order)
+  int* delivering;       // [delivering_count] tranches in their delivery spread today
+  int* installed_list;   // [installed_list_count] tranches with units installed today
   // per site
   int* ready_day;
   int* run_length;  // consecutive installable days so far in the current run
   double* install_rate;
   double* power_factor;
-  double* installed_kw;  // installed IT power [kW]
+  double* installed_kw;   // installed IT power [kW]
+  std::int64_t* waiting;  // units delivered to the site and not yet installed
+  int* blocked_until;     // nothing is installable before this day unless a delivery or a
+                          // completed `after` tranche reopens the site (-1: look again)
+  double* available_kw;   // facility power on line [kW] (power-limited sites) ...
+  int* power_change_day;  // ... until this day, when the next power step comes on line
   // per power step
   int* power_step_day;
   // per system type
   std::int64_t* online;
   std::int32_t* online_additions;  // [system_count * days] units going online on each day
+  // scalars of the current day
+  int delivering_count;
+  int installed_list_count;
+  std::int64_t installed_systems;  // installed by the end of the current day, all tranches
 };
 
 namespace detail {
@@ -68,15 +80,25 @@ CAPPLAN_HD_INLINE std::size_t layout_workspace(const ModelView& m, char* base, T
   w.passed = reinterpret_cast<std::int64_t*>(take(sizeof(std::int64_t) * t));
   w.last_pass_day = reinterpret_cast<int*>(take(sizeof(int) * t));
   w.fully_installed = reinterpret_cast<int*>(take(sizeof(int) * t));
+  w.by_delivery = reinterpret_cast<int*>(take(sizeof(int) * t));
+  w.delivering = reinterpret_cast<int*>(take(sizeof(int) * t));
+  w.installed_list = reinterpret_cast<int*>(take(sizeof(int) * t));
   w.ready_day = reinterpret_cast<int*>(take(sizeof(int) * s));
   w.run_length = reinterpret_cast<int*>(take(sizeof(int) * s));
   w.install_rate = reinterpret_cast<double*>(take(sizeof(double) * s));
   w.power_factor = reinterpret_cast<double*>(take(sizeof(double) * s));
   w.installed_kw = reinterpret_cast<double*>(take(sizeof(double) * s));
+  w.waiting = reinterpret_cast<std::int64_t*>(take(sizeof(std::int64_t) * s));
+  w.blocked_until = reinterpret_cast<int*>(take(sizeof(int) * s));
+  w.available_kw = reinterpret_cast<double*>(take(sizeof(double) * s));
+  w.power_change_day = reinterpret_cast<int*>(take(sizeof(int) * s));
   w.power_step_day = reinterpret_cast<int*>(take(sizeof(int) * m.power_step_count));
   w.online = reinterpret_cast<std::int64_t*>(take(sizeof(std::int64_t) * m.system_count));
   w.online_additions =
       reinterpret_cast<std::int32_t*>(take(sizeof(std::int32_t) * static_cast<std::size_t>(m.system_count) * m.days));
+  w.delivering_count = 0;
+  w.installed_list_count = 0;
+  w.installed_systems = 0;
   if (ws) *ws = w;
   return offset;
 }
