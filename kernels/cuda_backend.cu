@@ -270,12 +270,34 @@ __device__ __forceinline__ void aggregate_trial(const KernelParams& p, const Tri
   }
 }
 
+// Out-of-line copies of the two large per-day steps of simulate_trial() (the
+// OutOfLineSteps policy): the kernel then keeps only the day loop's state in
+// registers (about 170 instead of about 235 with nvcc 13 for sm_90; with a
+// 128-register cap, far fewer spills), at the cost of a call per site-day.
+__device__ __noinline__ void install_at_site_call(const ModelView& m, int s, int d, TrialWorkspace& w) {
+  detail::install_at_site(m, s, d, w);
+}
+__device__ __noinline__ void resolve_burn_in_call(const ModelView& m, std::uint32_t trial, int t, int d,
+                                                  std::int64_t units, TrialWorkspace& w) {
+  detail::resolve_burn_in(m, trial, t, d, units, w);
+}
+struct OutOfLineSteps {
+  static __device__ __forceinline__ void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w) {
+    install_at_site_call(m, s, d, w);
+  }
+  static __device__ __forceinline__ void resolve_burn_in(const ModelView& m, std::uint32_t trial, int t, int d,
+                                                         std::int64_t units, TrialWorkspace& w) {
+    resolve_burn_in_call(m, trial, t, d, units, w);
+  }
+};
+
 // The trial loop: a persistent grid; each warp takes 32 trial numbers at a time.
 // kMinBlocks = 1 lets the compiler use up to 255 registers per thread (about
 // 210, no spills, with nvcc 13 for sm_90); 2 caps it at 128 (some spills to
 // L1-cached local memory, twice the resident warps). CudaOptions::registers
-// chooses; both give the same results.
-template <int kMinBlocks>
+// chooses, and CudaOptions::out_of_line_steps chooses Steps; all four variants
+// give the same results.
+template <int kMinBlocks, class Steps>
 __global__ void __launch_bounds__(kMaxBlockSize, kMinBlocks)
     simulate_and_aggregate(const __grid_constant__ KernelParams p) {
   const unsigned lane = threadIdx.x & 31u;
@@ -292,7 +314,7 @@ __global__ void __launch_bounds__(kMaxBlockSize, kMinBlocks)
     if (base >= p.count) return;  // warp-uniform
     const unsigned long long i = base + lane;
     const bool active = i < p.count;
-    if (active) simulate_trial(p.view, static_cast<std::uint32_t>(p.first_trial + i), workspace, out);
+    if (active) simulate_trial<Steps>(p.view, static_cast<std::uint32_t>(p.first_trial + i), workspace, out);
     __syncwarp();
     const unsigned active_count = static_cast<unsigned>(__popc(__ballot_sync(kFullMask, active)));
     aggregate_trial(p, out, active, active_count, lane);
@@ -303,11 +325,15 @@ __global__ void __launch_bounds__(kMaxBlockSize, kMinBlocks)
 
 using KernelFunction = void (*)(KernelParams);
 
-// The kernel variant for a register cap (CudaOptions::registers).
-KernelFunction kernel_for_registers(int registers) {
-  if (registers == 0) return simulate_and_aggregate<1>;
-  if (registers == 128) return simulate_and_aggregate<2>;
-  throw UsageError("CUDA register cap must be 0 (none) or 128, got " + std::to_string(registers));
+// The kernel variant for a register cap and step policy (CudaOptions).
+KernelFunction kernel_for(int registers, bool out_of_line_steps) {
+  if (registers != 0 && registers != 128) {
+    throw UsageError("CUDA register cap must be 0 (none) or 128, got " + std::to_string(registers));
+  }
+  if (out_of_line_steps) {
+    return registers == 0 ? simulate_and_aggregate<1, OutOfLineSteps> : simulate_and_aggregate<2, OutOfLineSteps>;
+  }
+  return registers == 0 ? simulate_and_aggregate<1, InlineSteps> : simulate_and_aggregate<2, InlineSteps>;
 }
 
 double key_to_double(unsigned long long key) {
@@ -473,7 +499,7 @@ CudaDeviceInfo probe_cuda_device(int device) {
   status = cudaSetDevice(device);
   if (status == cudaSuccess) {
     cudaFuncAttributes attributes;
-    status = cudaFuncGetAttributes(&attributes, simulate_and_aggregate<1>);
+    status = cudaFuncGetAttributes(&attributes, simulate_and_aggregate<1, InlineSteps>);
   }
   const cudaError_t failure = status;
   cudaGetLastError();
@@ -502,7 +528,8 @@ struct CudaSimulator::Impl {
   KernelParams params{};
   std::size_t bin_count = 0, cell_count = 0, completion_count = 0, target_count = 0, tranche_count = 0;
   KernelFunction kernel = nullptr;
-  int registers = 0;      // per thread, as compiled
+  int registers = 0;  // per thread, as compiled
+  bool out_of_line_steps = false;
   int blocks_per_sm = 0;  // resident blocks per SM (occupancy calculator)
   int block = 0;
   std::int64_t grid = 0;
@@ -652,7 +679,8 @@ CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellL
   p.completion_offset = p.record_offset + align_to(rows * kMetricCount * sizeof(double), 16);
   p.thread_bytes = align_to(p.completion_offset + model.tranches.size() * sizeof(int), kSliceAlignment);
 
-  s.kernel = kernel_for_registers(options.registers);
+  s.kernel = kernel_for(options.registers, options.out_of_line_steps);
+  s.out_of_line_steps = options.out_of_line_steps;
   cudaFuncAttributes attributes;
   CAPPLAN_CUDA_CHECK(cudaFuncGetAttributes(&attributes, s.kernel));
   s.registers = attributes.numRegs;
@@ -766,8 +794,8 @@ std::string CudaSimulator::describe() const {
   out << std::fixed << s.info.name << " (CUDA device " << s.info.device << ", sm_" << s.info.compute_major
       << s.info.compute_minor << ", " << s.info.multiprocessors << " SMs, " << s.info.memory_gib << " GiB); "
       << trials_in_flight() << " trials in flight x " << static_cast<double>(s.params.thread_bytes) / 1024.0
-      << " KiB, block " << s.block << " (" << s.registers << " registers, " << s.blocks_per_sm << " blocks/SM), "
-      << mib(device_bytes()) << " on the device";
+      << " KiB, block " << s.block << " (" << s.registers << " registers, " << s.blocks_per_sm << " blocks/SM, "
+      << (s.out_of_line_steps ? "steps called" : "steps inlined") << "), " << mib(device_bytes()) << " on the device";
   return out.str();
 }
 

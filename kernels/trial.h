@@ -301,8 +301,24 @@ CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, 
 
 }  // namespace detail
 
+// How simulate_trial() reaches its two large per-day steps. The default
+// inlines them (the CPU backend, and one CUDA kernel variant); a backend may
+// pass a policy whose functions call out-of-line copies instead, which on a
+// GPU trades call overhead for fewer registers per thread (more resident
+// warps). The work done, and so every result bit, is the same either way.
+struct InlineSteps {
+  static CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w) {
+    detail::install_at_site(m, s, d, w);
+  }
+  static CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, int t, int d,
+                                                std::int64_t units, TrialWorkspace& w) {
+    detail::resolve_burn_in(m, trial, t, d, units, w);
+  }
+};
+
 // Simulates trial number `trial`: samples its quantities, runs days 0 .. days-1
 // and writes the recorded metrics and tranche completion days.
+template <class Steps = InlineSteps>
 CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, TrialWorkspace& w, TrialOutput out) {
   sample_trial_quantities(m, trial, w);
   apply_trial_quantities(m, w);
@@ -369,12 +385,12 @@ CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, T
         ++i;
       }
     }
-    for (int s = 0; s < m.site_count; ++s) detail::install_at_site(m, s, d, w);
+    for (int s = 0; s < m.site_count; ++s) Steps::install_at_site(m, s, d, w);
 
     bool reopen_sites = false;
     for (int i = 0; i < w.installed_list_count; ++i) {
       const int t = w.installed_list[i];
-      detail::resolve_burn_in(m, trial, t, d, w.installed_today[t], w);
+      Steps::resolve_burn_in(m, trial, t, d, w.installed_today[t], w);
       w.installed_today[t] = 0;
       if (w.installed[t] >= m.tranches[t].units) {
         w.fully_installed[t] = 1;  // seen from tomorrow on

@@ -45,6 +45,38 @@ struct AgreedFailure {
 };
 
 // Options shared by the commands that simulate.
+// How the cuda backend launches (CudaOptions); never changes a result. The
+// defaults are kernels/cuda_backend.cu's; docs/performance.md has what each
+// variant measured.
+struct CudaTuning {
+  int block = 0;      // 0: the default
+  int registers = 0;  // 0 (no cap) or 128
+  std::string steps = "inline";
+
+  void add_to(CLI::App* command) {
+    command->add_option("--cuda-block", block, "cuda backend: threads per block, a multiple of 32 (default 128)");
+    command->add_option("--cuda-registers", registers, "cuda backend: register cap per thread, 0 (none) or 128");
+    command->add_option("--cuda-steps", steps,
+                        "cuda backend: inline or called (the day's install and burn-in steps out of line)");
+  }
+  CudaOptions options() const {
+    if (steps != "inline" && steps != "called") {
+      throw UsageError("--cuda-steps must be inline or called, got '" + steps + "'");
+    }
+    if (block < 0 || block % 32 != 0 || block > 256) {
+      throw UsageError("--cuda-block must be a multiple of 32 between 32 and 256, got " + std::to_string(block));
+    }
+    if (registers != 0 && registers != 128) {
+      throw UsageError("--cuda-registers must be 0 (no cap) or 128, got " + std::to_string(registers));
+    }
+    CudaOptions options;
+    options.block_size = block;
+    options.registers = registers;
+    options.out_of_line_steps = steps == "called";
+    return options;
+  }
+};
+
 struct SimulationArguments {
   std::vector<std::string> overrides;  // --set PATH=VALUE
   std::int64_t trials = -1;            // -1: the spec's
@@ -52,6 +84,7 @@ struct SimulationArguments {
   int threads = 0;
   bool quiet = false;
   std::string backend = "auto";
+  CudaTuning cuda;
 
   void add_to(CLI::App* command, bool with_trials = true, bool with_backend = true) {
     command->add_option("--set", overrides, "Change the spec: PATH=VALUE (repeatable), e.g. tranches.t1.units=900")
@@ -63,6 +96,7 @@ struct SimulationArguments {
     if (with_backend) {
       command->add_option("--backend", backend,
                           "auto (the GPU when one is present), cpu or cuda; results are identical on every backend");
+      cuda.add_to(command);
     }
   }
 };
@@ -101,6 +135,8 @@ struct BenchArguments {
   int threads = 0;
   std::string backend = "auto";
   std::string report;  // empty: each spec's own; day, week or month
+  CudaTuning cuda;
+  bool cuda_sweep = false;  // a GPU row for every kernel variant and block size
 };
 
 std::uint64_t parse_seed(const std::string& text) {
@@ -198,6 +234,7 @@ RunOptions options_for(const Scenario& scenario, const SimulationArguments& args
   options.rank = communicator.rank();
   options.ranks = communicator.size();
   options.backend = args.backend;
+  options.cuda = args.cuda.options();
   // One GPU per rank on a node; ranks beyond the node's GPUs share GPU 0.
   options.device = communicator.local_rank();
   if (options.device > 0 && !probe_cuda_device(options.device).available) options.device = 0;
@@ -522,7 +559,25 @@ int command_bench(const BenchArguments& args) {
                                    : args.backend == "cuda" ? trials
                                                             : std::min(kMaxTrials, 100 * trials);
   const bool gpu = args.backend == "cuda" || (args.backend == "auto" && probe_cuda_device(0).available);
-  std::cout << fmt::format("{:<28}{:>7}{:>9}{:>12}{:>11}{:>16}{:>11}\n", "scenario", "report", "backend", "trials",
+  const CudaOptions chosen = args.cuda.options();
+  // The GPU rows: the chosen variant, or with --cuda-sweep every compiled
+  // kernel variant (register cap x steps) at block sizes 64, 128 and 256.
+  std::vector<CudaOptions> variants{chosen};
+  if (args.cuda_sweep) {
+    variants.clear();
+    for (const bool called : {false, true}) {
+      for (const int registers : {0, 128}) {
+        for (const int block : {64, 128, 256}) {
+          CudaOptions v;
+          v.block_size = block;
+          v.registers = registers;
+          v.out_of_line_steps = called;
+          variants.push_back(v);
+        }
+      }
+    }
+  }
+  std::cout << fmt::format("{:<28}{:>7}{:>18}{:>12}{:>11}{:>16}{:>11}\n", "scenario", "report", "backend", "trials",
                            "seconds", "trials/s", "vs cpu x1");
   for (const std::string& path : args.spec_paths) {
     const std::vector<std::string> overrides =
@@ -534,26 +589,33 @@ int command_bench(const BenchArguments& args) {
                                : spec.report.every == Report::Every::month ? "month"
                                                                            : "dates";
     double cpu_rate = 0.0;  // the one-thread CPU row's, the reference for the last column
-    auto measure = [&](const std::string& backend, int threads, std::uint64_t count) {
+    auto measure = [&](const std::string& backend, int threads, std::uint64_t count, const CudaOptions& cuda) {
       RunOptions options;
       options.trials = count;
       options.seed = spec.seed;
       options.progress = false;
       options.threads = threads;
       options.backend = backend;
+      options.cuda = cuda;
       TrialRunner runner(model, options);
       runner.run_range(0, count, options);
       const double rate = static_cast<double>(count) / runner.simulate_seconds();
       if (cpu_rate == 0.0) cpu_rate = rate;
-      const std::string label = backend == "cpu" ? fmt::format("cpu x{}", runner.threads()) : std::string("cuda");
-      std::cout << fmt::format("{:<28}{:>7}{:>9}{:>12}{:>11.3f}{:>16.0f}{:>11.2f}\n", spec.name, report, label, count,
+      // A GPU row names its variant: block size, register cap (r0 = none), i(nline) or c(alled) steps.
+      const std::string label = backend == "cpu" ? fmt::format("cpu x{}", runner.threads())
+                                                 : fmt::format("cuda b{} r{} {}", runner.cuda_block_size(),
+                                                               cuda.registers, cuda.out_of_line_steps ? "c" : "i");
+      std::cout << fmt::format("{:<28}{:>7}{:>18}{:>12}{:>11.3f}{:>16.0f}{:>11.2f}\n", spec.name, report, label, count,
                                runner.simulate_seconds(), rate, cpu_rate > 0.0 ? rate / cpu_rate : 0.0);
+      std::cout.flush();
     };
     if (args.backend != "cuda") {
-      measure("cpu", 1, trials);
-      if (args.threads != 1) measure("cpu", args.threads, trials);
+      measure("cpu", 1, trials, chosen);
+      if (args.threads != 1) measure("cpu", args.threads, trials, chosen);
     }
-    if (gpu) measure("cuda", 0, gpu_trials);
+    if (gpu) {
+      for (const CudaOptions& variant : variants) measure("cuda", 0, gpu_trials, variant);
+    }
   }
   return 0;
 }
@@ -629,6 +691,9 @@ int run_cli(int argc, char** argv) {
   bench->add_option("--gpu-trials", bench_args.gpu_trials,
                     "Trials for the GPU row (default: --trials with --backend cuda, else 100 x --trials)");
   bench->add_option("--report", bench_args.report, "Override the report dates: day, week or month");
+  bench_args.cuda.add_to(bench);
+  bench->add_flag("--cuda-sweep", bench_args.cuda_sweep,
+                  "GPU rows for every kernel variant (register cap x steps) at block sizes 64, 128 and 256");
 
   try {
     app.parse(argc, argv);

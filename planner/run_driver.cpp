@@ -87,13 +87,15 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
   if (use_gpu) {
     // Throws RuntimeFailure (exit 3) naming why when no usable GPU is there.
     gpu_ = std::make_unique<CudaSimulator>(model, statistics_->cell_layouts(), statistics_->empty_counters(),
-                                           options.device);
+                                           options.device, options.cuda);
     backend_ = "cuda";
     device_ = gpu_->describe();
   }
 }
 
 TrialRunner::~TrialRunner() = default;
+
+int TrialRunner::cuda_block_size() const { return gpu_ ? gpu_->block_size() : 0; }
 
 void TrialRunner::run_batch(std::uint64_t first, std::int64_t count) {
   const auto start = std::chrono::steady_clock::now();

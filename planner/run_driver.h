@@ -1,5 +1,5 @@
-// Runs a compiled model's trials in batches of bounded size on the CPU
-// backend, accumulating the forecast statistics and, for the first trials, the
+// Runs a compiled model's trials in batches of bounded size on the CPU or
+// CUDA backend, accumulating the forecast statistics and, for the first trials, the
 // sampled inputs that the driver analysis needs.
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cuda_backend.h"
 #include "planner/model_builder.h"
 #include "planner/parallel.h"
 #include "planner/statistics.h"
@@ -29,6 +30,7 @@ struct RunOptions {
   int driver_row = -1;              // record row whose outputs the drivers are measured on
   std::string backend = "cpu";      // cpu, cuda, or auto (cuda when a GPU is available)
   int device = 0;                   // GPU index for the cuda backend
+  CudaOptions cuda;                 // launch and kernel variant of the cuda backend (never changes results)
 };
 
 // Sampled inputs and two outputs (available_accelerators, delivered_flop_e24 at
@@ -43,8 +45,6 @@ struct DriverSample {
 };
 
 // Runs batches of trials and aggregates them; one per model and process.
-class CudaSimulator;
-
 class TrialRunner {
  public:
   TrialRunner(const CompiledModel& model, const RunOptions& options);
@@ -60,6 +60,7 @@ class TrialRunner {
 
   const std::string& backend() const { return backend_; }  // "cpu" or "cuda"
   const std::string& device() const { return device_; }    // what ran it, in words
+  int cuda_block_size() const;                             // 0 on the CPU backend
 
   std::int64_t batch_capacity() const { return batch_; }
   int threads() const { return threads_; }

@@ -130,6 +130,10 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(capplan("run " + spec + " --driver-date 2031-01-01 --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --driver-date soon --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --backend gpu --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --cuda-block 48 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --cuda-registers 64 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --cuda-steps outline --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("bench " + spec + " --cuda-block 512").exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --precision 0 --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --drivers-sample -1 --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --set tranches.t1.units=lots --out " + dir_.string()).exit_code, 2);

@@ -170,7 +170,7 @@ TEST(CudaParity, EveryConfigMatchesTheCpu) {
   }
 }
 
-TEST(CudaParity, IndependentOfBlockSizeBatchesAndRegisters) {
+TEST(CudaParity, IndependentOfBlockSizeBatchesRegistersAndSteps) {
   CAPPLAN_REQUIRE_GPU();
   for (const std::string name : {"openai-aws-2026", "example-all-features"}) {
     const std::string path = source("configs/" + name + ".yaml");
@@ -189,6 +189,13 @@ TEST(CudaParity, IndependentOfBlockSizeBatchesAndRegisters) {
     wide.block_size = 256;
     wide.launch_trials = static_cast<std::int64_t>(kTrials);
     expect_same(cpu, gpu_reports(spec, model, {kTrials}, wide, false), path + ": block 256, one launch");
+
+    CudaOptions called = small;  // the out-of-line steps variant, capped and not
+    called.out_of_line_steps = true;
+    expect_same(cpu, gpu_reports(spec, model, {7000, 1, 12999}, called, true), path + ": steps called, 128 registers");
+    called.registers = 0;
+    called.block_size = 128;
+    expect_same(cpu, gpu_reports(spec, model, {kTrials}, called, false), path + ": steps called, no register cap");
 
     CudaOptions tight;  // a tiny scratch budget: one block in flight
     tight.block_size = 32;

@@ -5,7 +5,8 @@
 #   3. the CPU/GPU parity test on every config (tests/test_cuda.cpp);
 #   4. `capplan bench` for both backends (when bench has --backend) on the
 #      reference scenario (monthly report), a daily-report variant of it and
-#      configs/bench-large.yaml, and `capplan run` of 10^7 trials end to end;
+#      configs/bench-large.yaml, a sweep of the kernel variants and block sizes
+#      (--cuda-sweep), and `capplan run` of 10^7 trials end to end;
 #   5. compute-sanitizer memcheck and racecheck on a small GPU run;
 # then prints a short table last. Sized to finish well under 5 minutes on an
 # H100/H200 machine with 16 cores (the build is about a minute of that).
@@ -62,6 +63,11 @@ print_table() {
     echo
     echo "--- capplan bench (simulate and aggregate) ---"
     cat "$LOGS/bench.txt"
+  fi
+  if [[ -s "$LOGS/sweep.txt" ]]; then
+    echo
+    echo "--- kernel variants: b = block size, r = register cap (0 none), i/c = steps inlined/called ---"
+    cat "$LOGS/sweep.txt"
   fi
 }
 
@@ -186,6 +192,22 @@ elif "$CAPPLAN" bench --help 2>&1 | grep -q -- '--backend'; then
   bench cpu $((400 / scale)) configs/bench-large.yaml || ok=FAIL
   bench cuda $((200000 / scale)) configs/bench-large.yaml || ok=FAIL
   record "capplan bench (cpu, cuda)" "$ok" "reference monthly, daily, bench-large"
+
+  # Every kernel variant (register cap x inline/called steps) at block sizes
+  # 64/128/256, on fewer trials: picks the defaults of kernels/cuda_backend.cu.
+  step "kernel variant sweep (capplan bench --cuda-sweep)"
+  if timeout 300 "$CAPPLAN" bench --backend cuda --cuda-sweep --trials $((2000000 / scale)) configs/openai-aws-2026.yaml \
+    >"$LOGS/sweep.txt" 2>&1 &&
+    timeout 200 "$CAPPLAN" bench --backend cuda --cuda-sweep --trials $((500000 / scale)) "$daily" 2>&1 |
+    tail -n +2 >>"$LOGS/sweep.txt" &&
+    timeout 300 "$CAPPLAN" bench --backend cuda --cuda-sweep --trials $((50000 / scale)) configs/bench-large.yaml 2>&1 |
+    tail -n +2 >>"$LOGS/sweep.txt"; then
+    record "kernel variant sweep" ok "12 variants x 3 scenarios (below)"
+  else
+    tail -n 5 "$LOGS/sweep.txt"
+    record "kernel variant sweep" FAIL "log: $LOGS/sweep.txt"
+  fi
+  cat "$LOGS/sweep.txt"
 else
   bench_out=$(timeout 120 "$CAPPLAN" bench --trials $((20000 / scale)) configs/openai-aws-2026.yaml 2>&1 || true)
   echo "$bench_out" >"$LOGS/bench.txt"
