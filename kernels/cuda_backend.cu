@@ -3,12 +3,14 @@
 // Design
 // ------
 // * One GPU thread simulates one trial at a time with the shared per-trial
-//   code, simulate_trial() of kernels/trial.h, unchanged. Each resident thread
-//   owns one fixed scratch slice of device memory, reused for every trial it
-//   runs:  [ TrialWorkspace (carve_workspace) | record rows x kMetricCount
-//   doubles | completion day per tranche ], rounded up to 128 bytes so that no
-//   two threads share a cache line. Device memory therefore depends on the
-//   number of threads in flight, never on the trial count.
+//   code, simulate_trial() of kernels/trial.h, unchanged. Each resident warp
+//   owns one fixed scratch group of device memory, reused for every trial its
+//   lanes run: [ workspace | record rows x kMetricCount doubles | completion
+//   day per tranche ], each part holding its 32 lanes interleaved element by
+//   element (BasicWorkspace<kWarpLanes>, kernels/workspace.h), so that the
+//   lanes' accesses to the same element of their own trials coalesce. Device
+//   memory therefore depends on the number of threads in flight, never on the
+//   trial count.
 // * Trials in flight: by default every resident thread of the GPU (SMs x the
 //   blocks per SM the occupancy calculator allows), capped so that the scratch
 //   stays within min(half the free memory, 8 GiB). CudaOptions overrides it.
@@ -46,16 +48,19 @@
 //   cell_fixed_point() from kernels/histogram.h, shared with the CPU.
 //
 // Performance notes (see docs/performance.md for measurements)
-// * The per-thread workspace is contiguous per thread (carve_workspace's
-//   layout), so a warp's accesses to it are not coalesced; for the reference
-//   scenario (a few KiB per thread) it mostly lives in L1/L2. Records are
-//   written once per trial and read back once by the same thread.
+// * The workspace and the record are interleaved across a warp's lanes, so a
+//   warp reads or writes one element of its 32 trials in 2 (8-byte values)
+//   or 1 (4-byte) cache lines; the aggregation reads cell c of the 32 records
+//   in one 256-byte access.
 // * The record of a daily report is large (rows x 64 bytes; 2,557 rows for
-//   configs/bench-large.yaml = 160 KiB per thread), which is what caps the
+//   configs/bench-large.yaml = 160 KiB per trial), which is what caps the
 //   trials in flight there; aggregation then dominates (20k cells per trial).
+// * Kernel variants (CudaOptions): a register cap of 128 or none, and the
+//   day's install and burn-in steps inlined or called out of line;
+//   `capplan bench --cuda-sweep` measures them all.
 // * Possible next steps: aggregate per row straight after each record day
-//   (needs a hook in simulate_trial), interleave workspaces across a warp,
-//   or keep hot counters of small layouts in shared memory.
+//   (needs a hook in simulate_trial), or keep hot counters of small layouts
+//   in shared memory.
 #include "kernels/cuda_backend.h"
 
 #include <cuda_runtime.h>
@@ -107,7 +112,7 @@ constexpr unsigned long long kKeyPosInf = 0xfff0000000000000ull;  // order_key(+
 constexpr unsigned long long kKeyNegInf = 0x000fffffffffffffull;  // order_key(-inf)
 constexpr int kDefaultBlockSize = 128;
 constexpr int kMaxBlockSize = 256;
-constexpr std::size_t kSliceAlignment = 128;  // scratch slice per thread: whole cache lines
+constexpr std::size_t kSliceAlignment = 128;  // scratch pieces of a warp: whole cache lines
 constexpr std::size_t kDefaultBudgetCap = std::size_t(8) << 30;
 constexpr std::int64_t kDefaultTrialsPerThreadPerLaunch = 32;
 
@@ -132,14 +137,18 @@ struct KernelParams {
   unsigned long long* completion;   // [tranches][days + 1]
   unsigned long long* target_hits;  // [target_count]
   unsigned long long* critical;     // [tranches]
-  char* scratch;                    // [threads][thread_bytes]
-  std::size_t thread_bytes;
-  std::size_t record_offset;  // within a thread's slice
+  char* scratch;                    // [warps][warp_bytes]
+  std::size_t warp_bytes;           // one warp's interleaved group: workspace | record | completion days
+  std::size_t record_offset;        // within a warp's group
   std::size_t completion_offset;
   std::uint64_t first_trial;
   unsigned long long count;        // trials in this launch
   unsigned long long* next_trial;  // work counter (zeroed before each launch)
 };
+
+// A warp's 32 trials share one interleaved scratch group (kernels/workspace.h).
+using WarpWorkspace = BasicWorkspace<kWarpLanes>;
+using WarpOutput = BasicTrialOutput<kWarpLanes>;
 
 // ---- device helpers ---------------------------------------------------------
 
@@ -224,7 +233,7 @@ __device__ __forceinline__ void aggregate_cell(const KernelParams& p, std::uint6
 }
 
 // Aggregates each active lane's trial output (ForecastStatistics::add on one trial).
-__device__ __forceinline__ void aggregate_trial(const KernelParams& p, const TrialOutput& out, bool active,
+__device__ __forceinline__ void aggregate_trial(const KernelParams& p, const WarpOutput& out, bool active,
                                                 unsigned active_count, unsigned lane) {
   for (std::uint64_t cell = 0; cell < p.cells; ++cell) {
     const CellLayout c = p.layouts[cell];
@@ -274,19 +283,19 @@ __device__ __forceinline__ void aggregate_trial(const KernelParams& p, const Tri
 // OutOfLineSteps policy): the kernel then keeps only the day loop's state in
 // registers (about 170 instead of about 235 with nvcc 13 for sm_90; with a
 // 128-register cap, far fewer spills), at the cost of a call per site-day.
-__device__ __noinline__ void install_at_site_call(const ModelView& m, int s, int d, TrialWorkspace& w) {
+__device__ __noinline__ void install_at_site_call(const ModelView& m, int s, int d, WarpWorkspace& w) {
   detail::install_at_site(m, s, d, w);
 }
 __device__ __noinline__ void resolve_burn_in_call(const ModelView& m, std::uint32_t trial, int t, int d,
-                                                  std::int64_t units, TrialWorkspace& w) {
+                                                  std::int64_t units, WarpWorkspace& w) {
   detail::resolve_burn_in(m, trial, t, d, units, w);
 }
 struct OutOfLineSteps {
-  static __device__ __forceinline__ void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w) {
+  static __device__ __forceinline__ void install_at_site(const ModelView& m, int s, int d, WarpWorkspace& w) {
     install_at_site_call(m, s, d, w);
   }
   static __device__ __forceinline__ void resolve_burn_in(const ModelView& m, std::uint32_t trial, int t, int d,
-                                                         std::int64_t units, TrialWorkspace& w) {
+                                                         std::int64_t units, WarpWorkspace& w) {
     resolve_burn_in_call(m, trial, t, d, units, w);
   }
 };
@@ -301,12 +310,13 @@ template <int kMinBlocks, class Steps>
 __global__ void __launch_bounds__(kMaxBlockSize, kMinBlocks)
     simulate_and_aggregate(const __grid_constant__ KernelParams p) {
   const unsigned lane = threadIdx.x & 31u;
-  const std::size_t thread = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  char* slice = p.scratch + thread * p.thread_bytes;
-  TrialWorkspace workspace = carve_workspace(p.view, slice);
-  TrialOutput out;
-  out.record = reinterpret_cast<double*>(slice + p.record_offset);
-  out.completion_day = reinterpret_cast<int*>(slice + p.completion_offset);
+  // Block sizes are multiples of 32, so a warp's lanes are consecutive threads.
+  const std::size_t warp = (static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarpLanes;
+  char* group = p.scratch + warp * p.warp_bytes;
+  WarpWorkspace workspace = carve_group_workspace<kWarpLanes>(p.view, group, static_cast<int>(lane));
+  WarpOutput out;
+  out.record = reinterpret_cast<double*>(group + p.record_offset) + lane;
+  out.completion_day = reinterpret_cast<int*>(group + p.completion_offset) + lane;
   for (;;) {
     unsigned long long base = 0;
     if (lane == 0) base = atomicAdd(p.next_trial, 32ull);
@@ -674,10 +684,10 @@ CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellL
   p.next_trial = s.work.as<unsigned long long>();
   s.reset_counters();
 
-  // ---- per-thread scratch: workspace | record | completion days.
-  p.record_offset = align_to(workspace_bytes(view), 16);
-  p.completion_offset = p.record_offset + align_to(rows * kMetricCount * sizeof(double), 16);
-  p.thread_bytes = align_to(p.completion_offset + model.tranches.size() * sizeof(int), kSliceAlignment);
+  // ---- per-warp scratch, lanes interleaved: workspace | record | completion days.
+  p.record_offset = group_workspace_bytes<kWarpLanes>(view);
+  p.completion_offset = p.record_offset + align_to(rows * kMetricCount * sizeof(double) * kWarpLanes, kSliceAlignment);
+  p.warp_bytes = align_to(p.completion_offset + model.tranches.size() * sizeof(int) * kWarpLanes, kSliceAlignment);
 
   s.kernel = kernel_for(options.registers, options.out_of_line_steps);
   s.out_of_line_steps = options.out_of_line_steps;
@@ -693,7 +703,7 @@ CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellL
   CAPPLAN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, s.kernel, s.block, 0));
   blocks_per_sm = std::max(blocks_per_sm, 1);
   s.blocks_per_sm = blocks_per_sm;
-  const std::size_t block_bytes = p.thread_bytes * static_cast<std::size_t>(s.block);
+  const std::size_t block_bytes = p.warp_bytes * static_cast<std::size_t>(s.block / kWarpLanes);
   if (options.trials_in_flight > 0) {
     s.grid = (options.trials_in_flight + s.block - 1) / s.block;
   } else {
@@ -704,8 +714,8 @@ CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellL
     const std::int64_t by_memory = static_cast<std::int64_t>(budget / block_bytes);
     if (by_memory < 1) {
       throw RuntimeFailure("the CUDA backend needs " + mib(block_bytes) + " of scratch for one block of " +
-                           std::to_string(s.block) + " trials (" + mib(p.thread_bytes) + " per trial), more than its " +
-                           mib(budget) + " budget on " + s.info.name);
+                           std::to_string(s.block) + " trials (" + mib(p.warp_bytes / kWarpLanes) +
+                           " per trial), more than its " + mib(budget) + " budget on " + s.info.name);
     }
     s.grid = std::min<std::int64_t>(static_cast<std::int64_t>(s.info.multiprocessors) * blocks_per_sm, by_memory);
   }
@@ -781,7 +791,7 @@ void CudaSimulator::download(StatisticsCounters& into) {
 const CudaDeviceInfo& CudaSimulator::device_info() const { return impl_->info; }
 int CudaSimulator::block_size() const { return impl_->block; }
 std::int64_t CudaSimulator::trials_in_flight() const { return impl_->grid * impl_->block; }
-std::size_t CudaSimulator::scratch_bytes_per_trial() const { return impl_->params.thread_bytes; }
+std::size_t CudaSimulator::scratch_bytes_per_trial() const { return impl_->params.warp_bytes / kWarpLanes; }
 std::size_t CudaSimulator::device_bytes() const {
   const Impl& s = *impl_;
   return s.constants.bytes() + s.counters.bytes() + s.work.bytes() + s.scratch.bytes();
@@ -793,7 +803,7 @@ std::string CudaSimulator::describe() const {
   out.precision(1);
   out << std::fixed << s.info.name << " (CUDA device " << s.info.device << ", sm_" << s.info.compute_major
       << s.info.compute_minor << ", " << s.info.multiprocessors << " SMs, " << s.info.memory_gib << " GiB); "
-      << trials_in_flight() << " trials in flight x " << static_cast<double>(s.params.thread_bytes) / 1024.0
+      << trials_in_flight() << " trials in flight x " << static_cast<double>(s.params.warp_bytes / kWarpLanes) / 1024.0
       << " KiB, block " << s.block << " (" << s.registers << " registers, " << s.blocks_per_sm << " blocks/SM, "
       << (s.out_of_line_steps ? "steps called" : "steps inlined") << "), " << mib(device_bytes()) << " on the device";
   return out.str();

@@ -17,13 +17,15 @@
 
 namespace capplan {
 
-// What one trial produces.
-struct TrialOutput {
-  double* record;             // [record_day_count * kMetricCount] metrics at the end of each record day
-  int* completion_day;        // [tranche_count] day the tranche's last unit goes online; -1 if not within the
-                              // horizon, -2 if the tranche does not happen in this trial
-  double* sampled = nullptr;  // optional [slot_count]: the values of the quantities sampled once (drivers)
+// What one trial produces (kStride: see kernels/workspace.h).
+template <int kStride>
+struct BasicTrialOutput {
+  LaneArray<double, kStride> record;       // [record_day_count * kMetricCount] metrics at the end of each record day
+  LaneArray<int, kStride> completion_day;  // [tranche_count] day the tranche's last unit goes online; -1 if not
+                                           // within the horizon, -2 if the tranche does not happen in this trial
+  double* sampled = nullptr;               // optional [slot_count]: the values of the quantities sampled once (drivers)
 };
+using TrialOutput = BasicTrialOutput<1>;
 
 constexpr int kNotCompleted = -1;
 constexpr int kDoesNotHappen = -2;
@@ -63,7 +65,8 @@ CAPPLAN_HD_INLINE std::int64_t unit_arrival_offset(const TrancheParams& t, std::
 
 // Draws every quantity sampled once per trial into w.values (w.uniforms holds
 // the probabilities after the copula).
-CAPPLAN_HD_INLINE void sample_trial_quantities(const ModelView& m, std::uint32_t trial, TrialWorkspace& w) {
+template <class Workspace>
+CAPPLAN_HD_INLINE void sample_trial_quantities(const ModelView& m, std::uint32_t trial, Workspace& w) {
   for (int i = 0; i < m.slot_count; ++i) {
     w.uniforms[i] = single_uniform(m.seed, trial, m.slots[i].stream_id);
   }
@@ -90,8 +93,9 @@ CAPPLAN_HD_INLINE void sample_trial_quantities(const ModelView& m, std::uint32_t
 }
 
 // Turns the sampled quantities into this trial's dates, rates and factors.
-CAPPLAN_HD_INLINE void apply_trial_quantities(const ModelView& m, TrialWorkspace& w) {
-  const double* v = w.values;
+template <class Workspace>
+CAPPLAN_HD_INLINE void apply_trial_quantities(const ModelView& m, Workspace& w) {
+  const auto v = w.values;
   for (int t = 0; t < m.tranche_count; ++t) {
     const TrancheParams& tp = m.tranches[t];
     w.delivery_day[t] = detail::clamp_day(static_cast<std::int64_t>(tp.planned_day) + round_days(v[tp.slot_slip]));
@@ -157,7 +161,8 @@ CAPPLAN_HD_INLINE std::int64_t systems_that_fit(double installed_kw, double powe
 
 // The first day after `d` on which a power step of site `s` comes on line
 // (kDayLimit + 1 if none does): the earliest day a blocked site can reopen by itself.
-CAPPLAN_HD_INLINE int next_power_day(const ModelView& m, int s, int d, const TrialWorkspace& w) {
+template <class Workspace>
+CAPPLAN_HD_INLINE int next_power_day(const ModelView& m, int s, int d, const Workspace& w) {
   const SiteParams& site = m.sites[s];
   int next = kDayLimit + 1;
   for (int p = 0; p < site.power_step_count; ++p) {
@@ -174,7 +179,8 @@ CAPPLAN_HD_INLINE int next_power_day(const ModelView& m, int s, int d, const Tri
 // the day it can next change by itself (its next power step) and is not looked
 // at again before then, unless a delivery to it or a tranche completing its
 // installation (which can release an `after`) reopens it (blocked_until = -1).
-CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w) {
+template <class Workspace>
+CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, Workspace& w) {
   const SiteParams& site = m.sites[s];
   if (d < w.ready_day[s] || w.waiting[s] == 0 || d < w.blocked_until[s]) {
     w.run_length[s] = 0;
@@ -274,11 +280,12 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWo
 // Units of tranche t installed on day d go through burn-in; passing units go
 // online, failing ones re-enter burn-in after rework. Resolved now, since
 // burn-in has no capacity limit: the outcome depends on this cohort only.
+template <class Workspace>
 CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, int t, int d, std::int64_t units,
-                                       TrialWorkspace& w) {
+                                       Workspace& w) {
   const TrancheParams& tp = m.tranches[t];
   const double acceptance = w.acceptance[t];
-  std::int32_t* additions = w.online_additions + static_cast<std::int64_t>(tp.system) * m.days;
+  const auto additions = w.online_additions + static_cast<std::int64_t>(tp.system) * m.days;
   std::int64_t remaining = units;
   std::int64_t finish = static_cast<std::int64_t>(d) + w.burn_in_days[t];
   const std::int64_t cycle = static_cast<std::int64_t>(w.burn_in_days[t]) + w.rework_days[t];
@@ -307,19 +314,24 @@ CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, 
 // GPU trades call overhead for fewer registers per thread (more resident
 // warps). The work done, and so every result bit, is the same either way.
 struct InlineSteps {
-  static CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w) {
+  template <class Workspace>
+  static CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, Workspace& w) {
     detail::install_at_site(m, s, d, w);
   }
+  template <class Workspace>
   static CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, int t, int d,
-                                                std::int64_t units, TrialWorkspace& w) {
+                                                std::int64_t units, Workspace& w) {
     detail::resolve_burn_in(m, trial, t, d, units, w);
   }
 };
 
 // Simulates trial number `trial`: samples its quantities, runs days 0 .. days-1
 // and writes the recorded metrics and tranche completion days.
-template <class Steps = InlineSteps>
-CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, TrialWorkspace& w, TrialOutput out) {
+// Workspace and output are BasicWorkspace<k> and BasicTrialOutput<k> of one
+// layout (k = 1: plain arrays; k = kWarpLanes: a GPU warp's interleaved group).
+template <class Steps = InlineSteps, int kStride = 1>
+CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, BasicWorkspace<kStride>& w,
+                                      BasicTrialOutput<kStride> out) {
   sample_trial_quantities(m, trial, w);
   apply_trial_quantities(m, w);
   const double utilization = w.values[m.slot_utilization];
@@ -425,7 +437,7 @@ CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, T
     if (next_record < m.record_day_count && m.record_days[next_record] == d) {
       double facility_kw = 0.0;
       for (int s = 0; s < m.site_count; ++s) facility_kw += w.installed_kw[s] * m.sites[s].pue;
-      double* row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
+      const auto row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
       row[kDeliveredSystems] = static_cast<double>(delivered_systems);
       row[kInstalledSystems] = static_cast<double>(installed_systems);
       row[kOnlineSystems] = static_cast<double>(online_systems);

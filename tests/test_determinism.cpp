@@ -4,11 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <map>
+#include <type_traits>
+#include <vector>
 
+#include "kernels/trial.h"
+#include "kernels/workspace.h"
 #include "planner/reports.h"
 #include "planner/run_driver.h"
+#include "planner/spec_loader.h"
 #include "tests/spec_fixtures.h"
+#include "tests/test_support.h"
 
 namespace capplan {
 namespace {
@@ -181,6 +189,73 @@ TEST(Determinism, AddingATrancheLeavesTheOthersUnchanged) {
     auto days_b = completion_by_id(extended, run_trial(b, 5, trial));
     for (const auto& [id, day] : completion_by_id(spec, run_trial(a, 5, trial))) {
       ASSERT_EQ(days_b.at(id), day) << id << " in trial " << trial;
+    }
+  }
+}
+
+// The CUDA backend's layout: the 32 trials of a warp share one scratch group,
+// interleaved element by element (kernels/workspace.h). Checked here on the
+// CPU: every lane's elements are distinct bytes inside the group, and a trial
+// simulated in any lane of a group gives the bits of the plain layout.
+TEST(Determinism, WarpInterleavedWorkspaceMatchesThePlainLayout) {
+  for (const std::string name : {"configs/openai-aws-2026.yaml", "configs/example-all-features.yaml",
+                                 "tests/specs/every-feature.yaml", "configs/bench-large.yaml"}) {
+    SCOPED_TRACE(name);
+    const Spec spec = load_spec_file(testing::source_path(name));
+    const CompiledModel model = build_model(spec);
+    const ModelView view = model.view(spec.seed);
+    const std::size_t group_bytes = group_workspace_bytes<kWarpLanes>(view);
+    ASSERT_EQ(group_bytes % 128, 0u);
+    EXPECT_LE(group_bytes, kWarpLanes * (workspace_bytes(view) + 29 * 128));  // 29 arrays, each padded < 128 B
+
+    // Each byte of the group belongs to at most one element of one lane.
+    std::vector<double> storage(group_bytes / sizeof(double) + 16);
+    char* group = reinterpret_cast<char*>(storage.data());
+    group += (128 - reinterpret_cast<std::uintptr_t>(group) % 128) % 128;
+    std::vector<int> owner(group_bytes, -1);
+    for (int lane = 0; lane < kWarpLanes; ++lane) {
+      BasicWorkspace<kWarpLanes> w = carve_group_workspace<kWarpLanes>(view, group, lane);
+      int array_index = 0;
+      detail::for_each_workspace_array(view, w, [&](auto& array, std::int64_t count) {
+        using T = typename std::decay_t<decltype(array)>::value_type;
+        for (std::int64_t i = 0; i < count; ++i) {
+          const char* element = reinterpret_cast<const char*>(&array[i]);
+          ASSERT_EQ(reinterpret_cast<std::uintptr_t>(element) % alignof(T), 0u);
+          const std::ptrdiff_t at = element - group;
+          ASSERT_GE(at, 0);
+          ASSERT_LE(at + static_cast<std::ptrdiff_t>(sizeof(T)), static_cast<std::ptrdiff_t>(group_bytes));
+          for (std::size_t b = 0; b < sizeof(T); ++b) {
+            ASSERT_EQ(owner[at + b], -1) << "lane " << lane << ", array " << array_index << ", element " << i;
+            owner[at + b] = lane;
+          }
+        }
+        ++array_index;
+      });
+    }
+
+    // Trials 0..31 in lanes 0..31 (run in the reverse order, so that a lane
+    // writing outside its elements would spoil an earlier lane's output), then
+    // compared with the plain layout.
+    const std::size_t record_size = model.record_days.size() * kMetricCount;
+    const std::size_t tranche_count = model.tranches.size();
+    std::vector<double> records(record_size * kWarpLanes);
+    std::vector<int> completion(tranche_count * kWarpLanes);
+    for (int lane = kWarpLanes - 1; lane >= 0; --lane) {
+      BasicWorkspace<kWarpLanes> w = carve_group_workspace<kWarpLanes>(view, group, lane);
+      BasicTrialOutput<kWarpLanes> out;
+      out.record = records.data() + lane;
+      out.completion_day = completion.data() + lane;
+      simulate_trial(view, static_cast<std::uint32_t>(lane), w, out);
+    }
+    for (int lane = 0; lane < kWarpLanes; ++lane) {
+      const testing::TrialResult plain = run_trial(model, spec.seed, static_cast<std::uint32_t>(lane));
+      for (std::size_t i = 0; i < record_size; ++i) {
+        ASSERT_EQ(std::memcmp(&plain.records[i], &records[i * kWarpLanes + lane], sizeof(double)), 0)
+            << "trial " << lane << ", record value " << i;
+      }
+      for (std::size_t t = 0; t < tranche_count; ++t) {
+        ASSERT_EQ(plain.completion[t], completion[t * kWarpLanes + lane]) << "trial " << lane << ", tranche " << t;
+      }
     }
   }
 }
