@@ -225,7 +225,7 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, Workspa
       const int t = site_tranches[i];
       const std::int64_t count = installable(t);
       if (count <= 0) continue;
-      const std::int64_t head = w.delivery_day[t] + unit_arrival_offset(m.tranches[t], w.installed[t]);
+      const std::int64_t head = w.head_day[t];
       if (best < 0 || head < best_head) {
         second = best;
         second_head = best_head;
@@ -269,6 +269,9 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, Workspa
     if (n <= 0) break;
     if (w.installed_today[best] == 0) w.installed_list[w.installed_list_count++] = best;
     w.installed[best] += n;
+    if (w.installed[best] < m.tranches[best].units) {
+      w.head_day[best] = w.delivery_day[best] + unit_arrival_offset(m.tranches[best], w.installed[best]);
+    }
     w.installed_today[best] += n;
     w.waiting[s] -= n;
     w.installed_systems += n;
@@ -345,6 +348,7 @@ CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, B
     w.installed_today[t] = 0;
     w.passed[t] = 0;
     w.last_pass_day[t] = -1;
+    w.head_day[t] = w.delivery_day[t];  // unit 0 arrives on the first delivery day
     // `after` sees the state at the start of the day; a tranche that does not happen never blocks.
     w.fully_installed[t] = (!w.happens[t] || m.tranches[t].units <= 0) ? 1 : 0;
     if (!w.happens[t]) continue;

@@ -53,7 +53,8 @@ struct BasicWorkspace {
   Array<std::int64_t> delivered;  // delivered by the end of the current day
   Array<std::int64_t> installed;  // installed by the end of the current day
   Array<std::int64_t> installed_today;
-  Array<std::int64_t> passed;  // units that pass burn-in within the horizon (resolved at install)
+  Array<std::int64_t> head_day;  // arrival day of the oldest unit not yet installed (kept as installs happen)
+  Array<std::int64_t> passed;    // units that pass burn-in within the horizon (resolved at install)
   Array<int> last_pass_day;
   Array<int> fully_installed;  // at the start of the current day (for `after`)
   Array<int> by_delivery;      // tranches that happen, by first delivery day (ties: spec order)
@@ -101,6 +102,7 @@ CAPPLAN_HD_INLINE void for_each_workspace_array(const ModelView& m, BasicWorkspa
   f(w.delivered, t);
   f(w.installed, t);
   f(w.installed_today, t);
+  f(w.head_day, t);
   f(w.passed, t);
   f(w.last_pass_day, t);
   f(w.fully_installed, t);
