@@ -15,7 +15,7 @@ enum DistKind : int {
   kDistNormal = 3,      // a + b z, clamped to [c, d]: z = Phi^-1(u_lo + u u_span), or for a
                         // range in the upper tail (flags = 1) z = -Phi^-1(u_lo + (1 - u) u_span)
   kDistLognormal = 4,   // exp(a + b Phi^-1(u'))
-  kDistTable = 5,       // a + (b - a) Q(u'), Q tabulated (beta, beta-PERT)
+  kDistTable = 5,       // a + (b - a) Q(u'), Q of Beta(1/c, 1/d) tabulated (beta, beta-PERT)
   kDistDiscrete = 6,    // table: table_size cumulative weights then table_size values
   kDistBernoulli = 7    // 1 if u > 1 - a else 0 (a = probability)
 };
@@ -34,7 +34,8 @@ struct DistParams {
 // kTableBodyIntervals + 1 body points Q(i / kTableBodyIntervals), then
 // kTableTailPoints lower-tail points Q(2^-(k + kTableBodyBits)) and
 // kTableTailPoints upper-tail points Q(1 - 2^-(k + kTableBodyBits)), k = 0..kTableTailPoints-1.
-// Below 2^-kTableBodyBits the tail tables interpolate linearly within each octave of u.
+// Between points, Q is interpolated linearly in (distance to the nearer end)^(1 / shape)
+// (kernels/sampling.h), which follows the power law of a Beta quantile near each end.
 constexpr int kTableBodyBits = 12;
 constexpr int kTableBodyIntervals = 1 << kTableBodyBits;
 constexpr int kTableTailPoints = 42;  // down to u = 2^-53, the smallest draw

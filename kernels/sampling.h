@@ -29,33 +29,71 @@ CAPPLAN_HD_INLINE double bits_double(std::uint64_t bits) {
   return x;
 }
 
-// Linear interpolation inside one octave [2^e, 2^(e+1)) of a tail table, for
-// 0 < v < 2^-kTableBodyBits. tail[k] = Q at 2^-(k + kTableBodyBits).
-CAPPLAN_HD_INLINE double tail_quantile(const double* tail, double v) {
-  const int exponent = static_cast<int>((double_bits(v) >> 52) & 0x7ff) - 1023;  // v in [2^e, 2^(e+1))
-  const int k = -(kTableBodyBits + 1) - exponent;  // v in [2^-(k+13), 2^-(k+12)) for 12 body bits
-  if (k + 1 >= kTableTailPoints) return tail[kTableTailPoints - 1];
+// x^y for x > 0, from the shared log and exp (the same bits on every backend).
+CAPPLAN_HD_INLINE double positive_pow(double x, double y) { return fmath::exp(y * fmath::log(x)); }
+
+// Q between two table nodes next to one end of the support: q_near at
+// distance p_near from that end (p_near may be 0: the end itself), q_far at
+// p_far > p_near, evaluated at distance p in [p_near, p_far]. Near an end of
+// a Beta(alpha, beta), |Q - Q(end)| ~ C p^(1/shape) (shape = alpha at the
+// lower end, beta at the upper), with an infinite or vanishing slope when the
+// shape is not 1; so the interpolation is linear in p^(1/shape), not in p:
+// exact for that leading power law, and at least as good as linear elsewhere.
+// The result stays between the two node values, so Q is non-decreasing
+// across intervals.
+CAPPLAN_HD_INLINE double interpolate_toward_end(double p_near, double q_near, double p_far, double q_far, double p,
+                                                double inv_shape) {
+  double t;
+  if (p_near == 0.0) {
+    t = positive_pow(p / p_far, inv_shape);
+  } else {
+    const double span = positive_pow(p_far / p_near, inv_shape) - 1.0;
+    // A huge shape makes the power law flat: then Q is linear in p to far below rounding.
+    t = span > 1.0e-9 ? (positive_pow(p / p_near, inv_shape) - 1.0) / span : (p - p_near) / (p_far - p_near);
+  }
+  t = t > 0.0 ? (t < 1.0 ? t : 1.0) : 0.0;
+  const double q = q_near + t * (q_far - q_near);
+  const double low = q_near < q_far ? q_near : q_far;
+  const double high = q_near < q_far ? q_far : q_near;
+  return q < low ? low : (q > high ? high : q);
+}
+
+// Q at distance p (0 < p <= 1/2) from one end of the support: the lower end
+// (u = p, nodes body[j] at u = j / n) or the upper end (u = 1 - p, nodes
+// body[n - j]); tail[k] = Q at distance 2^-(k + kTableBodyBits), and below the
+// last tail point the end itself (Q = 0 or 1) is the near node.
+CAPPLAN_HD_INLINE double end_quantile(const double* body, const double* tail, double p, bool upper, double inv_shape) {
+  constexpr int n = kTableBodyIntervals;
+  const double end_value = upper ? 1.0 : 0.0;
+  if (p >= 1.0 / n) {
+    const double x = p * n;  // exact: n is a power of 2
+    const int j = static_cast<int>(x);
+    const double q_near = upper ? body[n - j] : body[j];
+    const double q_far = upper ? body[n - j - 1] : body[j + 1];
+    return interpolate_toward_end(static_cast<double>(j), q_near, static_cast<double>(j + 1), q_far, x, inv_shape);
+  }
+  // p in [2^e, 2^(e+1)), e <= -(kTableBodyBits + 1): between tail points k + 1 (near) and k (far).
+  const int exponent = static_cast<int>((double_bits(p) >> 52) & 0x7ff) - 1023;
+  const int k = -(kTableBodyBits + 1) - exponent;
+  if (k + 1 >= kTableTailPoints) {
+    const double p_last = bits_double(static_cast<std::uint64_t>(1023 - (kTableBodyBits + kTableTailPoints - 1)) << 52);
+    return interpolate_toward_end(0.0, end_value, p_last, tail[kTableTailPoints - 1], p, inv_shape);
+  }
   const double octave_low = bits_double(static_cast<std::uint64_t>(exponent + 1023) << 52);
-  const double fraction = v / octave_low - 1.0;  // in [0, 1)
-  return tail[k + 1] + fraction * (tail[k] - tail[k + 1]);
+  return interpolate_toward_end(1.0, tail[k + 1], 2.0, tail[k], p / octave_low, inv_shape);  // p / octave_low exact
 }
 
 }  // namespace detail
 
-// Q(u) of a tabulated quantile function (layout in kernels/model.h), 0 < u < 1.
-CAPPLAN_HD_INLINE double table_quantile(const double* table, double u) {
+// Q(u) of the tabulated quantile function of Beta(1 / inv_alpha, 1 / inv_beta)
+// (layout in kernels/model.h), 0 < u < 1: each half is interpolated toward
+// its own end of the support (detail::end_quantile).
+CAPPLAN_HD_INLINE double table_quantile(const double* table, double u, double inv_alpha, double inv_beta) {
   const double* body = table;
   const double* lower_tail = table + kTableBodyIntervals + 1;
   const double* upper_tail = lower_tail + kTableTailPoints;
-  const double tail_edge = 1.0 / kTableBodyIntervals;
-  if (u < tail_edge) return detail::tail_quantile(lower_tail, u);
-  const double v = 1.0 - u;  // exact for u >= 0.5 (Sterbenz)
-  if (v < tail_edge) return detail::tail_quantile(upper_tail, v);
-  const double x = u * kTableBodyIntervals;
-  int i = static_cast<int>(x);
-  if (i > kTableBodyIntervals - 1) i = kTableBodyIntervals - 1;
-  const double fraction = x - i;
-  return body[i] + fraction * (body[i + 1] - body[i]);
+  if (u <= 0.5) return detail::end_quantile(body, lower_tail, u, false, inv_alpha);
+  return detail::end_quantile(body, upper_tail, 1.0 - u, true, inv_beta);  // 1 - u exact (Sterbenz)
 }
 
 // The value of distribution `dist` at probability u in (0, 1).
@@ -81,7 +119,7 @@ CAPPLAN_HD_INLINE double sample_quantile(const DistParams& dist, const double* t
     case kDistLognormal:
       return fmath::exp(dist.a + dist.b * fmath::norm_inv(dist.u_lo + u * dist.u_span));
     case kDistTable:
-      return dist.a + (dist.b - dist.a) * table_quantile(tables + dist.table_offset, u);
+      return dist.a + (dist.b - dist.a) * table_quantile(tables + dist.table_offset, u, dist.c, dist.d);
     case kDistDiscrete: {
       const double* cumulative = tables + dist.table_offset;
       const double* values = cumulative + dist.table_size;

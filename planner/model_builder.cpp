@@ -156,6 +156,8 @@ class Builder {
         p.kind = kDistTable;
         p.a = d.a;
         p.b = d.c;
+        p.c = 1.0 / alpha;  // the table's interpolation exponents (kernels/sampling.h)
+        p.d = 1.0 / beta;
         p.table_offset = beta_table(alpha, beta);
         p.table_size = kTableSize;
         break;
@@ -164,6 +166,8 @@ class Builder {
         p.kind = kDistTable;
         p.a = 0.0;
         p.b = 1.0;
+        p.c = 1.0 / d.a;
+        p.d = 1.0 / d.b;
         p.table_offset = beta_table(d.a, d.b);
         p.table_size = kTableSize;
         break;

@@ -20,6 +20,16 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 junit="nightly-junit.xml"
 refresh=0
+usage="usage: tools/nightly.sh [JUNIT_FILE] [-- CHECK_OPTIONS...] | --refresh [-- BASELINE_OPTIONS...]"
+if [[ $# -gt 0 && ( "$1" == "-h" || "$1" == "--help" ) ]]; then
+  echo "$usage"
+  exit 0
+fi
+if [[ $# -gt 0 && "$1" == "-"* && "$1" != "--" && "$1" != "--refresh" ]]; then
+  echo "nightly: unknown option '$1'" >&2
+  echo "$usage" >&2
+  exit 2
+fi
 if [[ $# -gt 0 && "$1" == "--refresh" ]]; then
   refresh=1
   shift
@@ -29,7 +39,7 @@ elif [[ $# -gt 0 && "$1" != "--" ]]; then
 fi
 if [[ $# -gt 0 ]]; then
   if [[ "$1" != "--" ]]; then
-    echo "usage: tools/nightly.sh [JUNIT_FILE] [-- CHECK_OPTIONS...] | --refresh [-- BASELINE_OPTIONS...]" >&2
+    echo "$usage" >&2
     exit 2
   fi
   shift
