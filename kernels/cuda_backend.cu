@@ -13,7 +13,7 @@
 //   trial count.
 // * Trials in flight: by default every resident thread of the GPU (SMs x the
 //   blocks per SM the occupancy calculator allows), capped so that the scratch
-//   stays within min(half the free memory, 8 GiB). CudaOptions overrides it.
+//   stays within min(half the free memory, 32 GiB). CudaOptions overrides it.
 // * Work distribution: a persistent grid; each warp takes the next 32 trial
 //   numbers from a global counter (one atomic per 32 trials), so slow trials
 //   (many installs, many binomial draws) do not leave SMs idle. A launch runs
@@ -112,8 +112,8 @@ constexpr unsigned long long kKeyPosInf = 0xfff0000000000000ull;  // order_key(+
 constexpr unsigned long long kKeyNegInf = 0x000fffffffffffffull;  // order_key(-inf)
 constexpr int kDefaultBlockSize = 128;
 constexpr int kMaxBlockSize = 256;
-constexpr std::size_t kSliceAlignment = 128;  // scratch pieces of a warp: whole cache lines
-constexpr std::size_t kDefaultBudgetCap = std::size_t(8) << 30;
+constexpr std::size_t kSliceAlignment = 128;                      // scratch pieces of a warp: whole cache lines
+constexpr std::size_t kDefaultBudgetCap = std::size_t(32) << 30;  // bench-large, 128 registers: ~17 GiB in flight
 constexpr std::int64_t kDefaultTrialsPerThreadPerLaunch = 32;
 
 // A device-side target: the record cell it reads and its threshold.
