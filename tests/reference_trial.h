@@ -1,0 +1,193 @@
+// The straightforward day-by-day trial (every tranche and every site visited
+// every day), kept for tests only: kernels/trial.h's simulate_trial() skips
+// what cannot change and must give exactly the same bits
+// (tests/test_equivalence.cpp). Shares the sampling and burn-in code.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/trial.h"
+
+namespace capplan::reference {
+
+// Installs at site `s` on day `d` (installation rule in docs/model.md).
+inline void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w) {
+  using namespace capplan::detail;
+  const SiteParams& site = m.sites[s];
+  if (d < w.ready_day[s]) {
+    w.run_length[s] = 0;
+    return;
+  }
+  const int* site_tranches = m.site_tranches + site.tranche_offset;
+  bool any_waiting = false;  // the common case on most days: nothing to install
+  for (int i = 0; i < site.tranche_count && !any_waiting; ++i) {
+    any_waiting = w.delivered[site_tranches[i]] > w.installed[site_tranches[i]];
+  }
+  if (!any_waiting) {
+    w.run_length[s] = 0;
+    return;
+  }
+  double available_kw = 0.0;
+  if (site.power_limited) {
+    for (int p = 0; p < site.power_step_count; ++p) {
+      const int step = site.power_step_offset + p;
+      if (w.power_step_day[step] <= d) available_kw += m.power_steps[step].add_kw;
+    }
+    available_kw = available_kw * w.power_factor[s];
+  }
+
+  // Systems of tranche t that may be installed now, power permitting: 0 if blocked.
+  auto installable = [&](int t) -> std::int64_t {
+    if (!w.happens[t]) return 0;
+    const TrancheParams& tp = m.tranches[t];
+    const std::int64_t waiting = w.delivered[t] - w.installed[t];
+    if (waiting <= 0) return 0;
+    for (int a = 0; a < tp.after_count; ++a) {
+      if (!w.fully_installed[m.after[tp.after_offset + a]]) return 0;
+    }
+    if (!site.power_limited) return waiting;
+    const std::int64_t fit = systems_that_fit(w.installed_kw[s], m.systems[tp.system].power_kw, site.pue, available_kw);
+    return min64(waiting, fit);
+  };
+
+  bool any_installable = false;
+  for (int i = 0; i < site.tranche_count && !any_installable; ++i) any_installable = installable(site_tranches[i]) > 0;
+  if (!any_installable) {
+    w.run_length[s] = 0;  // a day with nothing installable banks nothing
+    return;
+  }
+  const int k = ++w.run_length[s];
+  std::int64_t quota = kUnlimited;
+  if (site.install_limited) {
+    const double rate = w.install_rate[s];
+    double today = floor(rate * k) - floor(rate * (k - 1));
+    if (today > 1.0e15) today = 1.0e15;
+    quota = static_cast<std::int64_t>(today);
+  }
+  // Install in order of arrival (ties: spec order), first fit under the power limit.
+  while (quota > 0) {
+    int best = -1, second = -1;
+    std::int64_t best_head = 0, second_head = 0, best_count = 0;
+    for (int i = 0; i < site.tranche_count; ++i) {
+      const int t = site_tranches[i];
+      const std::int64_t count = installable(t);
+      if (count <= 0) continue;
+      const std::int64_t head = w.delivery_day[t] + unit_arrival_offset(m.tranches[t], w.installed[t]);
+      if (best < 0 || head < best_head) {
+        second = best;
+        second_head = best_head;
+        best = t;
+        best_head = head;
+        best_count = count;
+      } else if (second < 0 || head < second_head) {
+        second = t;
+        second_head = head;
+      }
+    }
+    if (best < 0) break;
+    std::int64_t n = min64(quota, best_count);
+    if (second >= 0) {
+      // Only the units that arrived before the competitor's oldest waiting unit
+      // (same day too, when `best` comes first in the spec).
+      const std::int64_t limit_day = best < second ? second_head : second_head - 1;
+      const std::int64_t limit = limit_day > 2000000000 ? 2000000000 : limit_day;
+      const std::int64_t eligible =
+          cumulative_delivered(m.tranches[best], w.delivery_day[best], static_cast<int>(limit)) - w.installed[best];
+      n = min64(n, eligible);
+    }
+    w.installed[best] += n;
+    w.installed_today[best] += n;
+    w.installed_kw[s] = w.installed_kw[s] + static_cast<double>(n) * m.systems[m.tranches[best].system].power_kw;
+    quota -= n;
+  }
+}
+
+// One trial, every tranche and site visited every day.
+inline void simulate_trial(const ModelView& m, std::uint32_t trial, TrialWorkspace& w, TrialOutput out) {
+  sample_trial_quantities(m, trial, w);
+  apply_trial_quantities(m, w);
+  const double utilization = w.values[m.slot_utilization];
+
+  for (int t = 0; t < m.tranche_count; ++t) {
+    w.delivered[t] = 0;
+    w.installed[t] = 0;
+    w.passed[t] = 0;
+    w.last_pass_day[t] = -1;
+  }
+  for (int s = 0; s < m.site_count; ++s) {
+    w.run_length[s] = 0;
+    w.installed_kw[s] = 0.0;
+  }
+  for (int y = 0; y < m.system_count; ++y) w.online[y] = 0;
+  const std::int64_t addition_count = static_cast<std::int64_t>(m.system_count) * m.days;
+  for (std::int64_t i = 0; i < addition_count; ++i) w.online_additions[i] = 0;
+
+  double delivered_flop_e24 = 0.0;
+  int next_record = 0;
+  for (int d = 0; d < m.days; ++d) {
+    std::int64_t delivered_systems = 0;
+    for (int t = 0; t < m.tranche_count; ++t) {
+      const TrancheParams& tp = m.tranches[t];
+      w.delivered[t] = w.happens[t] ? detail::cumulative_delivered(tp, w.delivery_day[t], d) : 0;
+      delivered_systems += w.delivered[t];
+      // `after` sees the state at the start of the day; a tranche that does not happen never blocks.
+      w.fully_installed[t] = (!w.happens[t] || w.installed[t] >= tp.units) ? 1 : 0;
+      w.installed_today[t] = 0;
+    }
+    for (int s = 0; s < m.site_count; ++s) reference::install_at_site(m, s, d, w);
+
+    std::int64_t installed_systems = 0;
+    for (int t = 0; t < m.tranche_count; ++t) {
+      installed_systems += w.installed[t];
+      if (w.installed_today[t] > 0) detail::resolve_burn_in(m, trial, t, d, w.installed_today[t], w);
+    }
+
+    std::int64_t online_systems = 0, available_accelerators = 0;
+    double peak_tflops = 0.0;
+    for (int y = 0; y < m.system_count; ++y) {
+      const SystemParams& sp = m.systems[y];
+      w.online[y] += w.online_additions[static_cast<std::int64_t>(y) * m.days + d];
+      std::int64_t down = 0;
+      if (sp.down_probability > 0.0 && w.online[y] > 0) {
+        UniformStream stream(m.seed, trial, sp.failure_stream, static_cast<std::uint32_t>(d));
+        down = sample_binomial(w.online[y], sp.down_probability, stream);
+      }
+      const std::int64_t accelerators = (w.online[y] - down) * sp.accelerators;
+      online_systems += w.online[y];
+      available_accelerators += accelerators;
+      peak_tflops += static_cast<double>(accelerators) * sp.tflops;
+    }
+    const double peak_pflops = peak_tflops / 1000.0;
+    const double effective_pflops = peak_pflops * utilization;
+    delivered_flop_e24 += effective_pflops * kE24FlopPerPflopsDay;
+
+    if (next_record < m.record_day_count && m.record_days[next_record] == d) {
+      double facility_kw = 0.0;
+      for (int s = 0; s < m.site_count; ++s) facility_kw += w.installed_kw[s] * m.sites[s].pue;
+      const auto row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
+      row[kDeliveredSystems] = static_cast<double>(delivered_systems);
+      row[kInstalledSystems] = static_cast<double>(installed_systems);
+      row[kOnlineSystems] = static_cast<double>(online_systems);
+      row[kAvailableAccelerators] = static_cast<double>(available_accelerators);
+      row[kFacilityPowerMw] = facility_kw / 1000.0;
+      row[kPeakPflops] = peak_pflops;
+      row[kEffectivePflops] = effective_pflops;
+      row[kDeliveredFlopE24] = delivered_flop_e24;
+      ++next_record;
+    }
+  }
+
+  for (int t = 0; t < m.tranche_count; ++t) {
+    const TrancheParams& tp = m.tranches[t];
+    int day = w.happens[t] ? kNotCompleted : kDoesNotHappen;
+    if (w.happens[t] && w.passed[t] == tp.units) {
+      day = tp.units > 0 ? w.last_pass_day[t] : (w.delivery_day[t] < m.days ? w.delivery_day[t] : kNotCompleted);
+    }
+    out.completion_day[t] = day;
+  }
+  if (out.sampled) {
+    for (int i = 0; i < m.slot_count; ++i) out.sampled[i] = w.values[i];
+  }
+}
+
+}  // namespace capplan::reference
