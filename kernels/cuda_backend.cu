@@ -281,7 +281,7 @@ __device__ __forceinline__ void aggregate_trial(const KernelParams& p, const War
 
 // Out-of-line copies of the two large per-day steps of simulate_trial() (the
 // OutOfLineSteps policy): the kernel then keeps only the day loop's state in
-// registers (about 170 instead of about 235 with nvcc 13 for sm_90; with a
+// registers (about 175 instead of about 240 with nvcc 13 for sm_90; with a
 // 128-register cap, far fewer spills), at the cost of a call per site-day.
 __device__ __noinline__ void install_at_site_call(const ModelView& m, int s, int d, WarpWorkspace& w) {
   detail::install_at_site(m, s, d, w);
@@ -302,7 +302,7 @@ struct OutOfLineSteps {
 
 // The trial loop: a persistent grid; each warp takes 32 trial numbers at a time.
 // kMinBlocks = 1 lets the compiler use up to 255 registers per thread (about
-// 210, no spills, with nvcc 13 for sm_90); 2 caps it at 128 (some spills to
+// 240, no spills, with nvcc 13 for sm_90); 2 caps it at 128 (some spills to
 // L1-cached local memory, twice the resident warps). CudaOptions::registers
 // chooses, and CudaOptions::out_of_line_steps chooses Steps; all four variants
 // give the same results.

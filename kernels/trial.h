@@ -172,6 +172,55 @@ CAPPLAN_HD_INLINE int next_power_day(const ModelView& m, int s, int d, const Wor
   return next;
 }
 
+// Today's installation quota of a site [systems] on the k-th consecutive
+// installable day: floor(rate k) - floor(rate (k - 1)), so a fractional rate
+// installs on some days and not others; unused quota is lost.
+CAPPLAN_HD_INLINE std::int64_t install_quota(const SiteParams& site, double rate, int k) {
+  if (!site.install_limited) return kUnlimited;
+  double today = floor(rate * k) - floor(rate * (k - 1));
+  if (today > 1.0e15) today = 1.0e15;
+  return static_cast<std::int64_t>(today);
+}
+
+// Among the installable tranches of a site, the one whose oldest waiting unit
+// arrived first (ties: the one considered first, i.e. spec order), and the
+// runner-up's oldest arrival day.
+struct OldestTwo {
+  int best = -1, second = -1;
+  std::int64_t best_head = 0, second_head = 0, best_count = 0;
+  CAPPLAN_HD_INLINE void consider(int t, std::int64_t head, std::int64_t count) {
+    if (best < 0 || head < best_head) {
+      second = best;
+      second_head = best_head;
+      best = t;
+      best_head = head;
+      best_count = count;
+    } else if (second < 0 || head < second_head) {
+      second = t;
+      second_head = head;
+    }
+  }
+};
+
+// How many units of the best tranche to install next under `quota`: when
+// another tranche also has units waiting, only the best one's units that
+// arrived before the other's oldest (the same day too, when the best comes
+// first in the spec).
+template <class Workspace>
+CAPPLAN_HD_INLINE std::int64_t units_to_install(const ModelView& m, const Workspace& w, std::int64_t quota,
+                                                const OldestTwo& oldest) {
+  std::int64_t n = min64(quota, oldest.best_count);
+  if (oldest.second >= 0) {
+    const std::int64_t limit_day = oldest.best < oldest.second ? oldest.second_head : oldest.second_head - 1;
+    const std::int64_t limit = limit_day > 2000000000 ? 2000000000 : limit_day;
+    const int best = oldest.best;
+    const std::int64_t eligible =
+        cumulative_delivered(m.tranches[best], w.delivery_day[best], static_cast<int>(limit)) - w.installed[best];
+    n = min64(n, eligible);
+  }
+  return n;
+}
+
 // Installs at site `s` on day `d` (installation rule in docs/model.md).
 //
 // Cost: most site-days have nothing to do. A site with nothing waiting returns
@@ -214,58 +263,29 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, Workspa
     return min64(waiting, fit);
   };
 
-  // The installable tranche whose oldest waiting unit arrived first (ties: spec
-  // order), and the runner-up's oldest arrival day (to know where `best` must stop).
-  int best = -1, second = -1;
-  std::int64_t best_head = 0, second_head = 0, best_count = 0;
+  OldestTwo oldest;
   auto find_oldest = [&]() {
-    best = -1;
-    second = -1;
+    oldest = OldestTwo();
     for (int i = 0; i < site.tranche_count; ++i) {
       const int t = site_tranches[i];
       const std::int64_t count = installable(t);
-      if (count <= 0) continue;
-      const std::int64_t head = w.head_day[t];
-      if (best < 0 || head < best_head) {
-        second = best;
-        second_head = best_head;
-        best = t;
-        best_head = head;
-        best_count = count;
-      } else if (second < 0 || head < second_head) {
-        second = t;
-        second_head = head;
-      }
+      if (count > 0) oldest.consider(t, w.head_day[t], count);
     }
   };
   find_oldest();
-  if (best < 0) {
+  if (oldest.best < 0) {
     w.run_length[s] = 0;  // a day with nothing installable banks nothing
     w.blocked_until[s] = site.power_limited ? w.power_change_day[s] : kDayLimit + 1;
     return;
   }
   const int k = ++w.run_length[s];
-  std::int64_t quota = kUnlimited;
-  if (site.install_limited) {
-    const double rate = w.install_rate[s];
-    double today = floor(rate * k) - floor(rate * (k - 1));
-    if (today > 1.0e15) today = 1.0e15;
-    quota = static_cast<std::int64_t>(today);
-  }
+  std::int64_t quota = install_quota(site, w.install_rate[s], k);
   // Install in order of arrival (ties: spec order), first fit under the power limit.
   for (bool first = true; quota > 0; first = false) {
     if (!first) find_oldest();
+    const int best = oldest.best;
     if (best < 0) break;
-    std::int64_t n = min64(quota, best_count);
-    if (second >= 0) {
-      // Only the units that arrived before the competitor's oldest waiting unit
-      // (same day too, when `best` comes first in the spec).
-      const std::int64_t limit_day = best < second ? second_head : second_head - 1;
-      const std::int64_t limit = limit_day > 2000000000 ? 2000000000 : limit_day;
-      const std::int64_t eligible =
-          cumulative_delivered(m.tranches[best], w.delivery_day[best], static_cast<int>(limit)) - w.installed[best];
-      n = min64(n, eligible);
-    }
+    const std::int64_t n = units_to_install(m, w, quota, oldest);
     if (n <= 0) break;
     if (w.installed_today[best] == 0) w.installed_list[w.installed_list_count++] = best;
     w.installed[best] += n;
@@ -306,6 +326,68 @@ CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, 
     }
     remaining -= passing;
     finish += cycle;
+  }
+}
+
+}  // namespace detail
+
+namespace detail {
+
+// The end of day d, common to every way of running the installations: units
+// that pass burn-in today go online, each system type's down count is drawn,
+// compute accrues, and on a record day the metrics are written.
+template <class Workspace, class Output>
+CAPPLAN_HD_INLINE void close_day(const ModelView& m, std::uint32_t trial, int d, double utilization,
+                                 std::int64_t delivered_systems, std::int64_t installed_systems, Workspace& w,
+                                 Output& out, double& delivered_flop_e24, int& next_record) {
+  std::int64_t online_systems = 0, available_accelerators = 0;
+  double peak_tflops = 0.0;
+  for (int y = 0; y < m.system_count; ++y) {
+    const SystemParams& sp = m.systems[y];
+    w.online[y] += w.online_additions[static_cast<std::int64_t>(y) * m.days + d];
+    std::int64_t down = 0;
+    if (sp.down_probability > 0.0 && w.online[y] > 0) {
+      UniformStream stream(m.seed, trial, sp.failure_stream, static_cast<std::uint32_t>(d));
+      down = sample_binomial(w.online[y], sp.down_probability, stream);
+    }
+    const std::int64_t accelerators = (w.online[y] - down) * sp.accelerators;
+    online_systems += w.online[y];
+    available_accelerators += accelerators;
+    peak_tflops += static_cast<double>(accelerators) * sp.tflops;
+  }
+  const double peak_pflops = peak_tflops / 1000.0;
+  const double effective_pflops = peak_pflops * utilization;
+  delivered_flop_e24 += effective_pflops * kE24FlopPerPflopsDay;
+
+  if (next_record < m.record_day_count && m.record_days[next_record] == d) {
+    double facility_kw = 0.0;
+    for (int s = 0; s < m.site_count; ++s) facility_kw += w.installed_kw[s] * m.sites[s].pue;
+    const auto row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
+    row[kDeliveredSystems] = static_cast<double>(delivered_systems);
+    row[kInstalledSystems] = static_cast<double>(installed_systems);
+    row[kOnlineSystems] = static_cast<double>(online_systems);
+    row[kAvailableAccelerators] = static_cast<double>(available_accelerators);
+    row[kFacilityPowerMw] = facility_kw / 1000.0;
+    row[kPeakPflops] = peak_pflops;
+    row[kEffectivePflops] = effective_pflops;
+    row[kDeliveredFlopE24] = delivered_flop_e24;
+    ++next_record;
+  }
+}
+
+// The tranche completion days (and the sampled inputs, when asked for).
+template <class Workspace, class Output>
+CAPPLAN_HD_INLINE void close_trial(const ModelView& m, Workspace& w, Output& out) {
+  for (int t = 0; t < m.tranche_count; ++t) {
+    const TrancheParams& tp = m.tranches[t];
+    int day = w.happens[t] ? kNotCompleted : kDoesNotHappen;
+    if (w.happens[t] && w.passed[t] == tp.units) {
+      day = tp.units > 0 ? w.last_pass_day[t] : (w.delivery_day[t] < m.days ? w.delivery_day[t] : kNotCompleted);
+    }
+    out.completion_day[t] = day;
+  }
+  if (out.sampled) {
+    for (int i = 0; i < m.slot_count; ++i) out.sampled[i] = w.values[i];
   }
 }
 
@@ -417,54 +499,11 @@ CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, B
     if (reopen_sites) {
       for (int s = 0; s < m.site_count; ++s) w.blocked_until[s] = -1;
     }
-    const std::int64_t installed_systems = w.installed_systems;
 
-    std::int64_t online_systems = 0, available_accelerators = 0;
-    double peak_tflops = 0.0;
-    for (int y = 0; y < m.system_count; ++y) {
-      const SystemParams& sp = m.systems[y];
-      w.online[y] += w.online_additions[static_cast<std::int64_t>(y) * m.days + d];
-      std::int64_t down = 0;
-      if (sp.down_probability > 0.0 && w.online[y] > 0) {
-        UniformStream stream(m.seed, trial, sp.failure_stream, static_cast<std::uint32_t>(d));
-        down = sample_binomial(w.online[y], sp.down_probability, stream);
-      }
-      const std::int64_t accelerators = (w.online[y] - down) * sp.accelerators;
-      online_systems += w.online[y];
-      available_accelerators += accelerators;
-      peak_tflops += static_cast<double>(accelerators) * sp.tflops;
-    }
-    const double peak_pflops = peak_tflops / 1000.0;
-    const double effective_pflops = peak_pflops * utilization;
-    delivered_flop_e24 += effective_pflops * kE24FlopPerPflopsDay;
-
-    if (next_record < m.record_day_count && m.record_days[next_record] == d) {
-      double facility_kw = 0.0;
-      for (int s = 0; s < m.site_count; ++s) facility_kw += w.installed_kw[s] * m.sites[s].pue;
-      const auto row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
-      row[kDeliveredSystems] = static_cast<double>(delivered_systems);
-      row[kInstalledSystems] = static_cast<double>(installed_systems);
-      row[kOnlineSystems] = static_cast<double>(online_systems);
-      row[kAvailableAccelerators] = static_cast<double>(available_accelerators);
-      row[kFacilityPowerMw] = facility_kw / 1000.0;
-      row[kPeakPflops] = peak_pflops;
-      row[kEffectivePflops] = effective_pflops;
-      row[kDeliveredFlopE24] = delivered_flop_e24;
-      ++next_record;
-    }
+    detail::close_day(m, trial, d, utilization, delivered_systems, w.installed_systems, w, out, delivered_flop_e24,
+                      next_record);
   }
-
-  for (int t = 0; t < m.tranche_count; ++t) {
-    const TrancheParams& tp = m.tranches[t];
-    int day = w.happens[t] ? kNotCompleted : kDoesNotHappen;
-    if (w.happens[t] && w.passed[t] == tp.units) {
-      day = tp.units > 0 ? w.last_pass_day[t] : (w.delivery_day[t] < m.days ? w.delivery_day[t] : kNotCompleted);
-    }
-    out.completion_day[t] = day;
-  }
-  if (out.sampled) {
-    for (int i = 0; i < m.slot_count; ++i) out.sampled[i] = w.values[i];
-  }
+  detail::close_trial(m, w, out);
 }
 
 }  // namespace capplan

@@ -57,44 +57,19 @@ inline void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w)
     return;
   }
   const int k = ++w.run_length[s];
-  std::int64_t quota = kUnlimited;
-  if (site.install_limited) {
-    const double rate = w.install_rate[s];
-    double today = floor(rate * k) - floor(rate * (k - 1));
-    if (today > 1.0e15) today = 1.0e15;
-    quota = static_cast<std::int64_t>(today);
-  }
+  std::int64_t quota = install_quota(site, w.install_rate[s], k);
   // Install in order of arrival (ties: spec order), first fit under the power limit.
   while (quota > 0) {
-    int best = -1, second = -1;
-    std::int64_t best_head = 0, second_head = 0, best_count = 0;
+    OldestTwo oldest;
     for (int i = 0; i < site.tranche_count; ++i) {
       const int t = site_tranches[i];
       const std::int64_t count = installable(t);
       if (count <= 0) continue;
-      const std::int64_t head = w.delivery_day[t] + unit_arrival_offset(m.tranches[t], w.installed[t]);
-      if (best < 0 || head < best_head) {
-        second = best;
-        second_head = best_head;
-        best = t;
-        best_head = head;
-        best_count = count;
-      } else if (second < 0 || head < second_head) {
-        second = t;
-        second_head = head;
-      }
+      oldest.consider(t, w.delivery_day[t] + unit_arrival_offset(m.tranches[t], w.installed[t]), count);
     }
+    const int best = oldest.best;
     if (best < 0) break;
-    std::int64_t n = min64(quota, best_count);
-    if (second >= 0) {
-      // Only the units that arrived before the competitor's oldest waiting unit
-      // (same day too, when `best` comes first in the spec).
-      const std::int64_t limit_day = best < second ? second_head : second_head - 1;
-      const std::int64_t limit = limit_day > 2000000000 ? 2000000000 : limit_day;
-      const std::int64_t eligible =
-          cumulative_delivered(m.tranches[best], w.delivery_day[best], static_cast<int>(limit)) - w.installed[best];
-      n = min64(n, eligible);
-    }
+    const std::int64_t n = units_to_install(m, w, quota, oldest);
     w.installed[best] += n;
     w.installed_today[best] += n;
     w.installed_kw[s] = w.installed_kw[s] + static_cast<double>(n) * m.systems[m.tranches[best].system].power_kw;
@@ -142,52 +117,10 @@ inline void simulate_trial(const ModelView& m, std::uint32_t trial, TrialWorkspa
       if (w.installed_today[t] > 0) detail::resolve_burn_in(m, trial, t, d, w.installed_today[t], w);
     }
 
-    std::int64_t online_systems = 0, available_accelerators = 0;
-    double peak_tflops = 0.0;
-    for (int y = 0; y < m.system_count; ++y) {
-      const SystemParams& sp = m.systems[y];
-      w.online[y] += w.online_additions[static_cast<std::int64_t>(y) * m.days + d];
-      std::int64_t down = 0;
-      if (sp.down_probability > 0.0 && w.online[y] > 0) {
-        UniformStream stream(m.seed, trial, sp.failure_stream, static_cast<std::uint32_t>(d));
-        down = sample_binomial(w.online[y], sp.down_probability, stream);
-      }
-      const std::int64_t accelerators = (w.online[y] - down) * sp.accelerators;
-      online_systems += w.online[y];
-      available_accelerators += accelerators;
-      peak_tflops += static_cast<double>(accelerators) * sp.tflops;
-    }
-    const double peak_pflops = peak_tflops / 1000.0;
-    const double effective_pflops = peak_pflops * utilization;
-    delivered_flop_e24 += effective_pflops * kE24FlopPerPflopsDay;
-
-    if (next_record < m.record_day_count && m.record_days[next_record] == d) {
-      double facility_kw = 0.0;
-      for (int s = 0; s < m.site_count; ++s) facility_kw += w.installed_kw[s] * m.sites[s].pue;
-      const auto row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
-      row[kDeliveredSystems] = static_cast<double>(delivered_systems);
-      row[kInstalledSystems] = static_cast<double>(installed_systems);
-      row[kOnlineSystems] = static_cast<double>(online_systems);
-      row[kAvailableAccelerators] = static_cast<double>(available_accelerators);
-      row[kFacilityPowerMw] = facility_kw / 1000.0;
-      row[kPeakPflops] = peak_pflops;
-      row[kEffectivePflops] = effective_pflops;
-      row[kDeliveredFlopE24] = delivered_flop_e24;
-      ++next_record;
-    }
+    detail::close_day(m, trial, d, utilization, delivered_systems, installed_systems, w, out, delivered_flop_e24,
+                      next_record);
   }
-
-  for (int t = 0; t < m.tranche_count; ++t) {
-    const TrancheParams& tp = m.tranches[t];
-    int day = w.happens[t] ? kNotCompleted : kDoesNotHappen;
-    if (w.happens[t] && w.passed[t] == tp.units) {
-      day = tp.units > 0 ? w.last_pass_day[t] : (w.delivery_day[t] < m.days ? w.delivery_day[t] : kNotCompleted);
-    }
-    out.completion_day[t] = day;
-  }
-  if (out.sampled) {
-    for (int i = 0; i < m.slot_count; ++i) out.sampled[i] = w.values[i];
-  }
+  detail::close_trial(m, w, out);
 }
 
 }  // namespace capplan::reference

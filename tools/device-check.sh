@@ -100,6 +100,8 @@ if [[ $prebuilt == 0 ]]; then
     # Objects and archives are not needed to run: keep the folder small enough to carry.
     find "$BUILD" -name '*.o' -delete
     find "$BUILD" -maxdepth 1 -name '*.a' -delete
+    # Compiler-identification leftovers (11 MB with CUDA): the carried folder must stay under 64 MiB.
+    rm -rf "$BUILD/CMakeFiles/CheckCUDA" "$BUILD"/CMakeFiles/[0-9]*.[0-9]*.[0-9]*/CompilerId*
     touch "$BUILD/.prebuilt"
     record "bundle" ok "$(ls "$BUILD/lib" | tr '\n' ' ')$(du -sh "$BUILD" | cut -f1) in all"
     print_table
