@@ -600,13 +600,15 @@ int command_bench(const BenchArguments& args) {
       TrialRunner runner(model, options);
       runner.run_range(0, count, options);
       const double rate = static_cast<double>(count) / runner.simulate_seconds();
-      if (cpu_rate == 0.0) cpu_rate = rate;
+      if (backend == "cpu" && cpu_rate == 0.0) cpu_rate = rate;  // measured first, on one thread
       // A GPU row names its variant: block size, register cap (r0 = none), i(nline) or c(alled) steps.
       const std::string label = backend == "cpu" ? fmt::format("cpu x{}", runner.threads())
                                                  : fmt::format("cuda b{} r{} {}", runner.cuda_block_size(),
                                                                cuda.registers, cuda.out_of_line_steps ? "c" : "i");
-      std::cout << fmt::format("{:<28}{:>7}{:>18}{:>12}{:>11.3f}{:>16.0f}{:>11.2f}\n", spec.name, report, label, count,
-                               runner.simulate_seconds(), rate, cpu_rate > 0.0 ? rate / cpu_rate : 0.0);
+      // The ratio needs a one-thread CPU row of this run: "-" with --backend cuda.
+      const std::string ratio = cpu_rate > 0.0 ? fmt::format("{:.2f}", rate / cpu_rate) : std::string("-");
+      std::cout << fmt::format("{:<28}{:>7}{:>18}{:>12}{:>11.3f}{:>16.0f}{:>11}\n", spec.name, report, label, count,
+                               runner.simulate_seconds(), rate, ratio);
       std::cout.flush();
     };
     if (args.backend != "cuda") {

@@ -158,6 +158,10 @@ TEST_F(Cli, BenchPrintsATable) {
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
   EXPECT_NE(outcome.output.find("trials/s"), std::string::npos);
   EXPECT_NE(outcome.output.find("minimal"), std::string::npos);
+  // The one-thread CPU row is the reference of the last column; the two-thread row is compared with it.
+  EXPECT_NE(outcome.output.find("cpu x1"), std::string::npos) << outcome.output;
+  EXPECT_NE(outcome.output.find("cpu x2"), std::string::npos) << outcome.output;
+  EXPECT_NE(outcome.output.find("1.00\n"), std::string::npos) << outcome.output;
 }
 
 }  // namespace

@@ -171,15 +171,19 @@ daily="$SCRATCH/openai-aws-2026-daily.yaml"
 sed -e 's/^name: openai-aws-2026$/name: openai-aws-2026-daily/' -e 's/^  every: month.*$/  every: day/' \
   configs/openai-aws-2026.yaml >"$daily"
 : >"$LOGS/bench.txt"
-bench() {  # bench BACKEND TRIALS SPEC
+bench() {  # bench CPU_TRIALS GPU_TRIALS SPEC
   local out
-  if out=$(timeout 120 "$CAPPLAN" bench --backend "$1" --trials "$2" "$3" 2>&1); then
+  if out=$(timeout 180 "$CAPPLAN" bench --backend auto --threads 0 --trials "$1" --gpu-trials "$2" "$3" 2>&1); then
     if [[ ! -s "$LOGS/bench.txt" ]]; then echo "$out" | head -n 1 >>"$LOGS/bench.txt"; fi
     echo "$out" | tail -n +2 >>"$LOGS/bench.txt"
     echo "$out"
+    if ! grep -q ' cuda b' <<<"$out"; then  # auto found no usable GPU
+      echo "FAILED: no GPU row for $3 (the GPU was not usable)" >>"$LOGS/bench.txt"
+      return 1
+    fi
   else
     echo "$out" | tail -n 5
-    echo "FAILED: capplan bench --backend $1 --trials $2 $3" >>"$LOGS/bench.txt"
+    echo "FAILED: capplan bench --backend auto --trials $1 --gpu-trials $2 $3" >>"$LOGS/bench.txt"
     return 1
   fi
 }
@@ -187,12 +191,11 @@ if [[ ! -x "$CAPPLAN" ]]; then
   record "bench" FAIL "$CAPPLAN was not built"
 elif "$CAPPLAN" bench --help 2>&1 | grep -q -- '--backend'; then
   ok=ok
-  bench cpu $((20000 / scale)) configs/openai-aws-2026.yaml || ok=FAIL
-  bench cuda $((10000000 / scale)) configs/openai-aws-2026.yaml || ok=FAIL
-  bench cpu $((10000 / scale)) "$daily" || ok=FAIL
-  bench cuda $((2000000 / scale)) "$daily" || ok=FAIL
-  bench cpu $((400 / scale)) configs/bench-large.yaml || ok=FAIL
-  bench cuda $((200000 / scale)) configs/bench-large.yaml || ok=FAIL
+  # One run per scenario: CPU rows on 1 and all threads, then the GPU row, so
+  # the last column (GPU / one CPU thread) is measured in the same run.
+  bench $((20000 / scale)) $((10000000 / scale)) configs/openai-aws-2026.yaml || ok=FAIL
+  bench $((10000 / scale)) $((2000000 / scale)) "$daily" || ok=FAIL
+  bench $((400 / scale)) $((200000 / scale)) configs/bench-large.yaml || ok=FAIL
   record "capplan bench (cpu, cuda)" "$ok" "reference monthly, daily, bench-large"
 
   # Every kernel variant (register cap x inline/called steps) at block sizes
