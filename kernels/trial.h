@@ -159,19 +159,6 @@ CAPPLAN_HD_INLINE std::int64_t systems_that_fit(double installed_kw, double powe
   return n;
 }
 
-// The first day after `d` on which a power step of site `s` comes on line
-// (kDayLimit + 1 if none does): the earliest day a blocked site can reopen by itself.
-template <class Workspace>
-CAPPLAN_HD_INLINE int next_power_day(const ModelView& m, int s, int d, const Workspace& w) {
-  const SiteParams& site = m.sites[s];
-  int next = kDayLimit + 1;
-  for (int p = 0; p < site.power_step_count; ++p) {
-    const int day = w.power_step_day[site.power_step_offset + p];
-    if (day > d && day < next) next = day;
-  }
-  return next;
-}
-
 // Today's installation quota of a site [systems] on the k-th consecutive
 // installable day: floor(rate k) - floor(rate (k - 1)), so a fractional rate
 // installs on some days and not others; unused quota is lost.
@@ -237,15 +224,22 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, Workspa
   }
   const int* site_tranches = m.site_tranches + site.tranche_offset;
   // Facility power available today [kW]: changes only when a power step comes
-  // on line, so it is summed again (in step order: same bits) only then.
+  // on line, so it is summed again (in step order: same bits) only then, in
+  // the same pass that finds the next such day (kDayLimit + 1 if none).
   if (site.power_limited && d >= w.power_change_day[s]) {
     double sum_kw = 0.0;
+    int next_change = kDayLimit + 1;
     for (int p = 0; p < site.power_step_count; ++p) {
       const int step = site.power_step_offset + p;
-      if (w.power_step_day[step] <= d) sum_kw += m.power_steps[step].add_kw;
+      const int day = w.power_step_day[step];
+      if (day <= d) {
+        sum_kw += m.power_steps[step].add_kw;
+      } else if (day < next_change) {
+        next_change = day;
+      }
     }
     w.available_kw[s] = sum_kw * w.power_factor[s];
-    w.power_change_day[s] = next_power_day(m, s, d, w);
+    w.power_change_day[s] = next_change;
   }
   const double available_kw = w.available_kw[s];
 
@@ -328,10 +322,6 @@ CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, 
     finish += cycle;
   }
 }
-
-}  // namespace detail
-
-namespace detail {
 
 // The end of day d, common to every way of running the installations: units
 // that pass burn-in today go online, each system type's down count is drawn,
