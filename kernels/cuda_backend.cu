@@ -111,7 +111,6 @@ constexpr unsigned long long kSignBit = 0x8000000000000000ull;
 constexpr unsigned long long kKeyPosInf = 0xfff0000000000000ull;  // order_key(+inf)
 constexpr unsigned long long kKeyNegInf = 0x000fffffffffffffull;  // order_key(-inf)
 constexpr int kDefaultBlockSize = 128;
-constexpr int kMaxBlockSize = 256;
 constexpr std::size_t kSliceAlignment = 128;                      // scratch pieces of a warp: whole cache lines
 constexpr std::size_t kDefaultBudgetCap = std::size_t(32) << 30;  // bench-large, 128 registers: ~17 GiB in flight
 constexpr std::int64_t kDefaultTrialsPerThreadPerLaunch = 32;
@@ -307,7 +306,7 @@ struct OutOfLineSteps {
 // chooses, and CudaOptions::out_of_line_steps chooses Steps; all four variants
 // give the same results.
 template <int kMinBlocks, class Steps>
-__global__ void __launch_bounds__(kMaxBlockSize, kMinBlocks)
+__global__ void __launch_bounds__(kCudaMaxBlockSize, kMinBlocks)
     simulate_and_aggregate(const __grid_constant__ KernelParams p) {
   const unsigned lane = threadIdx.x & 31u;
   // Block sizes are multiples of 32, so a warp's lanes are consecutive threads.
@@ -337,9 +336,6 @@ using KernelFunction = void (*)(KernelParams);
 
 // The kernel variant for a register cap and step policy (CudaOptions).
 KernelFunction kernel_for(int registers, bool out_of_line_steps) {
-  if (registers != 0 && registers != 128) {
-    throw UsageError("CUDA register cap must be 0 (none) or 128, got " + std::to_string(registers));
-  }
   if (out_of_line_steps) {
     return registers == 0 ? simulate_and_aggregate<1, OutOfLineSteps> : simulate_and_aggregate<2, OutOfLineSteps>;
   }
@@ -587,6 +583,7 @@ CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellL
   Impl& s = *impl_;
   s.info = probe_cuda_device(device);
   if (!s.info.available) throw RuntimeFailure("the CUDA backend cannot run: " + s.info.reason);
+  check_cuda_options(options);
   CAPPLAN_CUDA_CHECK(cudaSetDevice(device));
 
   // The statistics layout this simulator fills.
@@ -695,10 +692,6 @@ CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellL
   CAPPLAN_CUDA_CHECK(cudaFuncGetAttributes(&attributes, s.kernel));
   s.registers = attributes.numRegs;
   s.block = options.block_size > 0 ? options.block_size : kDefaultBlockSize;
-  if (s.block % 32 != 0 || s.block > attributes.maxThreadsPerBlock) {
-    throw UsageError("CUDA block size must be a multiple of 32 and at most " +
-                     std::to_string(attributes.maxThreadsPerBlock) + ", got " + std::to_string(s.block));
-  }
   int blocks_per_sm = 0;
   CAPPLAN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, s.kernel, s.block, 0));
   blocks_per_sm = std::max(blocks_per_sm, 1);

@@ -54,6 +54,23 @@ struct CudaOptions {
                                         // registers, more resident warps) instead of inlining them
 };
 
+// The largest block the kernels are compiled for (their __launch_bounds__).
+constexpr int kCudaMaxBlockSize = 256;
+
+// Throws UsageError unless `options` names a block size and kernel variant
+// that exist: block 0 (automatic) or a multiple of 32 up to kCudaMaxBlockSize,
+// register cap 0 (none) or 128. Needs no GPU, so the CLI checks with it too.
+inline void check_cuda_options(const CudaOptions& options) {
+  if (options.block_size < 0 || options.block_size % 32 != 0 || options.block_size > kCudaMaxBlockSize) {
+    throw UsageError("the CUDA block size (--cuda-block) must be a multiple of 32 between 32 and " +
+                     std::to_string(kCudaMaxBlockSize) + ", got " + std::to_string(options.block_size));
+  }
+  if (options.registers != 0 && options.registers != 128) {
+    throw UsageError("the CUDA register cap (--cuda-registers) must be 0 (none) or 128, got " +
+                     std::to_string(options.registers));
+  }
+}
+
 // Simulates trials on one GPU and keeps their statistics counters there.
 // Device memory is fixed at construction (model, counters, and the scratch of
 // trials_in_flight() threads) and does not grow with the trial count.

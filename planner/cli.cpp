@@ -63,16 +63,11 @@ struct CudaTuning {
     if (steps != "inline" && steps != "called") {
       throw UsageError("--cuda-steps must be inline or called, got '" + steps + "'");
     }
-    if (block < 0 || block % 32 != 0 || block > 256) {
-      throw UsageError("--cuda-block must be a multiple of 32 between 32 and 256, got " + std::to_string(block));
-    }
-    if (registers != 0 && registers != 128) {
-      throw UsageError("--cuda-registers must be 0 (no cap) or 128, got " + std::to_string(registers));
-    }
     CudaOptions options;
     options.block_size = block;
     options.registers = registers;
     options.out_of_line_steps = steps == "called";
+    check_cuda_options(options);  // here too, so that a bad value fails on a machine without a GPU
     return options;
   }
 };
