@@ -38,8 +38,9 @@
 //   Minimum and maximum are kept as order-preserving 64-bit keys of the
 //   doubles (positive: bits | sign bit; negative: ~bits), so atomicMin/Max on
 //   unsigned integers order them like doubles, -inf and negatives included.
-//   -0.0 is stored as +0.0 and NaN is skipped, which is what std::min/std::max
-//   on the CPU amount to (NaN never wins; -0 and +0 compare equal).
+//   -0.0 is stored as +0.0 and NaN is skipped, as ForecastStatistics::add()
+//   does on the CPU (it maps -0.0 to +0.0 before std::min/std::max, which keep
+//   their first argument when the second is NaN).
 //   Device minima start at key(+inf) and maxima at key(-inf), so a cell with no
 //   trials downloads as +inf / -inf, like empty_counters().
 // * Floating point: built with -fmad=false (no contraction) and IEEE div/sqrt,

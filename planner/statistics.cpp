@@ -90,8 +90,12 @@ void ForecastStatistics::add(const double* records, const int* completion_days, 
         const double value = values[k];
         ++counters_.bins[c.bin_offset + static_cast<std::uint64_t>(hdr_bin_index(cell_quantize(c, value), c.bits))];
         sum[k] += cell_fixed_point(c, value);
-        lowest[k] = std::min(lowest[k], value);
-        highest[k] = std::max(highest[k], value);
+        // -0.0 counts as +0.0 (so a minimum never prints "-0", whatever the
+        // trial order), and a NaN never wins (std::min/max keep the first
+        // argument when the second is NaN): the CUDA kernel does the same.
+        const double ordered = value == 0.0 ? 0.0 : value;
+        lowest[k] = std::min(lowest[k], ordered);
+        highest[k] = std::max(highest[k], ordered);
       }
     }
     for (int k = 0; k < kMetricCount; ++k) {

@@ -40,7 +40,7 @@ TEST_F(Cli, ValidateAcceptsEveryShippedConfig) {
 TEST_F(Cli, RunWritesTheFourOutputs) {
   const fs::path out = dir_ / "out";
   const Outcome outcome =
-      capplan("run " + source("configs/minimal.yaml") + " --trials 3000 --quiet --out " + out.string());
+      capplan("run " + source("configs/minimal.yaml") + " --trials 3000 --backend cpu --quiet --out " + out.string());
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
   EXPECT_NE(outcome.output.find("Targets"), std::string::npos) << outcome.output;
 
@@ -75,9 +75,11 @@ TEST_F(Cli, RunWritesTheFourOutputs) {
 
 TEST_F(Cli, ThreadCountDoesNotChangeTheTables) {
   const std::string spec = source("configs/example-all-features.yaml");
-  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 1 --quiet --out " + (dir_ / "one").string()).exit_code,
+  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 1 --backend cpu --quiet --out " + (dir_ / "one").string())
+                .exit_code,
             0);
-  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 2 --quiet --out " + (dir_ / "two").string()).exit_code,
+  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 2 --backend cpu --quiet --out " + (dir_ / "two").string())
+                .exit_code,
             0);
   for (const char* file : {"forecast.csv", "tranches.csv", "targets.csv", "completion_cdf.csv", "sensitivity.csv"}) {
     EXPECT_EQ(read_file(dir_ / "one" / file), read_file(dir_ / "two" / file)) << file;
@@ -86,8 +88,12 @@ TEST_F(Cli, ThreadCountDoesNotChangeTheTables) {
 
 TEST_F(Cli, SeedOverrideChangesTheForecast) {
   const std::string spec = source("configs/minimal.yaml");
-  ASSERT_EQ(capplan("run " + spec + " --trials 500 --seed 1 --quiet --out " + (dir_ / "a").string()).exit_code, 0);
-  ASSERT_EQ(capplan("run " + spec + " --trials 500 --seed 2 --quiet --out " + (dir_ / "b").string()).exit_code, 0);
+  ASSERT_EQ(
+      capplan("run " + spec + " --trials 500 --seed 1 --backend cpu --quiet --out " + (dir_ / "a").string()).exit_code,
+      0);
+  ASSERT_EQ(
+      capplan("run " + spec + " --trials 500 --seed 2 --backend cpu --quiet --out " + (dir_ / "b").string()).exit_code,
+      0);
   EXPECT_NE(read_file(dir_ / "a" / "forecast.csv"), read_file(dir_ / "b" / "forecast.csv"));
   const auto run = nlohmann::json::parse(read_file(dir_ / "b" / "run.json"));
   EXPECT_EQ(run["seed"], 2);
@@ -97,7 +103,7 @@ TEST_F(Cli, SetOptionsTakeOneValueEachAndAreRecorded) {
   const fs::path out = dir_ / "set";
   const Outcome outcome =
       capplan("run --set tranches.t1.units=50 " + source("configs/minimal.yaml") +
-              " --set tranches.t1.delivery.spread_days=3 --trials 200 --quiet --out " + out.string());
+              " --set tranches.t1.delivery.spread_days=3 --trials 200 --backend cpu --quiet --out " + out.string());
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
   const auto run = nlohmann::json::parse(read_file(out / "run.json"));
   EXPECT_EQ(run["overrides"], nlohmann::json({"tranches.t1.units=50", "tranches.t1.delivery.spread_days=3"}));
@@ -148,13 +154,14 @@ TEST_F(Cli, UsageErrorsExitTwo) {
 TEST_F(Cli, UnwritableOutputExitsThree) {
   const fs::path blocker = dir_ / "file";
   std::ofstream(blocker) << "not a directory";
-  const Outcome outcome =
-      capplan("run " + source("configs/minimal.yaml") + " --trials 100 --quiet --out " + (blocker / "sub").string());
+  const Outcome outcome = capplan("run " + source("configs/minimal.yaml") +
+                                  " --trials 100 --backend cpu --quiet --out " + (blocker / "sub").string());
   EXPECT_EQ(outcome.exit_code, 3) << outcome.output;
 }
 
 TEST_F(Cli, BenchPrintsATable) {
-  const Outcome outcome = capplan("bench " + source("configs/minimal.yaml") + " --trials 500 --threads 2");
+  const Outcome outcome =
+      capplan("bench " + source("configs/minimal.yaml") + " --trials 500 --threads 2 --backend cpu");
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
   EXPECT_NE(outcome.output.find("trials/s"), std::string::npos);
   EXPECT_NE(outcome.output.find("minimal"), std::string::npos);

@@ -41,7 +41,7 @@ TEST_F(Mpi, EveryConfigGivesTheSingleProcessBytesOnOneTwoAndThreeRanks) {
     // bench-large costing about 4 ms per trial on one CPU core).
     const bool benchmark = config.filename().string().rfind("bench-", 0) == 0;
     const std::string arguments =
-        " run " + spec + " --trials " + (benchmark ? "61" : "1001") + " --quiet --threads 1 --out ";
+        " run " + spec + " --trials " + (benchmark ? "61" : "1001") + " --quiet --threads 1 --backend cpu --out ";
     const fs::path single = dir_ / (config.stem().string() + "-single");
     const Outcome reference = shell(std::string(CAPPLAN_BINARY) + arguments + single.string());
     ASSERT_EQ(reference.exit_code, 0) << reference.output;
@@ -64,7 +64,7 @@ TEST_F(Mpi, EveryConfigGivesTheSingleProcessBytesOnOneTwoAndThreeRanks) {
 // (compare) must agree across ranks: same trial count, same bytes.
 TEST_F(Mpi, PrecisionRunsAndComparisonsMatchOneProcess) {
   const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/minimal.yaml";
-  const std::string precision = " run " + spec + " --trials 1000 --precision 2% --quiet --out ";
+  const std::string precision = " run " + spec + " --trials 1000 --precision 2% --backend cpu --quiet --out ";
   ASSERT_EQ(shell(std::string(CAPPLAN_BINARY) + precision + (dir_ / "p1").string()).exit_code, 0);
   const Outcome two = shell(mpirun(2) + precision + (dir_ / "p2").string());
   ASSERT_EQ(two.exit_code, 0) << two.output;
@@ -83,7 +83,7 @@ TEST_F(Mpi, PrecisionRunsAndComparisonsMatchOneProcess) {
 
   // check: the same verdict as one process, printed once, and the same exit code.
   const std::string check =
-      " check " + spec + " --baseline " + capplan::testing::source_path("configs/baselines/minimal.json");
+      " check " + spec + " --backend cpu --baseline " + capplan::testing::source_path("configs/baselines/minimal.json");
   const Outcome one_check = shell(std::string(CAPPLAN_BINARY) + check + " --quiet");
   const Outcome two_checks = shell(mpirun(2) + check + " --quiet");
   EXPECT_EQ(one_check.exit_code, 0) << one_check.output;
@@ -97,7 +97,7 @@ TEST_F(Mpi, PrecisionRunsAndComparisonsMatchOneProcess) {
 
 TEST_F(Mpi, MoreRanksThanTrialsOrBatches) {
   const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/minimal.yaml";
-  const std::string arguments = " run " + spec + " --trials 2 --quiet --out ";
+  const std::string arguments = " run " + spec + " --trials 2 --backend cpu --quiet --out ";
   ASSERT_EQ(shell(std::string(CAPPLAN_BINARY) + arguments + (dir_ / "single").string()).exit_code, 0);
   const Outcome outcome = shell(mpirun(3) + arguments + (dir_ / "three").string());
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
@@ -107,8 +107,8 @@ TEST_F(Mpi, MoreRanksThanTrialsOrBatches) {
 TEST_F(Mpi, AFailingRankFailsTheJobWithItsMessageAndWritesNothing) {
   const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/minimal.yaml";
   const fs::path out = dir_ / "never";
-  const Outcome outcome =
-      shell("CAPPLAN_FAIL_RANK=2 " + mpirun(3) + " run " + spec + " --trials 300 --quiet --out " + out.string());
+  const Outcome outcome = shell("CAPPLAN_FAIL_RANK=2 " + mpirun(3) + " run " + spec +
+                                " --trials 300 --backend cpu --quiet --out " + out.string());
   EXPECT_NE(outcome.exit_code, 0);
   EXPECT_NE(outcome.output.find("rank 2: capplan: error: injected failure"), std::string::npos) << outcome.output;
   EXPECT_FALSE(fs::exists(out));
@@ -117,7 +117,8 @@ TEST_F(Mpi, AFailingRankFailsTheJobWithItsMessageAndWritesNothing) {
 TEST_F(Mpi, SpecErrorsAreReportedOnceWithExitCodeTwo) {
   const fs::path spec = dir_ / "bad.yaml";
   std::ofstream(spec) << "version: 1\nname: bad\n";
-  const Outcome outcome = shell(mpirun(2) + " run " + spec.string() + " --out " + (dir_ / "never").string());
+  const Outcome outcome =
+      shell(mpirun(2) + " run " + spec.string() + " --backend cpu --out " + (dir_ / "never").string());
   EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
   const std::string needle = "nothing was written";
   const auto first = outcome.output.find(needle);

@@ -88,8 +88,9 @@ class Plots : public capplan::testing::ScratchDirTest {
   fs::path run(const std::string& config, int trials) {
     const fs::path out = dir_ / fs::path(config).stem();
     std::string output;
-    const int code = capplan(
-        "run " + source(config) + " --trials " + std::to_string(trials) + " --quiet --out " + out.string(), output);
+    const int code = capplan("run " + source(config) + " --trials " + std::to_string(trials) +
+                                 " --backend cpu --quiet --out " + out.string(),
+                             output);
     EXPECT_EQ(code, 0) << output;
     return out;
   }

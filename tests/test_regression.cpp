@@ -525,7 +525,7 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
       "CAPPLAN='" + std::string(CAPPLAN_BINARY) + "' bash '" + (root / "tools/nightly.sh").string() + "' ";
   const fs::path junit = root / "out/nightly.xml";
 
-  Shell none = shell(env + "'" + junit.string() + "'");
+  Shell none = shell(env + "'" + junit.string() + "' -- --backend cpu");
   EXPECT_EQ(none.exit_code, 0) << none.output;
   EXPECT_NE(none.output.find("no baselines"), std::string::npos) << none.output;
   std::string why;
@@ -534,10 +534,10 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
   fs::create_directories(root / "configs/baselines");
   const Shell made =
       shell("'" + std::string(CAPPLAN_BINARY) + "' baseline '" + (root / "configs/minimal.yaml").string() + "' -o '" +
-            (root / "configs/baselines/minimal.json").string() + "' --trials 4000 --quiet");
+            (root / "configs/baselines/minimal.json").string() + "' --trials 4000 --backend cpu --quiet");
   ASSERT_EQ(made.exit_code, 0) << made.output;
 
-  Shell pass = shell(env + "'" + junit.string() + "' -- --seed 99");
+  Shell pass = shell(env + "'" + junit.string() + "' -- --seed 99 --backend cpu");
   EXPECT_EQ(pass.exit_code, 0) << pass.output;
   EXPECT_NE(pass.output.find("PASS  configs/minimal.yaml"), std::string::npos) << pass.output;
   std::string xml = read_text(junit);
@@ -549,7 +549,7 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
   std::string changed = spec_text;
   changed.replace(changed.find("units: 100"), 10, "units: 80");
   write_text(root / "configs/minimal.yaml", changed);
-  Shell regressed = shell(env + "'" + junit.string() + "'");
+  Shell regressed = shell(env + "'" + junit.string() + "' -- --backend cpu");
   EXPECT_EQ(regressed.exit_code, 1) << regressed.output;
   EXPECT_NE(regressed.output.find("FAIL  configs/minimal.yaml"), std::string::npos) << regressed.output;
   xml = read_text(junit);
@@ -557,7 +557,7 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
   EXPECT_GT(occurrences(xml, "<failure"), 10u);
 
   write_text(root / "configs/baselines/other.json", "{\"format_version\": 99, \"trials\": 10}");
-  Shell broken = shell(env + "'" + junit.string() + "'");
+  Shell broken = shell(env + "'" + junit.string() + "' -- --backend cpu");
   EXPECT_EQ(broken.exit_code, 2) << broken.output;
   EXPECT_NE(broken.output.find("ERROR configs/other.yaml"), std::string::npos) << broken.output;
   xml = read_text(junit);
