@@ -9,24 +9,11 @@
 #include "kernels/metrics.h"
 #include "planner/build_info.h"
 #include "planner/intervals.h"
+#include "planner/number_format.h"
 
 namespace capplan {
 
 namespace {
-
-// Counts print as integers; other values with 8 significant digits.
-// 8 significant digits, without an exponent for large values (2e+09 reads badly).
-std::string format_mean(double value) {
-  return std::fabs(value) >= 1e8 ? fmt::format("{:.0f}", value) : fmt::format("{:.8g}", value);
-}
-
-// Counts print as integers; other values like means.
-std::string format_value(int metric, double value) {
-  if (metric_is_count(metric)) return fmt::format("{:.0f}", value);
-  return format_mean(value);
-}
-
-std::string format_probability(double p) { return fmt::format("{:.6f}", p); }
 
 std::string completion_text(const CompiledModel& model, int day) {
   return day < 0 ? "after-horizon" : format_date(model.horizon_start + day);

@@ -1,0 +1,26 @@
+#include "planner/backend.h"
+
+#include "planner/errors.h"
+
+namespace capplan {
+
+Backend parse_backend(const std::string& text, const char* option) {
+  if (text == "auto") return Backend::kAuto;
+  if (text == "cpu") return Backend::kCpu;
+  if (text == "cuda") return Backend::kCuda;
+  throw UsageError(std::string(option) + " must be auto, cpu or cuda, got '" + text + "'");
+}
+
+const char* backend_name(Backend backend) {
+  switch (backend) {
+    case Backend::kAuto:
+      return "auto";
+    case Backend::kCpu:
+      return "cpu";
+    case Backend::kCuda:
+      return "cuda";
+  }
+  return "auto";
+}
+
+}  // namespace capplan

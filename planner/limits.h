@@ -1,0 +1,22 @@
+// The limits capplan puts on its inputs, in one place: the spec loader
+// enforces them, the JSON Schema (capplan schema) publishes them, and the
+// run engine checks options against them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace capplan {
+
+// Trials per run: trial numbers key 32-bit counters, so at most 2^32 - 1.
+constexpr std::uint64_t kMaxTrials = 4'294'967'295u;
+constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();
+// A spec file is read whole; larger files are refused before parsing [bytes].
+constexpr std::size_t kMaxSpecFileBytes = std::size_t(64) << 20;
+constexpr std::int64_t kMaxHorizonDays = 36525;     // 100 years
+constexpr std::uint64_t kMaxUnits = 1'000'000'000;  // systems per tranche
+constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;
+constexpr std::uint64_t kMaxSpreadDays = 100'000;
+
+}  // namespace capplan
