@@ -17,13 +17,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -35,19 +31,15 @@
 
 #include "planner/correlation.h"
 #include "planner/errors.h"
+#include "planner/limits.h"
+#include "planner/text_file.h"
 
 namespace capplan {
 namespace {
 
-constexpr double kZ90 = 1.2815515655446004;         // standard normal 0.9 quantile
-constexpr int kMaxFlowNesting = 64;                 // [ and { levels accepted by the pre-scan
-constexpr std::int64_t kMaxHorizonDays = 36525;     // 100 years
-constexpr std::size_t kMaxFileBytes = 64u << 20;    // 64 MiB
-constexpr std::size_t kMaxDiagnostics = 200;        // more are summarised in one line
-constexpr std::uint64_t kMaxUnits = 1'000'000'000;  // systems per tranche
-constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;
-constexpr std::uint64_t kMaxSpreadDays = 100'000;
-constexpr std::uint64_t kMaxTrials = 4'294'967'295;  // 2^32 - 1
+constexpr double kZ90 = 1.2815515655446004;   // standard normal 0.9 quantile
+constexpr int kMaxFlowNesting = 64;           // [ and { levels accepted by the pre-scan
+constexpr std::size_t kMaxDiagnostics = 200;  // more are summarised in one line
 // A truncated normal must keep at least this probability inside its range.
 constexpr double kMinTruncatedMass = 1e-6;
 
@@ -1186,7 +1178,7 @@ void SpecReader::read_simulation(const Field& field) {
     if (const auto trials = read_whole(*f, 1, kMaxTrials)) spec_.trials = *trials;
   }
   if (const Field* f = map->find("seed")) {
-    if (const auto seed = read_whole(*f, 0, std::numeric_limits<std::uint64_t>::max())) spec_.seed = *seed;
+    if (const auto seed = read_whole(*f, 0, kMaxSeed)) spec_.seed = *seed;
   }
 }
 
@@ -1760,27 +1752,11 @@ bool SpecReader::read_correlation(const Field& item, const std::vector<std::stri
   return ok;
 }
 
-// Reads at most kMaxFileBytes + 1 bytes; returns a problem description or nothing.
-std::optional<std::string> read_file(const std::string& path, std::string& text) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return std::string("is a directory, not a spec file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fmt::format("cannot open the spec file: {}", std::strerror(errno));
-  std::vector<char> buffer(1 << 16);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
-    if (text.size() > kMaxFileBytes) return fmt::format("the spec file is larger than {} MiB", kMaxFileBytes >> 20);
-  }
-  if (in.bad()) return std::string("cannot read the spec file");
-  return std::nullopt;
-}
-
 }  // namespace
 
 Spec load_spec_file(const std::string& path, const std::vector<std::string>& overrides) {
   std::string text;
-  if (const auto problem = read_file(path, text)) {
+  if (const auto problem = read_text_file(path, "spec file", text, kMaxSpecFileBytes)) {
     throw SpecError({Diagnostic{path, 0, 0, "", *problem}});
   }
   return load_spec_text(text, path, overrides);
