@@ -12,12 +12,12 @@
 #include "planner/schema.h"
 
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "planner/limits.h"
 #include "planner/spec.h"
 
 namespace capplan {
@@ -29,12 +29,6 @@ using Json = nlohmann::ordered_json;
 constexpr const char* kId = "[A-Za-z0-9_-]+";
 // Strict YYYY-MM-DD with a valid month and a day 01..31 (the day within the month is checked by capplan).
 constexpr const char* kDatePattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
-// Loader limits (spec_loader.cpp).
-constexpr std::uint64_t kMaxTrials = 4'294'967'295u;
-constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();
-constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;
-constexpr std::uint64_t kMaxUnits = 1'000'000'000;
-constexpr std::uint64_t kMaxSpreadDays = 100'000;
 
 constexpr const char* kWhatIsNotChecked =
     "This schema checks keys, types, required keys, ranges, id and date patterns and distribution shapes. "
