@@ -1,6 +1,6 @@
 // JSON Schema (draft 2020-12) of the spec format (version 1), for editors.
 //
-// Built to follow planner/spec_loader.cpp key by key: the same allowed keys per
+// Built to follow the spec loader (planner/spec_*.cpp) key by key: the same allowed keys per
 // map (additionalProperties: false wherever the loader rejects unknown keys),
 // the same required keys, ranges and id/name/date patterns. Defaults come from
 // the default-constructed Spec structs, metric names from metric_names(), so
@@ -12,12 +12,12 @@
 #include "planner/schema.h"
 
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "planner/limits.h"
 #include "planner/spec.h"
 
 namespace capplan {
@@ -25,16 +25,10 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-// Ids (spec_loader.cpp is_valid_id): used inside quantity names, so no ':', '.', '/' or spaces.
+// Ids (spec_lexical.h is_valid_id): used inside quantity names, so no ':', '.', '/' or spaces.
 constexpr const char* kId = "[A-Za-z0-9_-]+";
 // Strict YYYY-MM-DD with a valid month and a day 01..31 (the day within the month is checked by capplan).
 constexpr const char* kDatePattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
-// Loader limits (spec_loader.cpp).
-constexpr std::uint64_t kMaxTrials = 4'294'967'295u;
-constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();
-constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;
-constexpr std::uint64_t kMaxUnits = 1'000'000'000;
-constexpr std::uint64_t kMaxSpreadDays = 100'000;
 
 constexpr const char* kWhatIsNotChecked =
     "This schema checks keys, types, required keys, ranges, id and date patterns and distribution shapes. "
@@ -152,7 +146,7 @@ Json id_map(const std::string& description, const std::string& entry_def, bool n
 
 // ---- distributions ----------------------------------------------------------------
 
-// The values a distribution may take where it is used (spec_loader.cpp Use).
+// The values a distribution may take where it is used (spec_distributions.h Use).
 enum class Bounds {
   any,          // slip_days
   nonnegative,  // durations, power_factor
@@ -495,18 +489,9 @@ Json target() {
                {"metric", "date", "at_least"});
 }
 
-Json root() {
+// The top-level keys.
+Json root_properties() {
   const Spec defaults;
-  Json s = Json::object();
-  s["$schema"] = "https://json-schema.org/draft/2020-12/schema";
-  s["$id"] = "urn:capplan:spec-format:1";
-  s["title"] = "capplan spec, format version 1";
-  s["description"] = std::string(
-                         "A capplan spec: a cluster build-out (accelerators, systems, sites, tranches, risks, targets) "
-                         "simulated by Monte Carlo. See docs/spec-format.md. ") +
-                     kWhatIsNotChecked;
-  s["type"] = "object";
-
   Json props = Json::object();
   Json version = Json::object();
   version["type"] = "integer";
@@ -560,11 +545,11 @@ Json root() {
   props["operations"] = operations();
   props["report"] = report();
   props["targets"] = id_map("Targets by id.", "target", false);
+  return props;
+}
 
-  s["properties"] = props;
-  s["required"] = Json::array({"version", "name", "horizon", "accelerators", "systems", "sites", "tranches"});
-  s["additionalProperties"] = false;
-
+// The shared definitions ($defs) the properties refer to.
+Json definitions() {
   Json defs = Json::object();
   Json date = text("A date YYYY-MM-DD (proleptic Gregorian).");
   date["pattern"] = kDatePattern;
@@ -591,7 +576,23 @@ Json root() {
   defs["correlation"] = correlation();
   defs["quantity_name"] = quantity_name();
   defs["target"] = target();
-  s["$defs"] = defs;
+  return defs;
+}
+
+Json root() {
+  Json s = Json::object();
+  s["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+  s["$id"] = "urn:capplan:spec-format:1";
+  s["title"] = "capplan spec, format version 1";
+  s["description"] = std::string(
+                         "A capplan spec: a cluster build-out (accelerators, systems, sites, tranches, risks, targets) "
+                         "simulated by Monte Carlo. See docs/spec-format.md. ") +
+                     kWhatIsNotChecked;
+  s["type"] = "object";
+  s["properties"] = root_properties();
+  s["required"] = Json::array({"version", "name", "horizon", "accelerators", "systems", "sites", "tranches"});
+  s["additionalProperties"] = false;
+  s["$defs"] = definitions();
   return s;
 }
 

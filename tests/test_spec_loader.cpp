@@ -3,9 +3,12 @@
 // error class with its line and key path, and robustness against bad input.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "planner/errors.h"
 #include "planner/spec.h"
 #include "planner/spec_loader.h"
+#include "planner/text_file.h"
 
 namespace capplan {
 namespace {
@@ -764,6 +768,109 @@ TEST(CorrelationModel, ConflictingPairIsAProblemOfTheLaterGroup) {
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].correlation_index, 2);
   EXPECT_NE(problems[0].message.find("correlations[0]"), std::string::npos);
+}
+
+// ---- --set overrides, the diagnostics cap and whole-file reading ----------------------------
+
+// The diagnostics of loading kBase with `overrides`; empty when it loads.
+std::vector<Diagnostic> errors_with(const std::vector<std::string>& overrides) {
+  try {
+    load_spec_text(kBase, "test.yaml", overrides);
+  } catch (const SpecError& e) {
+    return e.diagnostics();
+  }
+  return {};
+}
+
+TEST(SpecOverrides, SetValuesReplaceAndAddKeys) {
+  const Spec spec =
+      load_spec_text(kBase, "test.yaml",
+                     {"tranches.t1.units=900", "tranches.t1.delivery.spread_days=7",
+                      "sites.site-a.power_mw=[{planned: 2026-01-01, add: 5}]", "sites.site-a.power_mw[0].add=6"});
+  ASSERT_EQ(spec.tranches.size(), 1u);
+  EXPECT_EQ(spec.tranches[0].units, 900);
+  EXPECT_EQ(spec.tranches[0].spread_days, 7);
+  ASSERT_EQ(spec.sites[0].power_mw.size(), 1u);
+  EXPECT_EQ(spec.sites[0].power_mw[0].add_mw, 6.0);
+  EXPECT_EQ(spec.overrides.size(), 4u);
+}
+
+TEST(SpecOverrides, ProblemsInASetValueNameTheOption) {
+  const auto bad_value = errors_with({"tranches.t1.units=-3"});
+  ASSERT_EQ(bad_value.size(), 1u) << all_messages(bad_value);
+  EXPECT_EQ(bad_value[0].file, "--set tranches.t1.units=-3");
+  EXPECT_EQ(bad_value[0].line, 0);
+  EXPECT_EQ(bad_value[0].key, "tranches.t1.units");
+  EXPECT_EQ(bad_value[0].message, "expected a whole number from 0 to 1000000000, found -3");
+  // Inside a set map value too; problems of the same line keep reading order (name before tranches).
+  const auto inside = errors_with({"tranches.t1.delivery={planned: 2026-02-30}", "name=a b"});
+  ASSERT_EQ(inside.size(), 2u) << all_messages(inside);
+  EXPECT_EQ(inside[0].file, "--set name=a b");
+  EXPECT_EQ(inside[0].key, "name");
+  EXPECT_EQ(inside[1].file, "--set tranches.t1.delivery={planned: 2026-02-30}");
+  EXPECT_EQ(inside[1].key, "tranches.t1.delivery.planned");
+}
+
+TEST(SpecOverrides, MalformedOptions) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"tranches.t1.units", "expected PATH=VALUE, e.g. tranches.t1.units=900"},
+      {"=3", "expected PATH=VALUE, e.g. tranches.t1.units=900"},
+      {"tranches..units=3", "the path 'tranches..units' has an empty part"},
+      {"tranches.t1.units=[1,", "the value is not valid YAML: end of sequence flow not found"},
+      {"name.first=x", "'name' is a single value, so it has no key 'first'"},
+  };
+  for (const auto& [option, message] : cases) {
+    const auto diagnostics = errors_with({option});
+    ASSERT_EQ(diagnostics.size(), 1u) << option << "\n" << all_messages(diagnostics);
+    EXPECT_EQ(diagnostics[0].file, "--set " + option);
+    EXPECT_EQ(diagnostics[0].message, message);
+  }
+  const auto index =
+      errors_with({"sites.site-a.power_mw=[{planned: 2026-01-01, add: 5}]", "sites.site-a.power_mw[3].add=1"});
+  ASSERT_EQ(index.size(), 1u) << all_messages(index);
+  EXPECT_EQ(index[0].message, "'sites.site-a.power_mw' has no item 3 (it has 1)");
+}
+
+TEST(SpecErrors, AtMost200ProblemsThenACount) {
+  std::string text = replaced(kBase, "tranches:\n", "tranches:\n  bad: {}\n");
+  for (int i = 0; i < 150; ++i) text += "  x" + std::to_string(i) + ": {units: -1}\n";
+  // Per x<i>: system, site, delivery missing and units negative; plus bad's four missing keys.
+  const auto diagnostics = errors_of(text);
+  ASSERT_EQ(diagnostics.size(), 201u);
+  EXPECT_EQ(diagnostics.back().message, "... and 404 more errors");
+  EXPECT_EQ(diagnostics.back().file, "test.yaml");
+  EXPECT_EQ(diagnostics.back().line, 0);
+}
+
+TEST(SpecErrors, UnreadableFileMessages) {
+  const auto message_of = [](const std::string& path) {
+    try {
+      load_spec_file(path);
+    } catch (const SpecError& e) {
+      EXPECT_EQ(e.diagnostics().size(), 1u);
+      EXPECT_EQ(e.diagnostics()[0].file, path);
+      EXPECT_EQ(e.diagnostics()[0].line, 0);
+      return e.diagnostics()[0].message;
+    }
+    return std::string("(loaded)");
+  };
+  EXPECT_EQ(message_of(kSpecDir), "is a directory, not a spec file");
+  EXPECT_EQ(message_of(kSpecDir + "does-not-exist.yaml"), "cannot open the spec file: No such file or directory");
+}
+
+TEST(TextFile, ReadsWholeFilesUpToTheCap) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("capplan-test-text-file-" + std::to_string(::getpid()) + ".txt");
+  const std::size_t mib = std::size_t(1) << 20;
+  const std::string content(mib + 1, 'x');
+  std::ofstream(path, std::ios::binary) << content;
+  std::string text;
+  EXPECT_EQ(read_text_file(path.string(), "spec file", text, 2 * mib), std::nullopt);
+  EXPECT_EQ(text, content);
+  std::string capped;
+  EXPECT_EQ(read_text_file(path.string(), "baseline", capped, mib),
+            std::optional<std::string>("the baseline is larger than 1 MiB"));
+  std::filesystem::remove(path);
 }
 
 }  // namespace

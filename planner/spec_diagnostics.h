@@ -1,0 +1,46 @@
+// The problems found while one spec is read, collected so that every problem
+// is reported in one pass, then sorted by position for the SpecError.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "planner/errors.h"
+#include "planner/spec.h"
+
+namespace capplan::loader {
+
+class SpecDiagnostics {
+ public:
+  explicit SpecDiagnostics(std::string file) : file_(std::move(file)) {}
+
+  const std::string& file() const { return file_; }
+
+  // A problem at `at` in the spec file; `path` is the dotted key path ("" for the whole file).
+  void error(SourceLocation at, const std::string& path, std::string message) {
+    diagnostics_.push_back(Diagnostic{file_, at.line, at.column, path, std::move(message)});
+  }
+
+  // A problem with a --set option itself; `origin` is "--set PATH=VALUE".
+  void option_error(const std::string& origin, std::string message) {
+    diagnostics_.push_back(Diagnostic{origin, 0, 0, "", std::move(message)});
+  }
+
+  // Records that the value at key path `path` (diagnostic form, e.g.
+  // "sites.a.power_mw[1].add") was set by the option `origin`.
+  void set_by_option(std::string path, std::string origin) {
+    set_paths_.emplace_back(std::move(path), std::move(origin));
+  }
+
+  // Every problem, in file order: problems inside a --set value name the
+  // option instead of a line of the file; past the cap, one line counts the rest.
+  std::vector<Diagnostic> sorted() const;
+
+ private:
+  std::string file_;
+  std::vector<Diagnostic> diagnostics_;
+  std::vector<std::pair<std::string, std::string>> set_paths_;  // key path, "--set ..." option
+};
+
+}  // namespace capplan::loader
