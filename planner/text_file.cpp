@@ -10,17 +10,26 @@
 
 namespace capplan {
 
+namespace {
+// "64 MiB" for whole mebibytes, else "1000 bytes".
+std::string size_text(std::size_t bytes) {
+  if (bytes >= (std::size_t(1) << 20) && bytes % (std::size_t(1) << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
+  return fmt::format("{} bytes", bytes);
+}
+}  // namespace
+
 std::optional<std::string> read_text_file(const std::string& path, const std::string& what, std::string& text,
                                           std::size_t max_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return "is a directory, not a " + what;
   std::ifstream in(path, std::ios::binary);
   if (!in) return fmt::format("cannot open the {}: {}", what, std::strerror(errno));
+  const std::size_t start = text.size();
   std::vector<char> buffer(1 << 16);
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
-    if (text.size() > max_bytes) return fmt::format("the {} is larger than {} MiB", what, max_bytes >> 20);
+    if (text.size() - start > max_bytes) return "the " + what + " is larger than " + size_text(max_bytes);
   }
   if (in.bad()) return "cannot read the " + what;
   return std::nullopt;

@@ -870,6 +870,13 @@ TEST(TextFile, ReadsWholeFilesUpToTheCap) {
   std::string capped;
   EXPECT_EQ(read_text_file(path.string(), "baseline", capped, mib),
             std::optional<std::string>("the baseline is larger than 1 MiB"));
+  // The cap counts only what this call reads, and small caps are named in bytes.
+  std::string prefilled(100, 'y');
+  EXPECT_EQ(read_text_file(path.string(), "table", prefilled, 2 * mib), std::nullopt);
+  EXPECT_EQ(prefilled.size(), 100 + content.size());
+  std::string small;
+  EXPECT_EQ(read_text_file(path.string(), "table", small, 1000),
+            std::optional<std::string>("the table is larger than 1000 bytes"));
   std::filesystem::remove(path);
 }
 
