@@ -23,316 +23,16 @@
 
 #include "planner/date.h"
 #include "planner/errors.h"
+#include "planner/plot_csv.h"
+#include "planner/plot_inputs.h"
 
 namespace capplan {
+
+using namespace plots;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// ---- reading the output folder ---------------------------------------------
-
-std::string read_whole(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw RuntimeFailure("cannot read " + path.string() + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void require_folder(const fs::path& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    throw UsageError("output folder " + dir.string() + " does not exist; write it first with `capplan run SPEC --out " +
-                     dir.string() + "`");
-  }
-}
-
-fs::path require_file(const fs::path& dir, const std::string& name) {
-  const fs::path path = dir / name;
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
-    throw UsageError(path.string() + " not found: " + dir.string() +
-                     " is not a complete capplan output folder (re-run `capplan run SPEC --out " + dir.string() +
-                     "` with this version)");
-  }
-  return path;
-}
-
-// A CSV table as written by capplan (no quoting needed, but quoted fields are accepted).
-class Table {
- public:
-  Table(const fs::path& path, const std::string& text) : file_(path.filename().string()) {
-    std::vector<std::string> row;
-    std::string field;
-    bool quoted = false, any = false;
-    auto end_row = [&]() {
-      if (any || !field.empty() || !row.empty()) {
-        row.push_back(field);
-        if (header_.empty()) {
-          header_ = row;
-        } else if (!(row.size() == 1 && row[0].empty())) {
-          if (row.size() != header_.size()) {
-            throw UsageError(fmt::format("{} line {}: {} fields, the header has {}", path.string(), rows_.size() + 2,
-                                         row.size(), header_.size()));
-          }
-          rows_.push_back(row);
-        }
-      }
-      row.clear();
-      field.clear();
-      any = false;
-    };
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      const char c = text[i];
-      if (quoted) {
-        if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else if (c == '"') {
-          quoted = false;
-        } else {
-          field += c;
-        }
-      } else if (c == '"') {
-        quoted = true;
-        any = true;
-      } else if (c == ',') {
-        row.push_back(field);
-        field.clear();
-        any = true;
-      } else if (c == '\n') {
-        end_row();
-      } else if (c != '\r') {
-        field += c;
-      }
-    }
-    end_row();
-    if (header_.empty()) throw UsageError(path.string() + " is empty (expected a header line)");
-  }
-
-  const std::vector<std::string>& header() const { return header_; }
-  const std::vector<std::vector<std::string>>& rows() const { return rows_; }
-  bool has(const std::string& column) const {
-    return std::find(header_.begin(), header_.end(), column) != header_.end();
-  }
-  std::size_t column(const std::string& name) const {
-    const auto it = std::find(header_.begin(), header_.end(), name);
-    if (it == header_.end()) throw UsageError(file_ + ": missing column '" + name + "'");
-    return static_cast<std::size_t>(it - header_.begin());
-  }
-  double number(std::size_t row, std::size_t column) const {
-    const std::string& text = rows_[row][column];
-    char* end = nullptr;
-    errno = 0;
-    const double value = std::strtod(text.c_str(), &end);
-    if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value)) {
-      throw UsageError(
-          fmt::format("{} line {}: '{}' in column {} is not a number", file_, row + 2, text, header_[column]));
-    }
-    return value;
-  }
-  DayNumber date(std::size_t row, std::size_t column) const {
-    const auto day = parse_date(rows_[row][column]);
-    if (!day) {
-      throw UsageError(fmt::format("{} line {}: '{}' in column {} is not a date (YYYY-MM-DD)", file_, row + 2,
-                                   rows_[row][column], header_[column]));
-    }
-    return *day;
-  }
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
-  std::vector<std::string> header_;
-  std::vector<std::vector<std::string>> rows_;
-};
-
-Table load_table(const fs::path& dir, const std::string& name) {
-  const fs::path path = require_file(dir, name);
-  return Table(path, read_whole(path));
-}
-
-// Quantile columns (pNN without suffix) of a forecast or tranche table.
-struct QuantileColumns {
-  std::string low, mid, high;  // mid empty if there is no p50
-  std::string low_label() const { return label(low); }
-  std::string high_label() const { return label(high); }
-  double coverage() const { return percent(high) - percent(low); }
-  static double percent(const std::string& column) { return std::strtod(column.c_str() + 1, nullptr); }
-  static std::string label(const std::string& column) { return "P" + column.substr(1); }
-};
-
-bool is_quantile_column(const std::string& name) {
-  if (name.size() < 2 || name[0] != 'p') return false;
-  bool digit = false;
-  for (std::size_t i = 1; i < name.size(); ++i) {
-    if (std::isdigit(static_cast<unsigned char>(name[i]))) {
-      digit = true;
-    } else if (name[i] != '.') {
-      return false;
-    }
-  }
-  return digit;
-}
-
-QuantileColumns quantile_columns(const Table& table) {
-  std::vector<std::string> found;
-  for (const auto& name : table.header()) {
-    if (is_quantile_column(name)) found.push_back(name);
-  }
-  if (found.empty()) throw UsageError(table.file() + ": no quantile columns (p10, p50, ...) in the header");
-  std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
-    return QuantileColumns::percent(a) < QuantileColumns::percent(b);
-  });
-  QuantileColumns q;
-  q.low = found.front();
-  q.high = found.back();
-  if (table.has("p50")) q.mid = "p50";
-  return q;
-}
-
-// One metric's rows of forecast.csv.
-struct Series {
-  std::vector<DayNumber> dates;
-  std::vector<double> mean, low, mid, high;
-};
-
-Series metric_series(const Table& forecast, const QuantileColumns& q, const std::string& metric) {
-  const std::size_t c_date = forecast.column("date"), c_metric = forecast.column("metric"),
-                    c_mean = forecast.column("mean"), c_low = forecast.column(q.low), c_high = forecast.column(q.high);
-  const bool has_mid = !q.mid.empty();
-  const std::size_t c_mid = has_mid ? forecast.column(q.mid) : 0;
-  Series s;
-  for (std::size_t r = 0; r < forecast.rows().size(); ++r) {
-    if (forecast.rows()[r][c_metric] != metric) continue;
-    s.dates.push_back(forecast.date(r, c_date));
-    s.mean.push_back(forecast.number(r, c_mean));
-    s.low.push_back(forecast.number(r, c_low));
-    s.high.push_back(forecast.number(r, c_high));
-    s.mid.push_back(has_mid ? forecast.number(r, c_mid) : 0.0);
-  }
-  if (s.dates.empty()) throw UsageError(forecast.file() + ": no rows for metric " + metric);
-  return s;
-}
-
-struct TargetRow {
-  std::string name, metric;
-  DayNumber date = 0;
-  double threshold = 0, probability = 0, ci_lo = 0, ci_hi = 0;
-};
-
-std::vector<TargetRow> load_targets(const Table& t) {
-  const std::size_t c_name = t.column("target"), c_metric = t.column("metric"), c_date = t.column("date"),
-                    c_threshold = t.column("threshold"), c_p = t.column("probability"), c_lo = t.column("ci_lo"),
-                    c_hi = t.column("ci_hi");
-  std::vector<TargetRow> out;
-  for (std::size_t r = 0; r < t.rows().size(); ++r) {
-    TargetRow row;
-    row.name = t.rows()[r][c_name];
-    row.metric = t.rows()[r][c_metric];
-    row.date = t.date(r, c_date);
-    row.threshold = t.number(r, c_threshold);
-    row.probability = t.number(r, c_p);
-    row.ci_lo = t.number(r, c_lo);
-    row.ci_hi = t.number(r, c_hi);
-    out.push_back(row);
-  }
-  return out;
-}
-
-struct DriverEntry {
-  std::string input;
-  double spearman = 0, variance_explained = 0, contribution = 0;
-};
-
-struct Drivers {
-  std::string output;  // available_accelerators, or delivered_flop_e24 when accelerators do not vary
-  std::string date;
-  std::vector<DriverEntry> rows;  // by |spearman|, largest first
-};
-
-// The drivers of `output` at the latest date in sensitivity.csv (none if the file is absent).
-std::optional<Drivers> load_drivers_of(const fs::path& dir, const std::string& output) {
-  const fs::path path = dir / "sensitivity.csv";
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return std::nullopt;
-  const Table t(path, read_whole(path));
-  const std::size_t c_output = t.column("output"), c_date = t.column("date"), c_input = t.column("input"),
-                    c_s = t.column("spearman"), c_ve = t.column("variance_explained"),
-                    c_cv = t.column("contribution_to_variance");
-  Drivers d;
-  d.output = output;
-  for (std::size_t r = 0; r < t.rows().size(); ++r) {
-    if (t.rows()[r][c_output] == output) d.date = std::max(d.date, t.rows()[r][c_date]);
-  }
-  for (std::size_t r = 0; r < t.rows().size(); ++r) {
-    if (t.rows()[r][c_output] != output || t.rows()[r][c_date] != d.date) continue;
-    d.rows.push_back({t.rows()[r][c_input], t.number(r, c_s), t.number(r, c_ve), t.number(r, c_cv)});
-  }
-  if (d.rows.empty()) return std::nullopt;
-  std::stable_sort(d.rows.begin(), d.rows.end(), [](const DriverEntry& a, const DriverEntry& b) {
-    return std::fabs(a.spearman) > std::fabs(b.spearman);
-  });
-  return d;
-}
-
-// The drivers of available accelerators; of delivered compute when the
-// accelerator count does not vary (sensitivity.csv then has no rows for it).
-std::optional<Drivers> load_drivers(const fs::path& dir) {
-  if (auto drivers = load_drivers_of(dir, "available_accelerators")) return drivers;
-  return load_drivers_of(dir, "delivered_flop_e24");
-}
-
-struct RunFacts {
-  std::string name, tool_version, git_revision;
-  std::uint64_t trials = 0, seed = 0;
-};
-
-RunFacts load_run(const fs::path& dir) {
-  const fs::path path = require_file(dir, "run.json");
-  RunFacts facts;
-  try {
-    const auto json = nlohmann::json::parse(read_whole(path));
-    facts.name = json.at("spec").at("name").get<std::string>();
-    facts.trials = json.at("trials").get<std::uint64_t>();
-    facts.seed = json.at("seed").get<std::uint64_t>();
-    facts.tool_version = json.value("tool_version", std::string("?"));
-    facts.git_revision = json.value("git_revision", std::string());
-  } catch (const nlohmann::json::exception& e) {
-    throw UsageError(path.string() + ": not a capplan run record: " + e.what());
-  }
-  return facts;
-}
-
-struct TrancheRow {
-  std::string name;
-  std::string units;
-  double probability = 0, ci_lo = 0, ci_hi = 0, criticality = 0;
-  std::string low, mid, high;  // dates or after-horizon
-};
-
-std::vector<TrancheRow> load_tranches(const Table& t) {
-  const QuantileColumns q = quantile_columns(t);
-  const std::size_t c_name = t.column("tranche"), c_units = t.column("units"), c_p = t.column("probability_complete"),
-                    c_lo = t.column("probability_ci_lo"), c_hi = t.column("probability_ci_hi"),
-                    c_crit = t.column("criticality"), c_low = t.column(q.low), c_high = t.column(q.high);
-  std::vector<TrancheRow> out;
-  for (std::size_t r = 0; r < t.rows().size(); ++r) {
-    TrancheRow row;
-    row.name = t.rows()[r][c_name];
-    row.units = t.rows()[r][c_units];
-    row.probability = t.number(r, c_p);
-    row.ci_lo = t.number(r, c_lo);
-    row.ci_hi = t.number(r, c_hi);
-    row.criticality = t.number(r, c_crit);
-    row.low = t.rows()[r][c_low];
-    row.high = t.rows()[r][c_high];
-    row.mid = q.mid.empty() ? std::string() : t.rows()[r][t.column(q.mid)];
-    out.push_back(row);
-  }
-  return out;
-}
 
 // ---- formatting ------------------------------------------------------------
 
@@ -630,7 +330,7 @@ struct Placed {
 };
 
 // Fan chart of one metric, with the targets on that metric marked.
-void fan_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario, const Table& forecast,
+void fan_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario, const CsvTable& forecast,
                const QuantileColumns& q, const std::vector<TargetRow>& all_targets, const FanChart& chart) {
   const Series s = metric_series(forecast, q, chart.metric);
   std::vector<TargetRow> targets;
@@ -705,7 +405,7 @@ void fan_chart(const WorkDir& work, const std::string& gnuplot, const std::strin
 const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
-void completion_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario, const Table& cdf,
+void completion_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario, const CsvTable& cdf,
                       const std::vector<TrancheRow>& tranches) {
   const std::size_t c_tranche = cdf.column("tranche"), c_date = cdf.column("date"),
                     c_p = cdf.column("probability_complete");
@@ -844,11 +544,11 @@ std::vector<std::string> write_plots(const std::string& out_dir) {
   require_folder(dir);
   // Read and check every input before drawing anything.
   const RunFacts run = load_run(dir);
-  const Table forecast = load_table(dir, "forecast.csv");
+  const CsvTable forecast = load_table(dir, "forecast.csv");
   const QuantileColumns q = quantile_columns(forecast);
   const std::vector<TargetRow> targets = load_targets(load_table(dir, "targets.csv"));
   const std::vector<TrancheRow> tranches = load_tranches(load_table(dir, "tranches.csv"));
-  const Table cdf = load_table(dir, "completion_cdf.csv");
+  const CsvTable cdf = load_table(dir, "completion_cdf.csv");
   const std::optional<Drivers> drivers = load_drivers(dir);
   const std::string gnuplot = find_gnuplot();
 
@@ -921,10 +621,10 @@ std::string summary_markdown(const std::string& out_dir) {
   const fs::path dir(out_dir);
   require_folder(dir);
   const RunFacts run = load_run(dir);
-  const Table forecast = load_table(dir, "forecast.csv");
+  const CsvTable forecast = load_table(dir, "forecast.csv");
   const QuantileColumns q = quantile_columns(forecast);
   const std::vector<TargetRow> targets = load_targets(load_table(dir, "targets.csv"));
-  const Table tranche_table = load_table(dir, "tranches.csv");
+  const CsvTable tranche_table = load_table(dir, "tranches.csv");
   const QuantileColumns tq = quantile_columns(tranche_table);
   const std::vector<TrancheRow> tranches = load_tranches(tranche_table);
   const std::optional<Drivers> drivers = load_drivers(dir);
