@@ -25,6 +25,7 @@
 #include "planner/errors.h"
 #include "planner/plot_csv.h"
 #include "planner/plot_inputs.h"
+#include "planner/plot_labels.h"
 
 namespace capplan {
 
@@ -33,50 +34,6 @@ using namespace plots;
 namespace {
 
 namespace fs = std::filesystem;
-
-// ---- formatting ------------------------------------------------------------
-
-// 1234567.8 -> "1,234,568" (decimals = 0) or "1,234,567.8" (decimals = 1).
-std::string grouped(double value, int decimals = 0) {
-  std::string text = fmt::format("{:.{}f}", std::fabs(value), decimals);
-  if (text.find_first_not_of("0.") == std::string::npos) value = 0.0;  // no "-0"
-  const std::size_t point = text.find('.');
-  std::string whole = text.substr(0, point), rest = point == std::string::npos ? "" : text.substr(point);
-  std::string out;
-  for (std::size_t i = 0; i < whole.size(); ++i) {
-    if (i > 0 && (whole.size() - i) % 3 == 0) out += ',';
-    out += whole[i];
-  }
-  return (value < 0 ? "-" : "") + out + rest;
-}
-
-std::string percent(double p) {
-  if (p <= 0.0) return "0%";
-  if (p >= 1.0) return "100%";
-  if (p < 0.001) return fmt::format("{:.2g}%", p * 100.0);
-  if (p > 0.999) return fmt::format("{:.2f}%", p * 100.0);
-  return fmt::format("{:.1f}%", p * 100.0);
-}
-
-// A value of `metric` as people read it.
-std::string metric_value(const std::string& metric, double value) {
-  if (value == std::round(value) && std::fabs(value) < 1e15) return grouped(value, 0);
-  if (std::fabs(value) >= 100) {
-    return grouped(value, metric == "facility_power_mw" || metric == "delivered_flop_e24" ? 1 : 0);
-  }
-  if (std::fabs(value) >= 1) return fmt::format("{:.2f}", value);
-  return fmt::format("{:.2g}", value);
-}
-
-std::string metric_words(const std::string& metric) {
-  static const std::map<std::string, std::string> kWords = {
-      {"delivered_systems", "delivered systems"},   {"installed_systems", "installed systems"},
-      {"online_systems", "online systems"},         {"available_accelerators", "available accelerators"},
-      {"facility_power_mw", "facility power (MW)"}, {"peak_pflops", "peak PFLOPS"},
-      {"effective_pflops", "effective PFLOPS"},     {"delivered_flop_e24", "delivered compute (10²⁴ FLOP)"}};
-  const auto it = kWords.find(metric);
-  return it == kWords.end() ? metric : it->second;
-}
 
 // Text inside a gnuplot single-quoted string: only '' is special. Control
 // characters (which could end the command) are dropped.
