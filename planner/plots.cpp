@@ -24,8 +24,10 @@
 #include "planner/date.h"
 #include "planner/errors.h"
 #include "planner/plot_csv.h"
+#include "planner/plot_gnuplot.h"
 #include "planner/plot_inputs.h"
 #include "planner/plot_labels.h"
+#include "planner/plot_script.h"
 
 namespace capplan {
 
@@ -34,244 +36,6 @@ using namespace plots;
 namespace {
 
 namespace fs = std::filesystem;
-
-// Text inside a gnuplot single-quoted string: only '' is special. Control
-// characters (which could end the command) are dropped.
-std::string gp(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') {
-      out += "''";
-    } else if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-std::string gp_date(DayNumber day) { return "'" + format_date(day) + "'"; }
-
-std::string num(double value) { return fmt::format("{:.10g}", value); }
-
-// ---- gnuplot ---------------------------------------------------------------
-
-constexpr const char* kInstallHint =
-    "install gnuplot-nox (Debian: apt-get install gnuplot-nox; see tools/install-deps.sh)";
-
-// The gnuplot executable: $CAPPLAN_GNUPLOT if set, else `gnuplot` on PATH.
-std::string find_gnuplot() {
-  if (const char* override_path = std::getenv("CAPPLAN_GNUPLOT"); override_path && *override_path) {
-    if (::access(override_path, X_OK) != 0) {
-      throw RuntimeFailure(std::string("gnuplot not found at CAPPLAN_GNUPLOT=") + override_path + "; " + kInstallHint);
-    }
-    return override_path;
-  }
-  const char* path = std::getenv("PATH");
-  std::string dirs = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    const std::size_t colon = std::min(dirs.find(':', start), dirs.size());
-    const std::string dir = colon > start ? dirs.substr(start, colon - start) : ".";
-    const std::string candidate = dir + "/gnuplot";
-    struct stat info {};
-    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    start = colon + 1;
-  }
-  throw RuntimeFailure(std::string("gnuplot is not installed (needed to draw charts); ") + kInstallHint);
-}
-
-// Runs `gnuplot script` with `work_dir` as its working directory (the script
-// names only files there). No shell is involved. Throws RuntimeFailure with
-// gnuplot's output if it fails.
-void run_gnuplot(const std::string& gnuplot, const fs::path& work_dir, const std::string& script,
-                 const std::string& what) {
-  int output_pipe[2], exec_pipe[2];
-  if (::pipe2(output_pipe, O_CLOEXEC) != 0 || ::pipe2(exec_pipe, O_CLOEXEC) != 0) {
-    throw RuntimeFailure(std::string("cannot start gnuplot: pipe: ") + std::strerror(errno));
-  }
-  const std::string dir = work_dir.string();
-  char* const argv[] = {const_cast<char*>(gnuplot.c_str()), const_cast<char*>(script.c_str()), nullptr};
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int error = errno;
-    for (int fd : {output_pipe[0], output_pipe[1], exec_pipe[0], exec_pipe[1]}) ::close(fd);
-    throw RuntimeFailure(std::string("cannot start gnuplot: fork: ") + std::strerror(error));
-  }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls from here on.
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) ::dup2(null_fd, 0);
-    ::dup2(output_pipe[1], 1);
-    ::dup2(output_pipe[1], 2);
-    int error = 0;
-    if (::chdir(dir.c_str()) != 0) {
-      error = errno;
-    } else {
-      ::execv(gnuplot.c_str(), argv);
-      error = errno;
-    }
-    ssize_t ignored = ::write(exec_pipe[1], &error, sizeof error);
-    (void)ignored;
-    ::_exit(127);
-  }
-  ::close(output_pipe[1]);
-  ::close(exec_pipe[1]);
-  std::string output;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(output_pipe[0], buffer, sizeof buffer);
-    if (n > 0) {
-      output.append(buffer, static_cast<std::size_t>(n));
-    } else if (n == 0 || errno != EINTR) {
-      break;
-    }
-  }
-  ::close(output_pipe[0]);
-  int exec_error = 0;
-  ssize_t got;
-  do {
-    got = ::read(exec_pipe[0], &exec_error, sizeof exec_error);
-  } while (got < 0 && errno == EINTR);
-  ::close(exec_pipe[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw RuntimeFailure(std::string("waiting for gnuplot: ") + std::strerror(errno));
-  }
-  if (got == static_cast<ssize_t>(sizeof exec_error)) {
-    throw RuntimeFailure("cannot run " + gnuplot + ": " + std::strerror(exec_error) + "; " + kInstallHint);
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    const std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                                              : "signal " + std::to_string(WTERMSIG(status));
-    if (output.size() > 4000) output = "..." + output.substr(output.size() - 4000);
-    throw RuntimeFailure("gnuplot failed drawing " + what + " (" + how + "):\n" + output);
-  }
-}
-
-// A private folder inside out_dir (same file system, so renames are atomic),
-// removed when done.
-class WorkDir {
- public:
-  explicit WorkDir(const fs::path& parent) {
-    std::string pattern = (parent / ".capplan-plots-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) {
-      throw RuntimeFailure("cannot create a temporary folder in " + parent.string() + ": " + std::strerror(errno));
-    }
-    path_ = pattern;
-  }
-  ~WorkDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  WorkDir(const WorkDir&) = delete;
-  WorkDir& operator=(const WorkDir&) = delete;
-  const fs::path& path() const { return path_; }
-  void write(const std::string& name, const std::string& content) const {
-    std::ofstream out(path_ / name, std::ios::binary);
-    out << content;
-    out.close();
-    if (!out) throw RuntimeFailure("cannot write " + (path_ / name).string());
-  }
-
- private:
-  fs::path path_;
-};
-
-// ---- chart scripts ---------------------------------------------------------
-
-constexpr int kWidth = 1200, kHeight = 700;
-constexpr const char* kFont = "DejaVu Sans,12";
-
-// Everything a chart script starts with.
-std::string preamble(const std::string& title) {
-  std::string s;
-  s += "set encoding utf8\n";
-  s += "set termoption noenhanced\n";
-  s += "set title " + gp(title) + " font ',15'\n";
-  s += "set border 3 lw 1.2 lc rgb '#444444'\n";
-  s += "set tics nomirror out\n";
-  s += "set grid back lt 1 lc rgb '#e4e4e4' lw 1\n";
-  s += "set key below center horizontal Left reverse samplen 3 spacing 1.2 width 2 height 0.8 noautotitle\n";
-  s += "set style textbox opaque fc rgb '#60ffffff' noborder margins 2,2\n";
-  return s;
-}
-
-// Draws the plot into NAME.png (pngcairo) and NAME.svg.
-std::string render(const std::string& plot, const std::string& name) {
-  std::string s;
-  s += fmt::format("set terminal pngcairo size {},{} font '{}' noenhanced background rgb 'white'\n", kWidth, kHeight,
-                   kFont);
-  s += "set output '" + name + ".png'\nPOINT = 1.8\n";
-  s += plot;
-  s += "unset output\n";
-  // The svg terminal's font and point sizes come out smaller and larger than pngcairo's: match them.
-  s += fmt::format("set terminal svg size {},{} dynamic font '{}' fontscale 1.25 noenhanced background rgb 'white'\n",
-                   kWidth, kHeight, kFont);
-  s += "POINT = 1.0\n";
-  s += "set output '" + name + ".svg'\n";
-  s += plot;
-  s += "unset output\n";
-  return s;
-}
-
-const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-// A date x axis from `first` to `last` with month ticks at a readable spacing.
-std::string date_axis(DayNumber first, DayNumber last) {
-  if (last <= first) last = first + 1;
-  std::string s = "set xdata time\nset timefmt '%Y-%m-%d'\n";
-  s += "set xrange [" + gp_date(first) + ":" + gp_date(last) + "]\n";
-  const CivilDate a = civil_from_days(first), b = civil_from_days(last);
-  const int months = (b.year - a.year) * 12 + (b.month - a.month);
-  int step = 1;
-  for (int candidate : {1, 2, 3, 6, 12, 24, 60}) {
-    step = candidate;
-    if (months / candidate <= 14) break;
-  }
-  std::vector<std::string> ticks;
-  bool first_tick = true;
-  for (CivilDate d{a.year, a.month, 1};; d.month == 12 ? (d.year++, d.month = 1) : d.month++) {
-    const DayNumber day = days_from_civil(d);
-    if (day > last) break;
-    if (day < first || (d.month - 1) % step != 0) continue;
-    std::string label = step >= 12 ? std::to_string(d.year)
-                                   : std::string(kMonths[d.month - 1]) +
-                                         (first_tick || d.month == 1 ? "\\n" + std::to_string(d.year) : "");
-    ticks.push_back("\"" + label + "\" " + gp_date(day));
-    first_tick = false;
-  }
-  if (ticks.size() < 2) {
-    s += "set format x '%d %b\\n%Y'\nset xtics autofreq\n";
-  } else {
-    s += "set xtics (";
-    for (std::size_t i = 0; i < ticks.size(); ++i) s += (i ? ", " : "") + ticks[i];
-    s += ")\n";
-  }
-  s += "set xlabel 'Date'\n";
-  return s;
-}
-
-// How a metric is drawn: divisor and axis label.
-struct Scale {
-  double divisor = 1.0;
-  std::string axis;
-};
-
-Scale scale_for(double max_value, const std::string& quantity, const std::string& unit) {
-  Scale s;
-  if (max_value >= 1e7) {
-    s.divisor = 1e6;
-    s.axis = quantity + " (millions" + (unit.empty() ? "" : " of " + unit) + ")";
-  } else if (max_value >= 1e4) {
-    s.divisor = 1e3;
-    s.axis = quantity + " (thousands" + (unit.empty() ? "" : " of " + unit) + ")";
-  } else {
-    s.axis = quantity + (unit.empty() ? "" : " (" + unit + ")");
-  }
-  return s;
-}
 
 struct FanChart {
   std::string file;  // base name
@@ -355,8 +119,7 @@ void fan_chart(const WorkDir& work, const std::string& gnuplot, const std::strin
             "meeting it)'";
   }
   plot += "\n";
-  work.write(chart.file + ".gp", render(plot, chart.file));
-  run_gnuplot(gnuplot, work.path(), chart.file + ".gp", chart.file);
+  draw_chart(work, gnuplot, chart.file, plot);
 }
 
 const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -415,8 +178,7 @@ void completion_chart(const WorkDir& work, const std::string& gnuplot, const std
                         i ? ", \\\n  " : "", i, kPalette[i % 10], 1 + static_cast<int>(i / 10) % 4, gp(title));
   }
   plot += "\n";
-  work.write("tranche-completion.gp", render(plot, "tranche-completion"));
-  run_gnuplot(gnuplot, work.path(), "tranche-completion.gp", "tranche-completion");
+  draw_chart(work, gnuplot, "tranche-completion", plot);
 }
 
 void tornado_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario,
@@ -479,8 +241,7 @@ void tornado_chart(const WorkDir& work, const std::string& gnuplot, const std::s
   plot += "plot ";
   for (std::size_t i = 0; i < parts.size(); ++i) plot += (i ? ", \\\n  " : "") + parts[i];
   plot += "\n";
-  work.write("tornado.gp", render(plot, "tornado"));
-  run_gnuplot(gnuplot, work.path(), "tornado.gp", "tornado");
+  draw_chart(work, gnuplot, "tornado", plot);
 }
 
 const std::vector<FanChart>& fan_charts() {
@@ -531,7 +292,7 @@ std::vector<std::string> write_plots(const std::string& out_dir) {
       if (fs::file_size(work.path() / file, ec) == 0 || ec) {
         throw RuntimeFailure("gnuplot wrote no " + file + " (is its " +
                              std::string(extension == std::string(".png") ? "pngcairo" : "svg") +
-                             " terminal available? " + kInstallHint + ")");
+                             " terminal available? " + kGnuplotInstallHint + ")");
       }
     }
   }
