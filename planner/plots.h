@@ -12,7 +12,7 @@ namespace capplan {
 // band, median line, targets marked), cumulative delivered compute, tranche
 // completion S-curves and the tornado chart of drivers. Returns the file
 // names written. Throws RuntimeFailure if gnuplot is missing or fails, and
-// SpecError-free UsageError if the folder lacks the tables.
+// UsageError if the folder lacks the tables.
 std::vector<std::string> write_plots(const std::string& out_dir);
 
 // summary.md for the folder: headline target probabilities, the forecast

@@ -13,11 +13,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "planner/date.h"
 #include "planner/errors.h"
+#include "planner/plot_csv.h"
+#include "planner/plot_inputs.h"
+#include "planner/plot_labels.h"
+#include "planner/plot_script.h"
 #include "planner/plots.h"
 
 namespace {
@@ -263,6 +269,87 @@ TEST_F(Plots, FailingGnuplotIsARuntimeFailureWithItsOutput) {
   }
   EXPECT_FALSE(fs::exists(out / "fan-available-accelerators.png"));
   expect_no_leftovers(out);
+}
+
+// ---- the units behind them, without gnuplot ---------------------------------
+
+TEST(PlotCsv, QuotedFieldsBlankLinesAndCrlfAreRead) {
+  const capplan::plots::CsvTable t("dir/x.csv", "a,b\r\n\"1,5\",\"say \"\"hi\"\"\"\r\n\n2,\n");
+  ASSERT_EQ(t.header(), (std::vector<std::string>{"a", "b"}));
+  ASSERT_EQ(t.rows().size(), 2u);
+  EXPECT_EQ(t.rows()[0][0], "1,5");
+  EXPECT_EQ(t.rows()[0][1], "say \"hi\"");
+  EXPECT_EQ(t.rows()[1][1], "");
+  EXPECT_EQ(t.file(), "x.csv");
+  EXPECT_EQ(t.column("b"), 1u);
+  EXPECT_TRUE(t.has("a"));
+  EXPECT_FALSE(t.has("c"));
+}
+
+TEST(PlotCsv, ErrorsNameTheFileLineAndColumn) {
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const capplan::UsageError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no UsageError");
+  };
+  EXPECT_EQ(message([] { capplan::plots::CsvTable("d/e.csv", ""); }), "d/e.csv is empty (expected a header line)");
+  EXPECT_EQ(message([] { capplan::plots::CsvTable("d/r.csv", "a,b\n1,2\n3\n"); }),
+            "d/r.csv line 3: 1 fields, the header has 2");
+  const capplan::plots::CsvTable t("d/t.csv", "date,v\n2026-02-30,1e999\n");
+  EXPECT_EQ(message([&] { t.number(0, 1); }), "t.csv line 2: '1e999' in column v is not a number");
+  EXPECT_EQ(message([&] { t.date(0, 0); }), "t.csv line 2: '2026-02-30' in column date is not a date (YYYY-MM-DD)");
+  EXPECT_EQ(message([&] { t.column("w"); }), "t.csv: missing column 'w'");
+}
+
+TEST(PlotInputs, QuantileColumnsAreTheOutermostAndP50) {
+  const capplan::plots::CsvTable t("f.csv", "date,metric,mean,p5,p50,p97.5,p10,p5_lo\n");
+  const capplan::plots::QuantileColumns q = capplan::plots::quantile_columns(t);
+  EXPECT_EQ(q.low, "p5");
+  EXPECT_EQ(q.mid, "p50");
+  EXPECT_EQ(q.high, "p97.5");
+  EXPECT_EQ(q.low_label(), "P5");
+  EXPECT_DOUBLE_EQ(q.coverage(), 92.5);
+  EXPECT_THROW(capplan::plots::quantile_columns(capplan::plots::CsvTable("f.csv", "date,mean\n")), capplan::UsageError);
+}
+
+// Expected strings follow the formats' rules by hand: groups of three digits, percents with 1 decimal
+// (2 near 100%, 2 significant digits near 0%).
+TEST(PlotLabels, NumbersReadAsPeopleWriteThem) {
+  using capplan::plots::grouped;
+  using capplan::plots::metric_value;
+  using capplan::plots::percent;
+  EXPECT_EQ(grouped(1234567.8), "1,234,568");
+  EXPECT_EQ(grouped(1234567.8, 1), "1,234,567.8");
+  EXPECT_EQ(grouped(-0.2), "0");
+  EXPECT_EQ(grouped(-1000), "-1,000");
+  EXPECT_EQ(percent(0.0), "0%");
+  EXPECT_EQ(percent(0.00042), "0.042%");
+  EXPECT_EQ(percent(0.1234), "12.3%");
+  EXPECT_EQ(percent(0.9995), "99.95%");
+  EXPECT_EQ(percent(1.0), "100%");
+  EXPECT_EQ(metric_value("available_accelerators", 100000), "100,000");
+  EXPECT_EQ(metric_value("delivered_flop_e24", 1234.56), "1,234.6");
+  EXPECT_EQ(metric_value("effective_pflops", 1234.56), "1,235");
+  EXPECT_EQ(metric_value("effective_pflops", 12.345), "12.35");
+  EXPECT_EQ(metric_value("effective_pflops", 0.012345), "0.012");
+  EXPECT_EQ(capplan::plots::metric_words("peak_pflops"), "peak PFLOPS");
+  EXPECT_EQ(capplan::plots::metric_words("other"), "other");
+}
+
+TEST(PlotScript, QuotingScalesAndDateAxis) {
+  EXPECT_EQ(capplan::plots::gp("it's\n$(x)"), "'it''s$(x)'");
+  EXPECT_EQ(capplan::plots::num(1.0 / 3.0), "0.3333333333");
+  const capplan::plots::Scale millions = capplan::plots::scale_for(2e7, "Available accelerators", "GPUs/chips");
+  EXPECT_EQ(millions.divisor, 1e6);
+  EXPECT_EQ(millions.axis, "Available accelerators (millions of GPUs/chips)");
+  EXPECT_EQ(capplan::plots::scale_for(9999, "Power", "").axis, "Power");
+  // 2026-01-01 to 2026-04-15: monthly ticks, the year on the first.
+  const std::string axis =
+      capplan::plots::date_axis(capplan::days_from_civil({2026, 1, 1}), capplan::days_from_civil({2026, 4, 15}));
+  EXPECT_NE(axis.find("set xtics (\"Jan\\n2026\" '2026-01-01', \"Feb\" '2026-02-01'"), std::string::npos) << axis;
 }
 
 }  // namespace

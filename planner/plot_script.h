@@ -1,0 +1,40 @@
+// The pieces every chart's gnuplot script shares: quoting, numbers, the look
+// (title, border, grid, key), the date axis, the value scale, and drawing one
+// chart as PNG and SVG.
+#pragma once
+
+#include <string>
+
+#include "planner/date.h"
+#include "planner/plot_gnuplot.h"
+
+namespace capplan::plots {
+
+// Text as a gnuplot single-quoted string: only '' is special. Control
+// characters (which could end the command) are dropped.
+std::string gp(const std::string& text);
+// A date as gnuplot reads it with timefmt '%Y-%m-%d', quoted.
+std::string gp_date(DayNumber day);
+// A number in a script or data file: 10 significant digits.
+std::string num(double value);
+
+// Everything a chart script starts with, titled `title`.
+std::string preamble(const std::string& title);
+
+// A date x axis from `first` to `last` with month (or year) ticks at a
+// readable spacing.
+std::string date_axis(DayNumber first, DayNumber last);
+
+// How a metric is drawn: values are divided by `divisor`; `axis` is the y label.
+struct Scale {
+  double divisor = 1.0;
+  std::string axis;
+};
+// Millions from 1e7, thousands from 1e4, else as they are.
+Scale scale_for(double max_value, const std::string& quantity, const std::string& unit);
+
+// Writes NAME.gp, drawing `plot` into NAME.png (pngcairo) and NAME.svg, to the
+// work folder and runs gnuplot on it. The data files `plot` names must be there.
+void draw_chart(const WorkDir& work, const std::string& gnuplot, const std::string& name, const std::string& plot);
+
+}  // namespace capplan::plots

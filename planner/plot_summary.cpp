@@ -1,0 +1,192 @@
+#include "planner/plot_summary.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "planner/date.h"
+#include "planner/plot_labels.h"
+
+namespace capplan::plots {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Text for a Markdown table cell or paragraph: escapes what Markdown would interpret.
+std::string md(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (std::strchr("\\`*_{}[]<>#|!~", c)) out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out;
+}
+
+// An identifier as inline code (backticks and pipes cannot be escaped inside code spans).
+std::string code(const std::string& text) {
+  std::string clean;
+  for (const char c : text) {
+    if (c != '`' && c != '|' && static_cast<unsigned char>(c) >= 0x20) clean += c;
+  }
+  return "`" + clean + "`";
+}
+
+std::string interval(double lo, double hi) { return percent(lo) + " – " + percent(hi); }
+
+std::string completion_date(const std::string& text) { return text == "after-horizon" ? "after horizon" : text; }
+
+// The chart NAME.png as an image paragraph, or nothing if it was not drawn.
+std::string chart(const fs::path& dir, const std::string& name, const std::string& alt) {
+  std::error_code ec;
+  if (!fs::is_regular_file(dir / (name + ".png"), ec)) return "";
+  return "![" + md(alt) + "](" + name + ".png)\n\n";
+}
+
+std::string heading(const RunFacts& run) {
+  std::string s;
+  s += "# Capacity forecast: " + md(run.name) + "\n\n";
+  s += "Monte Carlo forecast from **" + grouped(static_cast<double>(run.trials)) + " trials** (seed " +
+       std::to_string(run.seed) + ") by capplan " + md(run.tool_version);
+  if (!run.git_revision.empty()) s += " (revision " + code(run.git_revision) + ")";
+  s += ". Intervals are 95% confidence intervals of the Monte Carlo estimate (how precisely the trials pin a value "
+       "down); the spread between quantiles is the forecast's uncertainty.\n\n";
+  return s;
+}
+
+// Headline targets: the probability of meeting each.
+std::string targets_section(const std::vector<TargetRow>& targets) {
+  std::string s = "## Targets\n\n";
+  if (targets.empty()) return s + "The spec sets no targets.\n\n";
+  s += "| Target | Goal | Probability of meeting it | 95% interval |\n";
+  s += "|:--|:--|--:|--:|\n";
+  for (const auto& t : targets) {
+    s += "| " + code(t.name) + " | " + md(metric_words(t.metric)) + " ≥ " + metric_value(t.metric, t.threshold) +
+         " on " + format_date(t.date) + " | **" + percent(t.probability) + "** | " + interval(t.ci_lo, t.ci_hi) +
+         " |\n";
+  }
+  return s + "\n";
+}
+
+// The outer quantiles (and median) of accelerators, PFLOPS and delivered compute at each report date.
+std::string forecast_table(const CsvTable& forecast, const QuantileColumns& q) {
+  const std::string lo = q.low_label(), hi = q.high_label();
+  const bool has_mid = !q.mid.empty();
+  const std::vector<std::pair<std::string, std::string>> columns = {
+      {"available_accelerators", "Accelerators"}, {"effective_pflops", "PFLOPS"}, {"delivered_flop_e24", "10²⁴ FLOP"}};
+  std::vector<Series> series;
+  for (const auto& [metric, short_name] : columns) series.push_back(metric_series(forecast, q, metric));
+  std::string s = "| Date |";
+  std::string align = "|:--|";
+  for (const auto& [metric, short_name] : columns) {
+    s += " " + short_name + " " + lo + " |";
+    if (has_mid) s += " " + short_name + " P50 |";
+    s += " " + short_name + " " + hi + " |";
+    align += has_mid ? "--:|--:|--:|" : "--:|--:|";
+  }
+  s += "\n" + align + "\n";
+  for (std::size_t i = 0; i < series[0].dates.size(); ++i) {
+    s += "| " + format_date(series[0].dates[i]) + " |";
+    for (std::size_t m = 0; m < columns.size(); ++m) {
+      const Series& x = series[m];
+      const std::string& metric = columns[m].first;
+      if (i >= x.dates.size()) {
+        s += has_mid ? " | | |" : " | |";
+        continue;
+      }
+      s += " " + metric_value(metric, x.low[i]) + " |";
+      if (has_mid) s += " **" + metric_value(metric, x.mid[i]) + "** |";
+      s += " " + metric_value(metric, x.high[i]) + " |";
+    }
+    s += "\n";
+  }
+  return s + "\n";
+}
+
+std::string forecast_section(const SummaryInputs& in) {
+  const QuantileColumns& q = in.forecast_quantiles;
+  std::string s = "## Forecast by report date\n\n";
+  s += fmt::format(
+      "Quantiles across trials: {} (pessimistic), {}{} (optimistic). Accelerators are GPUs/chips available for "
+      "work; effective PFLOPS is sustained compute after utilisation; delivered compute is cumulative, in 10²⁴ "
+      "FLOP.\n\n",
+      q.low_label(), q.mid.empty() ? "" : "P50 (median), ", q.high_label());
+  s += forecast_table(in.forecast, q);
+  s += chart(in.dir, "fan-available-accelerators", "Fan chart of available accelerators");
+  s += chart(in.dir, "fan-effective-pflops", "Fan chart of effective PFLOPS");
+  s += chart(in.dir, "delivered-compute", "Cumulative delivered compute");
+  return s;
+}
+
+std::string tranches_section(const SummaryInputs& in) {
+  const QuantileColumns& tq = in.tranche_quantiles;
+  std::string s = "## Tranches\n\n";
+  if (in.tranches.empty()) {
+    s += "The spec has no tranches.\n\n";
+  } else {
+    s += "| Tranche | Units | Complete by horizon end | 95% interval |" +
+         std::string(tq.mid.empty() ? "" : " Median completion |") + " " + tq.low_label() + " – " + tq.high_label() +
+         " completion | Criticality |\n";
+    s += "|:--|--:|--:|--:|" + std::string(tq.mid.empty() ? "" : "--:|") + ":--|--:|\n";
+    for (const auto& t : in.tranches) {
+      s += "| " + code(t.name) + " | " + md(t.units) + " | **" + percent(t.probability) + "** | " +
+           interval(t.ci_lo, t.ci_hi) + " |";
+      if (!tq.mid.empty()) s += " " + completion_date(t.mid) + " |";
+      const std::string range =
+          t.low == t.high ? completion_date(t.low) : completion_date(t.low) + " – " + completion_date(t.high);
+      s += " " + range + " | " + percent(t.criticality) + " |\n";
+    }
+    s += "\nCriticality: share of trials in which the tranche is among the last of its site's tranches to complete "
+         "(not completing by the horizon end counts as last), i.e. how often it sets the site's finish date.\n\n";
+  }
+  return s + chart(in.dir, "tranche-completion", "Tranche completion S-curves");
+}
+
+// The ten inputs that move the output most, and the tornado chart.
+std::string drivers_section(const fs::path& dir, const std::optional<Drivers>& drivers) {
+  std::string s = "## Top drivers\n\n";
+  if (!drivers) return s + "No driver analysis in this folder (sensitivity.csv is absent).\n\n";
+  const bool accelerators = drivers->output == "available_accelerators";
+  if (!accelerators) {
+    s += "Available accelerators do not vary at the analysis date, so the drivers shown are those of cumulative "
+         "delivered compute.\n\n";
+  }
+  s += std::string("What moves ") + (accelerators ? "available accelerators" : "delivered compute") + " on " +
+       drivers->date +
+       " the most: Spearman rank correlation between each sampled input and the output (positive: a higher input "
+       "value gives " +
+       (accelerators ? "more accelerators" : "more compute") +
+       "), and the share of the output's rank variance that input alone explains.\n\n";
+  s += "| Rank | Input | Spearman ρ | Variance explained |\n";
+  s += "|--:|:--|--:|--:|\n";
+  const std::size_t n = std::min<std::size_t>(10, drivers->rows.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& row = drivers->rows[i];
+    s += fmt::format("| {} | {} | {:+.3f} | {} |\n", i + 1, code(row.input), row.spearman,
+                     percent(row.variance_explained));
+  }
+  s += accelerators ? "\nAll inputs, and the drivers of delivered compute, are in `sensitivity.csv`.\n\n"
+                    : "\nAll inputs are in `sensitivity.csv`.\n\n";
+  return s + chart(dir, "tornado", "Tornado chart of the top drivers");
+}
+
+std::string footer(bool has_drivers) {
+  return "---\n\nTables: `forecast.csv`, `targets.csv`, `tranches.csv`, `completion_cdf.csv`" +
+         std::string(has_drivers ? ", `sensitivity.csv`" : "") + "; run record: `run.json`.\n";
+}
+
+}  // namespace
+
+std::string summary_document(const SummaryInputs& in) {
+  std::string s = heading(in.run);
+  s += targets_section(in.targets);
+  s += forecast_section(in);
+  s += tranches_section(in);
+  s += drivers_section(in.dir, in.drivers);
+  s += footer(in.drivers.has_value());
+  return s;
+}
+
+}  // namespace capplan::plots
