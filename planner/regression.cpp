@@ -13,6 +13,7 @@
 #include "planner/date.h"
 #include "planner/errors.h"
 #include "planner/intervals.h"
+#include "planner/number_format.h"
 #include "planner/output_files.h"
 #include "planner/reports.h"
 
@@ -21,15 +22,6 @@ namespace capplan {
 namespace {
 
 using nlohmann::json;
-
-std::string format_value(int metric, double value) {
-  if (metric_is_count(metric)) return fmt::format("{:.0f}", value);
-  return fmt::format("{:.8g}", value);
-}
-
-std::string format_mean(double value) { return fmt::format("{:.8g}", value); }
-
-std::string format_probability(double p) { return fmt::format("{:.6f}", p); }
 
 std::string completion_text(DayNumber horizon_start, int day) {
   return day < 0 ? "after-horizon" : format_date(horizon_start + day);
