@@ -439,16 +439,20 @@ void add_correlations(const Spec& spec, CompiledModel& model) {
   }
 }
 
+// Units of one system type over all its tranches: units going online on one
+// day are counted per system type in 32 bits (TrialWorkspace::online_additions,
+// which keeps the per-trial workspace small).
+constexpr std::int64_t kMaxUnitsPerSystemType = 2'000'000'000;
+
 // Throws SpecError if one system type's tranches add up to more than
-// 2,000,000,000 units: units going online on one day are counted per system
-// type in 32 bits (the per-trial workspace stays small).
+// kMaxUnitsPerSystemType units.
 void check_system_unit_totals(const Spec& spec) {
   for (const System& system : spec.systems) {
     std::int64_t total = 0;
     for (const Tranche& tr : spec.tranches) {
       if (tr.system == system.id) total += tr.units;
     }
-    if (total > 2000000000) {
+    if (total > kMaxUnitsPerSystemType) {
       throw SpecError({{spec.source_file, system.location.line, system.location.column, "systems." + system.id,
                         "the tranches of this system add up to " + std::to_string(total) +
                             " units; at most 2,000,000,000 units of one system are supported"}});
