@@ -292,8 +292,7 @@ double tflops_at(const Accelerator& accelerator, const std::string& precision) {
   return 0.0;
 }
 
-// Appends one TrancheParams per spec tranche, with its five sampled slots and
-// its `after` list, in spec order.
+// Appends one TrancheParams per tranche (its five slots and `after` list), in spec order.
 void add_tranches(const Spec& spec, Builder& builder, CompiledModel& model) {
   for (const Tranche& tr : spec.tranches) {
     const std::string prefix = "tranche:" + tr.id + ".";
@@ -330,8 +329,7 @@ void add_power_steps(const Spec& spec, const Site& site, Builder& builder, Compi
   }
 }
 
-// Appends one SiteParams per spec site with its ready and install-rate slots,
-// its power steps and the list of (spec) tranches installed there.
+// Appends one SiteParams per site: ready and install-rate slots, power steps, the tranches it installs.
 void add_sites(const Spec& spec, Builder& builder, CompiledModel& model) {
   for (const Site& site : spec.sites) {
     SiteParams p;
@@ -355,8 +353,7 @@ void add_sites(const Spec& spec, Builder& builder, CompiledModel& model) {
   }
 }
 
-// A risk's target as the trial indexes it: a tranche, a site or a power step.
-// Needs the sites (their power-step offsets).
+// A risk's target as the trial indexes it (tranche, site or power step); needs the sites.
 RiskTargetParams risk_target(const Spec& spec, const CompiledModel& model, const RiskTarget& target) {
   RiskTargetParams tp;
   if (target.kind == RiskTarget::Kind::tranche) {
@@ -372,8 +369,7 @@ RiskTargetParams risk_target(const Spec& spec, const CompiledModel& model, const
   return tp;
 }
 
-// Appends one RiskParams per spec risk with its occurs, delay and power-factor
-// slots and its targets. Needs the sites.
+// Appends one RiskParams per risk: occurs, delay and power-factor slots and its targets; needs the sites.
 void add_risks(const Spec& spec, Builder& builder, CompiledModel& model) {
   for (const Risk& risk : spec.risks) {
     RiskParams p;
@@ -389,9 +385,7 @@ void add_risks(const Spec& spec, Builder& builder, CompiledModel& model) {
   }
 }
 
-// Appends one SystemParams per spec system: throughput at the spec's precision
-// and the daily down probability q = f r / (1 + f r), f = failures per
-// system-day, r = mean repair days.
+// Appends one SystemParams per system: TFLOPS at the spec's precision and the daily down probability.
 void add_systems(const Spec& spec, CompiledModel& model) {
   const double repair_days = non_negative_mean(spec.operations.repair_days);
   for (const System& system : spec.systems) {
@@ -400,6 +394,7 @@ void add_systems(const Spec& spec, CompiledModel& model) {
     p.power_kw = system.power_kw;
     const Accelerator* accelerator = spec.find_accelerator(system.accelerator);
     p.tflops = accelerator ? tflops_at(*accelerator, spec.precision) : 0.0;
+    // q = f r / (1 + f r), f = failures per system-day, r = mean repair days.
     const double fr = spec.operations.failures_per_accelerator_day * system.accelerators * repair_days;
     p.down_probability = fr / (1.0 + fr);
     p.failure_stream = stream_id_of(("system:" + system.id + ".down").c_str());
@@ -407,9 +402,7 @@ void add_systems(const Spec& spec, CompiledModel& model) {
   }
 }
 
-// Maps the copula's variables onto slots: one CorrelationComponent per
-// independent block with its packed Cholesky factor. Needs every slot; throws
-// SpecError (at each correlation's location) if the correlations are unusable.
+// Maps the copula's blocks onto slots with packed Cholesky factors; throws SpecError if unusable.
 void add_correlations(const Spec& spec, CompiledModel& model) {
   if (spec.correlations.empty()) return;
   CorrelationModel correlation;
@@ -444,8 +437,7 @@ void add_correlations(const Spec& spec, CompiledModel& model) {
 // which keeps the per-trial workspace small).
 constexpr std::int64_t kMaxUnitsPerSystemType = 2'000'000'000;
 
-// Throws SpecError if one system type's tranches add up to more than
-// kMaxUnitsPerSystemType units.
+// Throws SpecError at the system if its tranches add up to more than kMaxUnitsPerSystemType units.
 void check_system_unit_totals(const Spec& spec) {
   for (const System& system : spec.systems) {
     std::int64_t total = 0;
@@ -460,8 +452,7 @@ void check_system_unit_totals(const Spec& spec) {
   }
 }
 
-// Throws SpecError if two quantity names (slots, burn-in outcomes, system
-// failures) hash to one stream id: each id names one quantity's random stream.
+// Throws SpecError if two quantity names (slots, burn-in outcomes, failures) hash to one stream id.
 void check_stream_ids(const Spec& spec, const CompiledModel& model) {
   std::map<std::uint32_t, std::string> streams;
   auto claim = [&](std::uint32_t id, const std::string& name) {
@@ -481,8 +472,7 @@ void check_stream_ids(const Spec& spec, const CompiledModel& model) {
   }
 }
 
-// Sets the record days (report dates, target dates and `extra_record_dates`,
-// merged and ascending), the report rows and the targets' record rows.
+// Sets the record days (report, target and extra dates, ascending), report rows and compiled targets.
 void set_record_days(const Spec& spec, const std::vector<DayNumber>& extra_record_dates, CompiledModel& model) {
   const std::vector<int> reports = report_days(spec);
   std::set<int> record_set(reports.begin(), reports.end());
@@ -506,9 +496,7 @@ void set_record_days(const Spec& spec, const std::vector<DayNumber>& extra_recor
   }
 }
 
-// Sets each metric's scale: whether it counts, its unit (accelerators: the gcd
-// of the systems' accelerator counts) and an upper bound over every possible
-// trial (histogram ranges). Needs the tranches, sites and systems.
+// Sets each metric's scale (count or not, unit, bound over every trial); needs tranches, sites, systems.
 void set_metric_scales(const Spec& spec, CompiledModel& model) {
   double total_units = 0.0, facility_mw = 0.0, peak_pflops = 0.0, accelerators_max = 0.0;
   for (const TrancheParams& tp : model.tranches) {
