@@ -13,6 +13,7 @@
 #include <boost/math/special_functions/beta.hpp>
 
 #include "kernels/rng.h"
+#include "kernels/trial.h"
 #include "planner/correlation.h"
 #include "planner/errors.h"
 
@@ -281,11 +282,8 @@ class Builder {
   std::map<std::pair<double, double>, int> beta_tables_;
 };
 
-int day_index(const Spec& spec, DayNumber date) {
-  const DayNumber offset = date - spec.horizon.start;
-  const DayNumber limit = 100000000;
-  return static_cast<int>(std::max(-limit, std::min(limit, offset)));
-}
+// Day index of `date` relative to the horizon start, clamped as the trial clamps days.
+int day_index(const Spec& spec, DayNumber date) { return detail::clamp_day(date - spec.horizon.start); }
 
 double tflops_at(const Accelerator& accelerator, const std::string& precision) {
   for (const auto& entry : accelerator.dense_tflops) {
@@ -294,23 +292,9 @@ double tflops_at(const Accelerator& accelerator, const std::string& precision) {
   return 0.0;
 }
 
-}  // namespace
-
-int record_row(const CompiledModel& model, DayNumber date) {
-  const int day = static_cast<int>(date - model.horizon_start);
-  const auto found = std::lower_bound(model.record_days.begin(), model.record_days.end(), day);
-  return found != model.record_days.end() && *found == day ? static_cast<int>(found - model.record_days.begin()) : -1;
-}
-
-CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_record_dates) {
-  CompiledModel model;
-  Builder builder(model);
-  model.days = spec.horizon.days();
-  model.horizon_start = spec.horizon.start;
-
-  // Sampled quantities, in the order of sampled_quantity_names().
-  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
-    const Tranche& tr = spec.tranches[t];
+// Appends one TrancheParams per tranche (its five slots and `after` list), in spec order.
+void add_tranches(const Spec& spec, Builder& builder, CompiledModel& model) {
+  for (const Tranche& tr : spec.tranches) {
     const std::string prefix = "tranche:" + tr.id + ".";
     TrancheParams p;
     p.system = spec.system_index(tr.system);
@@ -331,8 +315,23 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
     p.after_count = static_cast<int>(tr.after.size());
     model.tranches.push_back(p);
   }
-  for (std::size_t s = 0; s < spec.sites.size(); ++s) {
-    const Site& site = spec.sites[s];
+}
+
+// Appends a site's power steps (power in kW) with their slip slots.
+void add_power_steps(const Spec& spec, const Site& site, Builder& builder, CompiledModel& model) {
+  for (std::size_t i = 0; i < site.power_mw.size(); ++i) {
+    const PowerStep& step = site.power_mw[i];
+    PowerStepParams ps;
+    ps.planned_day = day_index(spec, step.planned);
+    ps.add_kw = step.add_mw * 1000.0;
+    ps.slot_slip = builder.add_slot("power:" + site.id + "/" + std::to_string(i) + ".slip", step.slip_days, kSigned);
+    model.power_steps.push_back(ps);
+  }
+}
+
+// Appends one SiteParams per site: ready and install-rate slots, power steps, the tranches it installs.
+void add_sites(const Spec& spec, Builder& builder, CompiledModel& model) {
+  for (const Site& site : spec.sites) {
     SiteParams p;
     p.ready_planned_day = day_index(spec, site.ready.planned);
     p.slot_ready = builder.add_slot("site:" + site.id + ".ready", site.ready.slip_days, kSigned);
@@ -344,14 +343,7 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
     p.pue = site.pue;
     p.power_step_offset = static_cast<int>(model.power_steps.size());
     p.power_step_count = static_cast<int>(site.power_mw.size());
-    for (std::size_t i = 0; i < site.power_mw.size(); ++i) {
-      const PowerStep& step = site.power_mw[i];
-      PowerStepParams ps;
-      ps.planned_day = day_index(spec, step.planned);
-      ps.add_kw = step.add_mw * 1000.0;
-      ps.slot_slip = builder.add_slot("power:" + site.id + "/" + std::to_string(i) + ".slip", step.slip_days, kSigned);
-      model.power_steps.push_back(ps);
-    }
+    add_power_steps(spec, site, builder, model);
     p.tranche_offset = static_cast<int>(model.site_tranches.size());
     for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
       if (spec.tranches[t].site == site.id) model.site_tranches.push_back(static_cast<int>(t));
@@ -359,6 +351,26 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
     p.tranche_count = static_cast<int>(model.site_tranches.size()) - p.tranche_offset;
     model.sites.push_back(p);
   }
+}
+
+// A risk's target as the trial indexes it (tranche, site or power step); needs the sites.
+RiskTargetParams risk_target(const Spec& spec, const CompiledModel& model, const RiskTarget& target) {
+  RiskTargetParams tp;
+  if (target.kind == RiskTarget::Kind::tranche) {
+    tp.kind = kRiskTargetTranche;
+    tp.index = spec.tranche_index(target.id);
+  } else if (target.kind == RiskTarget::Kind::site) {
+    tp.kind = kRiskTargetSite;
+    tp.index = spec.site_index(target.id);
+  } else {
+    tp.kind = kRiskTargetPower;
+    tp.index = model.sites[static_cast<std::size_t>(spec.site_index(target.id))].power_step_offset + target.power_index;
+  }
+  return tp;
+}
+
+// Appends one RiskParams per risk: occurs, delay and power-factor slots and its targets; needs the sites.
+void add_risks(const Spec& spec, Builder& builder, CompiledModel& model) {
   for (const Risk& risk : spec.risks) {
     RiskParams p;
     p.slot_occurs = builder.add_bernoulli_slot("risk:" + risk.id + ".occurs", risk.probability);
@@ -367,29 +379,14 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
       p.slot_power_factor = builder.add_slot("risk:" + risk.id + ".power_factor", risk.power_factor, kNonNegative);
     }
     p.target_offset = static_cast<int>(model.risk_targets.size());
-    for (const RiskTarget& target : risk.applies_to) {
-      RiskTargetParams tp;
-      if (target.kind == RiskTarget::Kind::tranche) {
-        tp.kind = kRiskTargetTranche;
-        tp.index = spec.tranche_index(target.id);
-      } else if (target.kind == RiskTarget::Kind::site) {
-        tp.kind = kRiskTargetSite;
-        tp.index = spec.site_index(target.id);
-      } else {
-        tp.kind = kRiskTargetPower;
-        tp.index =
-            model.sites[static_cast<std::size_t>(spec.site_index(target.id))].power_step_offset + target.power_index;
-      }
-      model.risk_targets.push_back(tp);
-    }
+    for (const RiskTarget& target : risk.applies_to) model.risk_targets.push_back(risk_target(spec, model, target));
     p.target_count = static_cast<int>(risk.applies_to.size());
     model.risks.push_back(p);
   }
-  model.slot_utilization = builder.add_slot("operations.utilization", spec.operations.utilization, kUnitInterval);
-  builder.fill_beta_tables();
+}
 
-  // Systems: throughput at the spec's precision and the daily down probability
-  // q = f r / (1 + f r), f = failures per system-day, r = mean repair days.
+// Appends one SystemParams per system: TFLOPS at the spec's precision and the daily down probability.
+void add_systems(const Spec& spec, CompiledModel& model) {
   const double repair_days = non_negative_mean(spec.operations.repair_days);
   for (const System& system : spec.systems) {
     SystemParams p;
@@ -397,57 +394,66 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
     p.power_kw = system.power_kw;
     const Accelerator* accelerator = spec.find_accelerator(system.accelerator);
     p.tflops = accelerator ? tflops_at(*accelerator, spec.precision) : 0.0;
+    // q = f r / (1 + f r), f = failures per system-day, r = mean repair days.
     const double fr = spec.operations.failures_per_accelerator_day * system.accelerators * repair_days;
     p.down_probability = fr / (1.0 + fr);
     p.failure_stream = stream_id_of(("system:" + system.id + ".down").c_str());
     model.systems.push_back(p);
   }
+}
 
-  // Correlations: map the copula's variables onto slots.
-  if (!spec.correlations.empty()) {
-    CorrelationModel correlation;
-    const auto problems = build_correlation_model(spec, correlation);
-    if (!problems.empty()) {
-      std::vector<Diagnostic> diagnostics;
-      for (const auto& problem : problems) {
-        const auto& loc = spec.correlations[static_cast<std::size_t>(std::max(0, problem.correlation_index))].location;
-        diagnostics.push_back({spec.source_file, loc.line, loc.column, "correlations", problem.message});
-      }
-      throw SpecError(diagnostics);
+// Maps the copula's blocks onto slots with packed Cholesky factors; throws SpecError if unusable.
+void add_correlations(const Spec& spec, CompiledModel& model) {
+  if (spec.correlations.empty()) return;
+  CorrelationModel correlation;
+  const auto problems = build_correlation_model(spec, correlation);
+  if (!problems.empty()) {
+    std::vector<Diagnostic> diagnostics;
+    for (const auto& problem : problems) {
+      const auto& loc = spec.correlations[static_cast<std::size_t>(std::max(0, problem.correlation_index))].location;
+      diagnostics.push_back({spec.source_file, loc.line, loc.column, "correlations", problem.message});
     }
-    for (int c = 0; c < correlation.component_count(); ++c) {
-      CorrelationComponent comp;
-      comp.slot_offset = static_cast<int>(model.correlated_slots.size());
-      comp.size = correlation.component_start[c + 1] - correlation.component_start[c];
-      comp.cholesky_offset = static_cast<int>(model.cholesky.size());
-      for (int i = correlation.component_start[c]; i < correlation.component_start[c + 1]; ++i) {
-        const auto found = std::find(model.slot_names.begin(), model.slot_names.end(), correlation.variables[i]);
-        model.correlated_slots.push_back(static_cast<int>(found - model.slot_names.begin()));
-      }
-      const int packed = comp.size * (comp.size + 1) / 2;
-      model.cholesky.insert(model.cholesky.end(), correlation.cholesky.begin() + correlation.cholesky_offset[c],
-                            correlation.cholesky.begin() + correlation.cholesky_offset[c] + packed);
-      model.max_component_size = std::max(model.max_component_size, comp.size);
-      model.components.push_back(comp);
-    }
+    throw SpecError(diagnostics);
   }
+  for (int c = 0; c < correlation.component_count(); ++c) {
+    CorrelationComponent comp;
+    comp.slot_offset = static_cast<int>(model.correlated_slots.size());
+    comp.size = correlation.component_start[c + 1] - correlation.component_start[c];
+    comp.cholesky_offset = static_cast<int>(model.cholesky.size());
+    for (int i = correlation.component_start[c]; i < correlation.component_start[c + 1]; ++i) {
+      const auto found = std::find(model.slot_names.begin(), model.slot_names.end(), correlation.variables[i]);
+      model.correlated_slots.push_back(static_cast<int>(found - model.slot_names.begin()));
+    }
+    const int packed = comp.size * (comp.size + 1) / 2;
+    model.cholesky.insert(model.cholesky.end(), correlation.cholesky.begin() + correlation.cholesky_offset[c],
+                          correlation.cholesky.begin() + correlation.cholesky_offset[c] + packed);
+    model.max_component_size = std::max(model.max_component_size, comp.size);
+    model.components.push_back(comp);
+  }
+}
 
-  // Units going online on one day are counted per system type in 32 bits (the
-  // per-trial workspace stays small): keep each type's total within that.
-  for (std::size_t y = 0; y < spec.systems.size(); ++y) {
+// Units of one system type over all its tranches: units going online on one
+// day are counted per system type in 32 bits (TrialWorkspace::online_additions,
+// which keeps the per-trial workspace small).
+constexpr std::int64_t kMaxUnitsPerSystemType = 2'000'000'000;
+
+// Throws SpecError at the system if its tranches add up to more than kMaxUnitsPerSystemType units.
+void check_system_unit_totals(const Spec& spec) {
+  for (const System& system : spec.systems) {
     std::int64_t total = 0;
     for (const Tranche& tr : spec.tranches) {
-      if (tr.system == spec.systems[y].id) total += tr.units;
+      if (tr.system == system.id) total += tr.units;
     }
-    if (total > 2000000000) {
-      throw SpecError({{spec.source_file, spec.systems[y].location.line, spec.systems[y].location.column,
-                        "systems." + spec.systems[y].id,
+    if (total > kMaxUnitsPerSystemType) {
+      throw SpecError({{spec.source_file, system.location.line, system.location.column, "systems." + system.id,
                         "the tranches of this system add up to " + std::to_string(total) +
                             " units; at most 2,000,000,000 units of one system are supported"}});
     }
   }
+}
 
-  // Stream ids must be distinct: each names one quantity's random stream.
+// Throws SpecError if two quantity names (slots, burn-in outcomes, failures) hash to one stream id.
+void check_stream_ids(const Spec& spec, const CompiledModel& model) {
   std::map<std::uint32_t, std::string> streams;
   auto claim = [&](std::uint32_t id, const std::string& name) {
     const auto inserted = streams.emplace(id, name);
@@ -464,8 +470,10 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
   for (std::size_t y = 0; y < spec.systems.size(); ++y) {
     claim(model.systems[y].failure_stream, "system:" + spec.systems[y].id + ".down");
   }
+}
 
-  // Record days: report dates, then target dates, merged.
+// Sets the record days (report, target and extra dates, ascending), report rows and compiled targets.
+void set_record_days(const Spec& spec, const std::vector<DayNumber>& extra_record_dates, CompiledModel& model) {
   const std::vector<int> reports = report_days(spec);
   std::set<int> record_set(reports.begin(), reports.end());
   for (const Target& target : spec.targets) record_set.insert(day_index(spec, target.date));
@@ -486,37 +494,69 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
     ct.date = target.date;
     model.targets.push_back(ct);
   }
+}
 
-  // Upper bounds of each metric over every possible trial (histogram ranges).
-  double total_units = 0.0, facility_mw = 0.0, peak_pflops = 0.0;
-  std::int64_t unit_accelerators = 0;
-  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
-    const TrancheParams& tp = model.tranches[t];
+// Sets each metric's scale (count or not, unit, bound over every trial); needs tranches, sites, systems.
+void set_metric_scales(const Spec& spec, CompiledModel& model) {
+  double total_units = 0.0, facility_mw = 0.0, peak_pflops = 0.0, accelerators_max = 0.0;
+  for (const TrancheParams& tp : model.tranches) {
     const SystemParams& sp = model.systems[static_cast<std::size_t>(tp.system)];
     total_units += static_cast<double>(tp.units);
     facility_mw +=
         static_cast<double>(tp.units) * sp.power_kw * model.sites[static_cast<std::size_t>(tp.site)].pue / 1000.0;
     peak_pflops += static_cast<double>(tp.units) * sp.accelerators * sp.tflops / 1000.0;
   }
-  for (const SystemParams& sp : model.systems)
+  std::int64_t unit_accelerators = 0;
+  for (const SystemParams& sp : model.systems) {
     unit_accelerators = std::gcd(unit_accelerators, std::int64_t(sp.accelerators));
+  }
   if (unit_accelerators == 0) unit_accelerators = 1;
-  double accelerators_max = 0.0;
   for (const TrancheParams& tp : model.tranches) {
     accelerators_max += static_cast<double>(tp.units) * model.systems[static_cast<std::size_t>(tp.system)].accelerators;
   }
-  double utilization_max = std::min(1.0, spec.operations.utilization.support_max());
-  for (int m = 0; m < kMetricCount; ++m) model.metric_scales[m].is_count = metric_is_count(m);
-  model.metric_scales[kDeliveredSystems].maximum = total_units;
-  model.metric_scales[kInstalledSystems].maximum = total_units;
-  model.metric_scales[kOnlineSystems].maximum = total_units;
-  model.metric_scales[kAvailableAccelerators].maximum = accelerators_max;
-  model.metric_scales[kAvailableAccelerators].unit = static_cast<double>(unit_accelerators);
+  const double utilization_max = std::min(1.0, spec.operations.utilization.support_max());
+  auto& scales = model.metric_scales;
+  for (int m = 0; m < kMetricCount; ++m) scales[m].is_count = metric_is_count(m);
+  scales[kDeliveredSystems].maximum = total_units;
+  scales[kInstalledSystems].maximum = total_units;
+  scales[kOnlineSystems].maximum = total_units;
+  scales[kAvailableAccelerators].maximum = accelerators_max;
+  scales[kAvailableAccelerators].unit = static_cast<double>(unit_accelerators);
   // Small headroom over the bounds absorbs rounding in the trial's sums.
-  model.metric_scales[kFacilityPowerMw].maximum = facility_mw * (1.0 + 1e-9);
-  model.metric_scales[kPeakPflops].maximum = peak_pflops * (1.0 + 1e-9);
-  model.metric_scales[kEffectivePflops].maximum = peak_pflops * utilization_max * (1.0 + 1e-9);
-  model.metric_scales[kDeliveredFlopE24].maximum = peak_pflops * utilization_max * model.days * 8.64e-5 * (1.0 + 1e-9);
+  const double headroom = 1.0 + 1e-9;
+  scales[kFacilityPowerMw].maximum = facility_mw * headroom;
+  scales[kPeakPflops].maximum = peak_pflops * headroom;
+  scales[kEffectivePflops].maximum = peak_pflops * utilization_max * headroom;
+  scales[kDeliveredFlopE24].maximum = peak_pflops * utilization_max * model.days * kE24FlopPerPflopsDay * headroom;
+}
+
+}  // namespace
+
+int record_row(const CompiledModel& model, DayNumber date) {
+  const int day = static_cast<int>(date - model.horizon_start);
+  const auto found = std::lower_bound(model.record_days.begin(), model.record_days.end(), day);
+  return found != model.record_days.end() && *found == day ? static_cast<int>(found - model.record_days.begin()) : -1;
+}
+
+CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_record_dates) {
+  CompiledModel model;
+  model.days = spec.horizon.days();
+  model.horizon_start = spec.horizon.start;
+
+  // Sampled quantities, in the order of sampled_quantity_names().
+  Builder builder(model);
+  add_tranches(spec, builder, model);
+  add_sites(spec, builder, model);
+  add_risks(spec, builder, model);
+  model.slot_utilization = builder.add_slot("operations.utilization", spec.operations.utilization, kUnitInterval);
+  builder.fill_beta_tables();
+
+  add_systems(spec, model);
+  add_correlations(spec, model);
+  check_system_unit_totals(spec);
+  check_stream_ids(spec, model);
+  set_record_days(spec, extra_record_dates, model);
+  set_metric_scales(spec, model);
   return model;
 }
 

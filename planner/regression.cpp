@@ -13,6 +13,7 @@
 #include "planner/date.h"
 #include "planner/errors.h"
 #include "planner/intervals.h"
+#include "planner/number_format.h"
 #include "planner/output_files.h"
 #include "planner/reports.h"
 
@@ -21,15 +22,6 @@ namespace capplan {
 namespace {
 
 using nlohmann::json;
-
-std::string format_value(int metric, double value) {
-  if (metric_is_count(metric)) return fmt::format("{:.0f}", value);
-  return fmt::format("{:.8g}", value);
-}
-
-std::string format_mean(double value) { return fmt::format("{:.8g}", value); }
-
-std::string format_probability(double p) { return fmt::format("{:.6f}", p); }
 
 std::string completion_text(DayNumber horizon_start, int day) {
   return day < 0 ? "after-horizon" : format_date(horizon_start + day);
@@ -384,103 +376,129 @@ json make_baseline(const Spec& spec, const CompiledModel& model, const ForecastS
   return out;
 }
 
+namespace {
+
+// Notes on what changed besides the results: the spec text, the --set options,
+// the tool version and the trial count.
+void add_change_notes(const json& baseline, const Spec& spec, std::uint64_t n_old, std::uint64_t n_new,
+                      CheckReport& report) {
+  const json& old_spec = baseline.at("spec");
+  if (old_spec.value("sha256", "") != sha256_hex(spec.source_text)) {
+    report.notes.push_back("the spec file changed since the baseline was made (sha256 differs)");
+  }
+  if (old_spec.value("overrides", std::vector<std::string>{}) != spec.overrides) {
+    report.notes.push_back("the --set options differ from the baseline's");
+  }
+  if (baseline.value("tool_version", "") != std::string(tool_version())) {
+    report.notes.push_back("baseline made by capplan " + baseline.value("tool_version", "?") + ", this is " +
+                           tool_version());
+  }
+  if (n_old != n_new) report.notes.push_back(fmt::format("baseline {} trials, this run {}", n_old, n_new));
+}
+
+// Distance of a forecast cell's means in combined standard errors: Welch's z
+// with each run's spread, widened by half a histogram bin of `bits` (the spread
+// is estimated from bin midpoints; a cell inside one bin shows none).
+double mean_sigmas(double old_mean, double old_sd, std::uint64_t n_old, double new_mean, double new_sd,
+                   std::uint64_t n_new, int bits) {
+  const double a = static_cast<double>(n_old), b = static_cast<double>(n_new);
+  const double half_bin = std::ldexp(std::max(std::fabs(old_mean), std::fabs(new_mean)), -(bits + 1));
+  const double se =
+      std::sqrt((old_sd * old_sd + half_bin * half_bin) / a + (new_sd * new_sd + half_bin * half_bin) / b);
+  const double difference = std::fabs(new_mean - old_mean);
+  const double tolerance = 1e-9 * std::max({1.0, std::fabs(old_mean), std::fabs(new_mean)});
+  return difference <= tolerance ? 0.0 : se > 0.0 ? difference / se : std::numeric_limits<double>::infinity();
+}
+
+// Appends the forecast cells, in forecast.csv order: each (date, metric)'s
+// mean, then its quantiles in rank space (quantile_rank_sigmas).
+void check_forecast_cells(const json& baseline, const Spec& spec, const CompiledModel& model,
+                          const ForecastStatistics& fresh, std::uint64_t n_old, CheckReport& report) {
+  const std::uint64_t n_new = fresh.trials();
+  const auto old_cells = forecast_cells(baseline);
+  for (int row : model.report_rows) {
+    const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
+    for (int m = 0; m < kMetricCount; ++m) {
+      const std::string& metric = metric_names()[static_cast<std::size_t>(m)];
+      const json& old = *old_cells.at({date, metric});
+      const std::string label = date + " " + metric;
+      const double old_mean = old.at("mean").get<double>(), new_mean = fresh.mean(row, m);
+      const int bits =
+          fresh.cell_layouts()[static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(m)].bits;
+      const double distance = mean_sigmas(old_mean, old.at("sd").get<double>(), n_old, new_mean,
+                                          fresh.standard_deviation(row, m), n_new, bits);
+      report.cells.push_back(
+          cell_check("forecast", label + " mean", format_mean(old_mean), format_mean(new_mean), distance));
+      for (double q : spec.report.quantiles) {
+        const std::string column = quantile_column(q);
+        const double old_value = old.at(column).get<double>();
+        const double rank_distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
+                                                          fresh.cdf_bounds(row, m, old_value), n_new);
+        report.cells.push_back(cell_check("forecast", label + " " + column, format_value(m, old_value),
+                                          format_value(m, fresh.quantile(row, m, q)), rank_distance));
+      }
+    }
+  }
+}
+
+// Appends one cell per target: its probability, by a two-proportion z test.
+void check_target_cells(const json& baseline, const CompiledModel& model, const ForecastStatistics& fresh,
+                        std::uint64_t n_old, CheckReport& report) {
+  for (std::size_t k = 0; k < model.targets.size(); ++k) {
+    const CompiledTarget& target = model.targets[k];
+    const json& old = *find_by(baseline.at("targets"), "id", target.id);
+    const std::uint64_t old_hits = old.at("hits").get<std::uint64_t>();
+    const std::uint64_t old_trials = old.value("trials", n_old);
+    const std::uint64_t new_hits = fresh.target_hits(static_cast<int>(k));
+    report.cells.push_back(
+        cell_check("targets", target.id + " probability",
+                   format_probability(static_cast<double>(old_hits) / static_cast<double>(old_trials)),
+                   format_probability(fresh.target_probability(static_cast<int>(k))),
+                   proportion_sigmas(old_hits, old_trials, new_hits, fresh.trials())));
+  }
+}
+
+// Appends each tranche's cells: its completion probability (two-proportion z
+// test), then its completion quantiles in rank space.
+void check_tranche_cells(const json& baseline, const Spec& spec, const ForecastStatistics& fresh, std::uint64_t n_old,
+                         CheckReport& report) {
+  const std::uint64_t n_new = fresh.trials();
+  const DayNumber start = spec.horizon.start;
+  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
+    const int index = static_cast<int>(t);
+    const std::string& id = spec.tranches[t].id;
+    const json& old = *find_by(baseline.at("tranches"), "id", id);
+    const std::uint64_t old_complete = old.at("complete").get<std::uint64_t>();
+    const std::uint64_t new_complete = count_of(fresh.completion_probability(index), n_new);
+    report.cells.push_back(
+        cell_check("tranches", id + " probability_complete",
+                   format_probability(static_cast<double>(old_complete) / static_cast<double>(n_old)),
+                   format_probability(fresh.completion_probability(index)),
+                   proportion_sigmas(old_complete, n_old, new_complete, n_new)));
+    for (double q : spec.report.quantiles) {
+      const std::string column = quantile_column(q);
+      const int old_day = old.at(column).get<int>();
+      const double distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
+                                                   fresh.completion_cdf_bounds(index, old_day), n_new);
+      report.cells.push_back(cell_check("tranches", id + " " + column, completion_text(start, old_day),
+                                        completion_text(start, fresh.completion_quantile(index, q)), distance));
+    }
+  }
+}
+
+}  // namespace
+
 CheckReport check_statistical(const json& baseline, const Spec& spec, const CompiledModel& model,
                               const ForecastStatistics& fresh, double sigmas, bool family_wise) {
   const std::uint64_t n_old = checked_header(baseline);
-  const std::uint64_t n_new = fresh.trials();
   CheckReport report;
   report.sigmas = sigmas;
   try {
     check_baseline_fits(baseline, spec, model);
-    const auto& quantiles = spec.report.quantiles;
-    const auto old_cells = forecast_cells(baseline);
-
-    // ---- what changed besides the results (for the reader)
-    const json& old_spec = baseline.at("spec");
-    if (old_spec.value("sha256", "") != sha256_hex(spec.source_text)) {
-      report.notes.push_back("the spec file changed since the baseline was made (sha256 differs)");
-    }
-    if (old_spec.value("overrides", std::vector<std::string>{}) != spec.overrides) {
-      report.notes.push_back("the --set options differ from the baseline's");
-    }
-    if (baseline.value("tool_version", "") != std::string(tool_version())) {
-      report.notes.push_back("baseline made by capplan " + baseline.value("tool_version", "?") + ", this is " +
-                             tool_version());
-    }
-    if (n_old != n_new) report.notes.push_back(fmt::format("baseline {} trials, this run {}", n_old, n_new));
-
-    // ---- forecast cells: means and quantiles
-    const double a = static_cast<double>(n_old), b = static_cast<double>(n_new);
-    for (int row : model.report_rows) {
-      const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
-      for (int m = 0; m < kMetricCount; ++m) {
-        const std::string& metric = metric_names()[static_cast<std::size_t>(m)];
-        const json& old = *old_cells.at({date, metric});
-        const std::string label = date + " " + metric;
-
-        // Mean: Welch's z with each run's spread, widened by half a histogram bin
-        // (the spread is estimated from bin midpoints; a cell inside one bin shows none).
-        const double old_mean = old.at("mean").get<double>(), new_mean = fresh.mean(row, m);
-        const double old_sd = old.at("sd").get<double>(), new_sd = fresh.standard_deviation(row, m);
-        const int bits =
-            fresh.cell_layouts()[static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(m)].bits;
-        const double half_bin = std::ldexp(std::max(std::fabs(old_mean), std::fabs(new_mean)), -(bits + 1));
-        const double se =
-            std::sqrt((old_sd * old_sd + half_bin * half_bin) / a + (new_sd * new_sd + half_bin * half_bin) / b);
-        const double difference = std::fabs(new_mean - old_mean);
-        const double tolerance = 1e-9 * std::max({1.0, std::fabs(old_mean), std::fabs(new_mean)});
-        const double mean_sigmas = difference <= tolerance ? 0.0
-                                   : se > 0.0              ? difference / se
-                                                           : std::numeric_limits<double>::infinity();
-        report.cells.push_back(
-            cell_check("forecast", label + " mean", format_mean(old_mean), format_mean(new_mean), mean_sigmas));
-
-        for (double q : quantiles) {
-          const std::string column = quantile_column(q);
-          const double old_value = old.at(column).get<double>();
-          const double distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
-                                                       fresh.cdf_bounds(row, m, old_value), n_new);
-          report.cells.push_back(cell_check("forecast", label + " " + column, format_value(m, old_value),
-                                            format_value(m, fresh.quantile(row, m, q)), distance));
-        }
-      }
-    }
-
-    // ---- targets: two-proportion z test
-    for (std::size_t k = 0; k < model.targets.size(); ++k) {
-      const CompiledTarget& target = model.targets[k];
-      const json& old = *find_by(baseline.at("targets"), "id", target.id);
-      const std::uint64_t old_hits = old.at("hits").get<std::uint64_t>();
-      const std::uint64_t old_trials = old.value("trials", n_old);
-      const std::uint64_t new_hits = fresh.target_hits(static_cast<int>(k));
-      report.cells.push_back(
-          cell_check("targets", target.id + " probability",
-                     format_probability(static_cast<double>(old_hits) / static_cast<double>(old_trials)),
-                     format_probability(fresh.target_probability(static_cast<int>(k))),
-                     proportion_sigmas(old_hits, old_trials, new_hits, n_new)));
-    }
-
-    // ---- tranches: completion probability and completion quantiles
-    const DayNumber start = spec.horizon.start;
-    for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
-      const int index = static_cast<int>(t);
-      const std::string& id = spec.tranches[t].id;
-      const json& old = *find_by(baseline.at("tranches"), "id", id);
-      const std::uint64_t old_complete = old.at("complete").get<std::uint64_t>();
-      const std::uint64_t new_complete = count_of(fresh.completion_probability(index), n_new);
-      report.cells.push_back(cell_check("tranches", id + " probability_complete",
-                                        format_probability(static_cast<double>(old_complete) / a),
-                                        format_probability(fresh.completion_probability(index)),
-                                        proportion_sigmas(old_complete, n_old, new_complete, n_new)));
-      for (double q : quantiles) {
-        const std::string column = quantile_column(q);
-        const int old_day = old.at(column).get<int>();
-        const double distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
-                                                     fresh.completion_cdf_bounds(index, old_day), n_new);
-        report.cells.push_back(cell_check("tranches", id + " " + column, completion_text(start, old_day),
-                                          completion_text(start, fresh.completion_quantile(index, q)), distance));
-      }
-    }
+    add_change_notes(baseline, spec, n_old, fresh.trials(), report);
+    check_forecast_cells(baseline, spec, model, fresh, n_old, report);
+    check_target_cells(baseline, model, fresh, n_old, report);
+    check_tranche_cells(baseline, spec, fresh, n_old, report);
   } catch (const json::exception& e) {
     throw UsageError(std::string("the baseline is malformed: ") + e.what());
   }

@@ -259,6 +259,25 @@ TEST_F(RealChange, ALowerTargetProbabilityFails) {
   EXPECT_FALSE(find_cell(report, "gb300-t3 probability_complete")->passed);
 }
 
+// Values from 1e8 on read as in forecast.csv, without an exponent (planner/number_format.h).
+TEST(Check, LargeValuesReadAsInTheForecastTable) {
+  const SimRun small = simulate("minimal", 5, 2000);
+  // 2,000,000 racks of 72 GPUs at 2500 TFLOPS: 3.6e8 PFLOPS once all are online.
+  const SimRun large =
+      simulate("minimal", 5, 2000, {"tranches.t1.units=2000000", "sites.site-a.install_per_day=1000000"});
+  const CheckReport report = check(baseline_of(small), large);
+  for (const char* cell : {"2026-06-30 peak_pflops mean", "2026-06-30 peak_pflops p50",
+                           "2026-06-30 available_accelerators mean", "2026-06-30 available_accelerators p50"}) {
+    const CellCheck* c = find_cell(report, cell);
+    ASSERT_NE(c, nullptr) << cell;
+    EXPECT_FALSE(c->passed) << cell;
+    EXPECT_EQ(c->new_value.find('e'), std::string::npos) << cell << ": " << c->new_value;
+  }
+  EXPECT_EQ(find_cell(report, "2026-06-30 peak_pflops mean")->new_value, "360000000");
+  EXPECT_EQ(find_cell(report, "2026-06-30 available_accelerators mean")->new_value, "144000000");
+  EXPECT_NE(large.tables.forecast.find("2026-06-30,peak_pflops,360000000,"), std::string::npos);
+}
+
 // ---- exact checks ---------------------------------------------------------------
 
 TEST(Exact, SameSeedPassesAnotherFails) {
