@@ -10,7 +10,7 @@
 
 namespace capplan::reference {
 
-// Installs at site `s` on day `d` (installation rule in docs/model.md).
+// Installs at site `s` on day `d` (installation rule: docs/spec-format.md §4.4).
 inline void install_at_site(const ModelView& m, int s, int d, TrialWorkspace& w) {
   using namespace capplan::detail;
   const SiteParams& site = m.sites[s];

@@ -1,5 +1,5 @@
 // The per-trial simulation on zero-variance specs, against ramps computed by
-// hand from the model rules (docs/model.md), and its stochastic parts against
+// hand from the model rules (docs/spec-format.md §4, The model), and its stochastic parts against
 // closed-form expectations within stated Monte Carlo error.
 #include <gtest/gtest.h>
 
