@@ -19,9 +19,11 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/cuda_backend.h"
+#include "planner/backend.h"
 #include "planner/build_info.h"
 #include "planner/compare.h"
 #include "planner/errors.h"
+#include "planner/limits.h"
 #include "planner/model_builder.h"
 #include "planner/output_files.h"
 #include "planner/parallel.h"
@@ -228,7 +230,7 @@ RunOptions options_for(const Scenario& scenario, const SimulationArguments& args
   options.progress = !args.quiet && communicator.is_root();
   options.rank = communicator.rank();
   options.ranks = communicator.size();
-  options.backend = args.backend;
+  options.backend = parse_backend(args.backend);
   options.cuda = args.cuda.options();
   // One GPU per rank on a node; ranks beyond the node's GPUs share GPU 0.
   options.device = communicator.local_rank();
@@ -429,7 +431,7 @@ int command_compare(const CompareArguments& args) {
     check_comparable(a.spec, *a.model, b.spec, *b.model);
   });
   RunOptions options = options_for(a, args.simulation, communicator);
-  options.backend = "cpu";  // pairing needs each trial's records, which only the CPU backend keeps
+  options.backend = Backend::kCpu;  // pairing needs each trial's records, which only the CPU backend keeps
   PairedCounts paired(*a.model, *b.model);
   std::unique_ptr<TrialRunner> runner_a, runner_b;
   on_every_rank(communicator, [&] {
@@ -541,19 +543,17 @@ int command_bench(const BenchArguments& args) {
   if (Communicator::world().size() > 1) {
     throw UsageError("bench measures one process; to measure scaling over ranks, time `capplan run` under mpirun");
   }
-  if (args.backend != "auto" && args.backend != "cpu" && args.backend != "cuda") {
-    throw UsageError("--backend must be auto, cpu or cuda, got '" + args.backend + "'");
-  }
+  const Backend backend = parse_backend(args.backend);
   if (!args.report.empty() && args.report != "day" && args.report != "week" && args.report != "month") {
     throw UsageError("--report must be day, week or month, got '" + args.report + "'");
   }
   const std::uint64_t trials = checked_trials(args.trials);
   // With --backend cuda, --trials is the GPU row's count; with auto the GPU row
   // runs 100x the CPU rows' trials (a GPU needs millions to reach full speed).
-  const std::uint64_t gpu_trials = args.gpu_trials > 0      ? checked_trials(args.gpu_trials, "--gpu-trials")
-                                   : args.backend == "cuda" ? trials
-                                                            : std::min(kMaxTrials, 100 * trials);
-  const bool gpu = args.backend == "cuda" || (args.backend == "auto" && probe_cuda_device(0).available);
+  const std::uint64_t gpu_trials = args.gpu_trials > 0         ? checked_trials(args.gpu_trials, "--gpu-trials")
+                                   : backend == Backend::kCuda ? trials
+                                                               : std::min(kMaxTrials, 100 * trials);
+  const bool gpu = backend == Backend::kCuda || (backend == Backend::kAuto && probe_cuda_device(0).available);
   const CudaOptions chosen = args.cuda.options();
   // The GPU rows: the chosen variant, or with --cuda-sweep every compiled
   // kernel variant (register cap x steps) at block sizes 64, 128 and 256.
@@ -584,34 +584,35 @@ int command_bench(const BenchArguments& args) {
                                : spec.report.every == Report::Every::month ? "month"
                                                                            : "dates";
     double cpu_rate = 0.0;  // the one-thread CPU row's, the reference for the last column
-    auto measure = [&](const std::string& backend, int threads, std::uint64_t count, const CudaOptions& cuda) {
+    auto measure = [&](Backend row_backend, int threads, std::uint64_t count, const CudaOptions& cuda) {
       RunOptions options;
       options.trials = count;
       options.seed = spec.seed;
       options.progress = false;
       options.threads = threads;
-      options.backend = backend;
+      options.backend = row_backend;
       options.cuda = cuda;
       TrialRunner runner(model, options);
       runner.run_range(0, count, options);
       const double rate = static_cast<double>(count) / runner.simulate_seconds();
-      if (backend == "cpu" && cpu_rate == 0.0) cpu_rate = rate;  // measured first, on one thread
+      if (row_backend == Backend::kCpu && cpu_rate == 0.0) cpu_rate = rate;  // measured first, on one thread
       // A GPU row names its variant: block size, register cap (r0 = none), i(nline) or c(alled) steps.
-      const std::string label = backend == "cpu" ? fmt::format("cpu x{}", runner.threads())
-                                                 : fmt::format("cuda b{} r{} {}", runner.cuda_block_size(),
-                                                               cuda.registers, cuda.out_of_line_steps ? "c" : "i");
+      const std::string label = row_backend == Backend::kCpu
+                                    ? fmt::format("cpu x{}", runner.threads())
+                                    : fmt::format("cuda b{} r{} {}", runner.cuda_block_size(), cuda.registers,
+                                                  cuda.out_of_line_steps ? "c" : "i");
       // The ratio needs a one-thread CPU row of this run: "-" with --backend cuda.
       const std::string ratio = cpu_rate > 0.0 ? fmt::format("{:.2f}", rate / cpu_rate) : std::string("-");
       std::cout << fmt::format("{:<28}{:>7}{:>18}{:>12}{:>11.3f}{:>16.0f}{:>11}\n", spec.name, report, label, count,
                                runner.simulate_seconds(), rate, ratio);
       std::cout.flush();
     };
-    if (args.backend != "cuda") {
-      measure("cpu", 1, trials, chosen);
-      if (args.threads != 1) measure("cpu", args.threads, trials, chosen);
+    if (backend != Backend::kCuda) {
+      measure(Backend::kCpu, 1, trials, chosen);
+      if (args.threads != 1) measure(Backend::kCpu, args.threads, trials, chosen);
     }
     if (gpu) {
-      for (const CudaOptions& variant : variants) measure("cuda", 0, gpu_trials, variant);
+      for (const CudaOptions& variant : variants) measure(Backend::kCuda, 0, gpu_trials, variant);
     }
   }
   return 0;
