@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 #include <new>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,7 +23,9 @@
 #include "planner/backend.h"
 #include "planner/build_info.h"
 #include "planner/compare.h"
+#include "planner/engine.h"
 #include "planner/errors.h"
+#include "planner/failure.h"
 #include "planner/limits.h"
 #include "planner/model_builder.h"
 #include "planner/output_files.h"
@@ -39,12 +42,6 @@
 namespace capplan {
 
 namespace {
-
-// A failure every rank has agreed on; printed once, by rank 0.
-struct AgreedFailure {
-  int exit_code;
-  std::string message;
-};
 
 // Options shared by the commands that simulate.
 // How the cuda backend launches (CudaOptions); never changes a result. The
@@ -159,42 +156,6 @@ void check_threads(int threads) {
   if (threads < 0) throw UsageError("--threads must be 0 (all) or a positive number, got " + std::to_string(threads));
 }
 
-// What a failure prints and its exit code.
-struct Failure {
-  int exit_code = 0;
-  std::string message;
-};
-
-Failure describe(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const SpecError& e) {
-    return {e.exit_code(), std::string(e.what()) + "\n" +
-                               fmt::format("capplan: {} error{} in the spec; nothing was written",
-                                           e.diagnostics().size(), e.diagnostics().size() == 1 ? "" : "s")};
-  } catch (const Error& e) {
-    return {e.exit_code(), std::string("capplan: error: ") + e.what()};
-  } catch (const std::bad_alloc&) {
-    return {3, "capplan: error: out of memory"};
-  } catch (const std::exception& e) {
-    return {3, std::string("capplan: internal error: ") + e.what()};
-  }
-}
-
-// Runs one phase on every rank; if any rank failed, every rank throws the
-// first failing rank's failure (so no rank waits forever in a collective).
-template <typename Phase>
-void on_every_rank(const Communicator& communicator, Phase phase) {
-  Failure failure;
-  try {
-    phase();
-  } catch (...) {
-    failure = describe(std::current_exception());
-  }
-  const auto [code, message] = communicator.agree(failure.exit_code, failure.message);
-  if (code != 0) throw AgreedFailure{code, message};
-}
-
 // A spec with its command-line changes applied, and its compiled model.
 struct Scenario {
   Spec spec;
@@ -238,86 +199,6 @@ RunOptions options_for(const Scenario& scenario, const SimulationArguments& args
   return options;
 }
 
-// Fault injection for the multi-rank failure tests: CAPPLAN_FAIL_RANK=r fails rank r.
-void maybe_inject_failure(const Communicator& communicator) {
-  const char* fail_rank = std::getenv("CAPPLAN_FAIL_RANK");
-  if (fail_rank && std::to_string(communicator.rank()) == fail_rank) {
-    throw RuntimeFailure("injected failure (CAPPLAN_FAIL_RANK) while simulating");
-  }
-}
-
-// The outcome of simulating one scenario across all ranks (complete on rank 0).
-struct Simulated : RunResult {
-  std::uint64_t trials = 0;
-  bool precision_requested = false;
-  double precision = 0.0;
-  std::uint64_t max_trials = 0;
-  PrecisionAssessment assessment;
-};
-
-// Simulates `options.trials` trials, or with a precision, checkpoints at
-// trials x 1, 2, 4, ... (capped by max_trials) until the precision is met: the
-// checkpoints depend only on the arguments, so the same spec and seed stop at
-// the same trial count on any number of threads or ranks.
-Simulated simulate(const Scenario& scenario, RunOptions options, const Communicator& communicator,
-                   double precision = 0.0, std::uint64_t max_trials = 0) {
-  Simulated out;
-  const auto start = std::chrono::steady_clock::now();
-  std::unique_ptr<TrialRunner> runner;
-  on_every_rank(communicator, [&] {
-    maybe_inject_failure(communicator);
-    runner = std::make_unique<TrialRunner>(*scenario.model, options);
-  });
-  if (communicator.is_root()) {
-    std::cerr << fmt::format("capplan: {} backend: {}{}\n", runner->backend(), runner->device(),
-                             communicator.size() > 1 ? fmt::format(" (rank 0 of {})", communicator.size()) : "");
-  }
-  std::uint64_t done = 0, next = options.trials;
-  if (precision > 0.0) {
-    out.precision_requested = true;
-    out.precision = precision;
-    out.max_trials = std::max(max_trials, options.trials);
-  }
-  while (true) {
-    on_every_rank(communicator, [&] { runner->run_range(done, next, options); });
-    done = next;
-    // A run to a precision keeps this rank's own counts for the next round and
-    // reduces a copy; otherwise the counts are reduced in place (no second copy
-    // of the histograms).
-    out.statistics = out.precision_requested ? std::make_unique<ForecastStatistics>(runner->statistics())
-                                             : std::make_unique<ForecastStatistics>(std::move(runner->statistics()));
-    out.statistics->reduce_to_root(communicator);
-    if (!out.precision_requested) break;
-    bool stop = false;
-    if (communicator.is_root()) {
-      out.assessment = assess_precision(scenario.spec, *scenario.model, *out.statistics, precision);
-      stop = out.assessment.met || done >= out.max_trials;
-    }
-    if (communicator.broadcast_flag(stop)) break;
-    next = std::min<std::uint64_t>(out.max_trials, 2 * done);
-  }
-  out.drivers = runner->drivers();
-  out.drivers.gather_to_root(communicator);
-  out.trials = done;
-  out.backend = runner->backend();
-  out.device = runner->device();
-  out.threads = runner->threads();
-  out.batch_trials = runner->batch_capacity();
-  out.simulate_seconds = communicator.size() > 1
-                             ? std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
-                             : runner->simulate_seconds();
-  return out;
-}
-
-std::vector<std::string> process_records(const Communicator& communicator, const Simulated& result) {
-  nlohmann::ordered_json process = {{"rank", communicator.rank()},
-                                    {"host", communicator.processor_name()},
-                                    {"backend", result.backend},
-                                    {"device", result.device},
-                                    {"threads", result.threads}};
-  return communicator.gather_to_root(process.dump());
-}
-
 int command_validate(const std::string& path, const std::vector<std::string>& overrides) {
   const Spec spec = load_spec_file(path, overrides);
   build_model(spec);  // checks what only compiling can (stream ids, correlations)
@@ -358,57 +239,27 @@ int command_run(const RunArguments& args, const std::vector<std::string>& argv) 
   RunOptions options = options_for(scenario, args.simulation, communicator);
   options.driver_sample = static_cast<std::uint64_t>(args.drivers_sample);
   options.driver_row = record_row(model, driver_date);
-  const Simulated result = simulate(scenario, options, communicator, precision, max_trials);
-  const std::vector<std::string> processes = process_records(communicator, result);
+  std::optional<PrecisionGoal> goal;
+  if (precision > 0.0) goal = PrecisionGoal{precision, max_trials};
+  const Simulation result = simulate(spec, model, options, communicator, goal, &std::cerr);
+  nlohmann::ordered_json processes = gather_processes(result, communicator);
 
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
     const std::string out_dir = args.out_dir.empty() ? "out/" + spec.name : args.out_dir;
-    const ForecastStatistics& stats = *result.statistics;
-    RunRecord record;
+    RunRecord record = make_run_record(spec, result, driver_date);
     record.argv = argv;
-    record.spec_sha256 = sha256_hex(spec.source_text);
-    record.seed = spec.seed;
-    record.trials = result.trials;
-    record.backend = result.backend;
-    record.device = result.device;
-    record.threads = result.threads;
-    record.batch_trials = result.batch_trials;
     record.ranks = communicator.size();
-    record.processes = processes;
-    record.simulate_seconds = result.simulate_seconds;
+    record.processes = std::move(processes);
     record.outputs = {"forecast.csv",       "tranches.csv",    "targets.csv",
                       "completion_cdf.csv", "sensitivity.csv", "run.json"};
-    std::vector<std::pair<std::string, std::string>> files = {
-        {"forecast.csv", forecast_csv(spec, model, stats)},
-        {"tranches.csv", tranches_csv(spec, model, stats)},
-        {"targets.csv", targets_csv(spec, model, stats)},
-        {"completion_cdf.csv", completion_cdf_csv(spec, model, stats)},
-        {"sensitivity.csv",
-         sensitivity_csv(compute_drivers(result.drivers, model.slot_names), format_date(driver_date))}};
-    nlohmann::ordered_json extra;
-    extra["overrides"] = spec.overrides;
-    extra["drivers"] = {{"date", format_date(driver_date)}, {"sample_trials", result.drivers.trials.size()}};
-    if (result.precision_requested) {
-      extra["precision"] = {{"requested", result.precision},
-                            {"met", result.assessment.met},
-                            {"trials_used", result.trials},
-                            {"max_trials", result.max_trials},
-                            {"worst_cell", result.assessment.worst_cell},
-                            {"worst_half_width_over_tolerance", result.assessment.worst_ratio}};
-    }
-    record.extra = extra.dump();
+    std::vector<std::pair<std::string, std::string>> files = run_tables(spec, model, result, driver_date);
     record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     files.emplace_back("run.json", run_json(spec, record));
     write_files_atomically(out_dir, files);
     if (args.plots) write_plots_and_summary(out_dir);
-    std::cout << run_summary(spec, model, stats, record, out_dir);
-    if (result.precision_requested) {
-      std::cout << fmt::format(
-          "Precision {:.3g}%: {} after {} trials (worst cell: {}, half-width {:.2f} x tolerance)\n",
-          100.0 * result.precision, result.assessment.met ? "met" : "NOT met (--max-trials reached)", result.trials,
-          result.assessment.worst_cell, result.assessment.worst_ratio);
-    }
+    std::cout << run_summary(spec, model, *result.statistics, record, out_dir);
+    if (result.precision) std::cout << precision_summary(*result.precision);
   });
   return 0;
 }
@@ -430,29 +281,16 @@ int command_compare(const CompareArguments& args) {
     b = load_scenario(args.spec_paths.size() == 2 ? args.spec_paths[1] : args.spec_paths[0], changed);
     check_comparable(a.spec, *a.model, b.spec, *b.model);
   });
-  RunOptions options = options_for(a, args.simulation, communicator);
-  options.backend = Backend::kCpu;  // pairing needs each trial's records, which only the CPU backend keeps
-  PairedCounts paired(*a.model, *b.model);
-  std::unique_ptr<TrialRunner> runner_a, runner_b;
+  const RunOptions options = options_for(a, args.simulation, communicator);
+  std::optional<PairedSimulation> simulation;
   on_every_rank(communicator, [&] {
-    maybe_inject_failure(communicator);
-    runner_a = std::make_unique<TrialRunner>(*a.model, options);
-    runner_b = std::make_unique<TrialRunner>(*b.model, options);
-    const auto [first, share] = trial_share(options.trials, options.rank, options.ranks);
-    const std::uint64_t batch =
-        static_cast<std::uint64_t>(std::min(runner_a->batch_capacity(), runner_b->batch_capacity()));
-    for (std::uint64_t done = 0; done < share; done += batch) {
-      const std::int64_t count = static_cast<std::int64_t>(std::min(batch, share - done));
-      runner_a->run_batch(first + done, count);
-      runner_b->run_batch(first + done, count);
-      paired.add(runner_a->records(), runner_b->records(), count);
-    }
+    inject_rank_failure(communicator);
+    simulation.emplace(simulate_paired(*a.model, *b.model, options));
   });
-  ForecastStatistics& stats_a = runner_a->statistics();
-  ForecastStatistics& stats_b = runner_b->statistics();
-  stats_a.reduce_to_root(communicator);
-  stats_b.reduce_to_root(communicator);
-  paired.reduce_to_root(communicator);
+  simulation->reduce_to_root(communicator);
+  const ForecastStatistics& stats_a = *simulation->a;
+  const ForecastStatistics& stats_b = *simulation->b;
+  const PairedCounts& paired = simulation->paired;
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
     const std::string out_dir =
@@ -483,7 +321,8 @@ int command_baseline(const std::string& spec_path, const std::string& output, co
   const Communicator& communicator = Communicator::world();
   Scenario scenario;
   on_every_rank(communicator, [&] { scenario = load_scenario(spec_path, args); });
-  const Simulated result = simulate(scenario, options_for(scenario, args, communicator), communicator);
+  const Simulation result = simulate(scenario.spec, *scenario.model, options_for(scenario, args, communicator),
+                                     communicator, std::nullopt, &std::cerr);
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
     const nlohmann::json baseline =
@@ -519,7 +358,9 @@ int command_check(const CheckArguments& args) {
     scenario = load_scenario(args.spec_path, simulation);
     if (!args.exact) check_baseline_fits(baseline, scenario.spec, *scenario.model);  // before the long part
   });
-  const Simulated result = simulate(scenario, options_for(scenario, args.simulation, communicator), communicator);
+  const Simulation result =
+      simulate(scenario.spec, *scenario.model, options_for(scenario, args.simulation, communicator), communicator,
+               std::nullopt, &std::cerr);
   int code = 0;
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
@@ -726,12 +567,9 @@ int run_cli(int argc, char** argv) {
     } else {
       code = 2;
     }
-  } catch (const AgreedFailure& failure) {
-    if (communicator.is_root()) std::cerr << failure.message << "\n";
-    code = failure.exit_code;
   } catch (...) {
-    const Failure failure = describe(std::current_exception());
-    std::cerr << failure.message << "\n";
+    const Failure failure = describe_failure(std::current_exception());
+    if (failure.print) std::cerr << failure.message << "\n";
     code = failure.exit_code;
   }
   Communicator::world().finalize();
