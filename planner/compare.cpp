@@ -1,5 +1,7 @@
 #include "planner/compare.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "kernels/metrics.h"
@@ -67,6 +69,30 @@ double PairedCounts::probability_equal(int report, int metric) const {
                        equal_[static_cast<std::size_t>(report) * kMetricCount + static_cast<std::size_t>(metric)]) /
                        static_cast<double>(trials_)
                  : 0.0;
+}
+
+void PairedSimulation::reduce_to_root(const Communicator& communicator) {
+  a->reduce_to_root(communicator);
+  b->reduce_to_root(communicator);
+  paired.reduce_to_root(communicator);
+}
+
+PairedSimulation simulate_paired(const CompiledModel& a, const CompiledModel& b, const RunOptions& options) {
+  RunOptions cpu = options;
+  cpu.backend = Backend::kCpu;
+  TrialRunner runner_a(a, cpu), runner_b(b, cpu);
+  PairedCounts paired(a, b);
+  const auto [first, share] = trial_share(cpu.trials, cpu.rank, cpu.ranks);
+  const std::uint64_t batch =
+      static_cast<std::uint64_t>(std::min(runner_a.batch_capacity(), runner_b.batch_capacity()));
+  for (std::uint64_t done = 0; done < share; done += batch) {
+    const std::int64_t count = static_cast<std::int64_t>(std::min(batch, share - done));
+    runner_a.run_batch(first + done, count);
+    runner_b.run_batch(first + done, count);
+    paired.add(runner_a.records(), runner_b.records(), count);
+  }
+  return {std::make_unique<ForecastStatistics>(std::move(runner_a.statistics())),
+          std::make_unique<ForecastStatistics>(std::move(runner_b.statistics())), std::move(paired)};
 }
 
 void check_comparable(const Spec& a, const CompiledModel& model_a, const Spec& b, const CompiledModel& model_b) {

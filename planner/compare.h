@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "planner/model_builder.h"
 #include "planner/parallel.h"
+#include "planner/run_driver.h"
 #include "planner/spec.h"
 #include "planner/statistics.h"
 
@@ -30,6 +32,20 @@ class PairedCounts {
   std::vector<std::uint64_t> greater_, equal_;  // [report][metric]
   std::uint64_t trials_ = 0;
 };
+
+// A and B simulated on the same trial numbers.
+struct PairedSimulation {
+  std::unique_ptr<ForecastStatistics> a, b;
+  PairedCounts paired;
+  // Sums every rank's statistics and paired counts onto rank 0.
+  void reduce_to_root(const Communicator& communicator);
+};
+
+// Simulates this rank's share (trial_share) of trials 0 .. options.trials - 1
+// of A and of B, batch by batch on the same trial numbers, and pairs each
+// trial's records. Always on the CPU backend, whatever options.backend says:
+// pairing needs each trial's records, which only the CPU backend keeps.
+PairedSimulation simulate_paired(const CompiledModel& a, const CompiledModel& b, const RunOptions& options);
 
 // Throws UsageError unless A and B report on the same dates with the same quantiles.
 void check_comparable(const Spec& a, const CompiledModel& model_a, const Spec& b, const CompiledModel& model_b);

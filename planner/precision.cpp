@@ -54,6 +54,12 @@ PrecisionAssessment assess_precision(const Spec& spec, const CompiledModel& mode
   return result;
 }
 
+std::string precision_summary(const PrecisionOutcome& outcome) {
+  return fmt::format("Precision {:.3g}%: {} after {} trials (worst cell: {}, half-width {:.2f} x tolerance)\n",
+                     100.0 * outcome.requested, outcome.assessment.met ? "met" : "NOT met (--max-trials reached)",
+                     outcome.trials_used, outcome.assessment.worst_cell, outcome.assessment.worst_ratio);
+}
+
 double parse_precision(const std::string& text) {
   std::string number = text;
   double factor = 1.0;

@@ -2,6 +2,7 @@
 // quantiles and target probabilities known well enough?
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "planner/model_builder.h"
@@ -27,6 +28,23 @@ struct PrecisionAssessment {
 // `relative` in absolute terms (0.5% -> +-0.005).
 PrecisionAssessment assess_precision(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
                                      double relative);
+
+// What a run to a precision asks for (capplan run --precision).
+struct PrecisionGoal {
+  double relative = 0.0;         // 0 < relative < 1, e.g. 0.005 for 0.5%
+  std::uint64_t max_trials = 0;  // stop here if the precision is not met before
+};
+
+// Where a run to a precision stopped.
+struct PrecisionOutcome {
+  double requested = 0.0;          // PrecisionGoal::relative
+  std::uint64_t max_trials = 0;    // the cap it ran under (never below the starting trials)
+  std::uint64_t trials_used = 0;   // the last checkpoint's trial count
+  PrecisionAssessment assessment;  // at that checkpoint
+};
+
+// "Precision 0.5%: met after 4000 trials (worst cell: ..., half-width 0.93 x tolerance)\n"
+std::string precision_summary(const PrecisionOutcome& outcome);
 
 // "0.5%" -> 0.005, "0.005" -> 0.005; throws UsageError unless 0 < value < 1.
 double parse_precision(const std::string& text);

@@ -10,6 +10,8 @@
 #include "planner/build_info.h"
 #include "planner/intervals.h"
 #include "planner/number_format.h"
+#include "planner/output_files.h"
+#include "planner/sensitivity.h"
 
 namespace capplan {
 
@@ -100,6 +102,40 @@ std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, con
   return out;
 }
 
+RunRecord make_run_record(const Spec& spec, const Simulation& simulation, DayNumber driver_date) {
+  RunRecord record;
+  record.spec_sha256 = sha256_hex(spec.source_text);
+  record.seed = spec.seed;
+  record.trials = simulation.trials;
+  record.backend = simulation.backend;
+  record.device = simulation.device;
+  record.threads = simulation.threads;
+  record.batch_trials = simulation.batch_trials;
+  record.simulate_seconds = simulation.simulate_seconds;
+  record.overrides = spec.overrides;
+  record.drivers = {{"date", format_date(driver_date)}, {"sample_trials", simulation.drivers.trials.size()}};
+  if (const auto& precision = simulation.precision) {
+    record.precision = {{"requested", precision->requested},
+                        {"met", precision->assessment.met},
+                        {"trials_used", precision->trials_used},
+                        {"max_trials", precision->max_trials},
+                        {"worst_cell", precision->assessment.worst_cell},
+                        {"worst_half_width_over_tolerance", precision->assessment.worst_ratio}};
+  }
+  return record;
+}
+
+std::vector<std::pair<std::string, std::string>> run_tables(const Spec& spec, const CompiledModel& model,
+                                                            const Simulation& simulation, DayNumber driver_date) {
+  const ForecastStatistics& stats = *simulation.statistics;
+  return {{"forecast.csv", forecast_csv(spec, model, stats)},
+          {"tranches.csv", tranches_csv(spec, model, stats)},
+          {"targets.csv", targets_csv(spec, model, stats)},
+          {"completion_cdf.csv", completion_cdf_csv(spec, model, stats)},
+          {"sensitivity.csv",
+           sensitivity_csv(compute_drivers(simulation.drivers, model.slot_names), format_date(driver_date))}};
+}
+
 std::string run_json(const Spec& spec, const RunRecord& record) {
   nlohmann::ordered_json json;
   json["format_version"] = 1;
@@ -110,22 +146,20 @@ std::string run_json(const Spec& spec, const RunRecord& record) {
   json["spec"] = {{"path", spec.source_file}, {"name", spec.name}, {"sha256", record.spec_sha256}};
   json["seed"] = record.seed;
   json["trials"] = record.trials;
-  json["backend"] = record.backend;
+  json["backend"] = backend_name(record.backend);
   json["device"] = record.device;
   json["threads"] = record.threads;
   json["batch_trials"] = record.batch_trials;
   json["ranks"] = record.ranks;
-  json["processes"] = nlohmann::ordered_json::array();
-  for (const auto& process : record.processes) json["processes"].push_back(nlohmann::ordered_json::parse(process));
+  json["processes"] = record.processes;
   json["wall_seconds"] = record.wall_seconds;
   json["simulate_seconds"] = record.simulate_seconds;
   json["trials_per_second"] =
       record.simulate_seconds > 0.0 ? static_cast<double>(record.trials) / record.simulate_seconds : 0.0;
   json["outputs"] = record.outputs;
-  if (!record.extra.empty()) {
-    const nlohmann::ordered_json extra = nlohmann::ordered_json::parse(record.extra);
-    for (const auto& item : extra.items()) json[item.key()] = item.value();
-  }
+  json["overrides"] = record.overrides;
+  json["drivers"] = record.drivers;
+  if (!record.precision.is_null()) json["precision"] = record.precision;
   return json.dump(2) + "\n";
 }
 
@@ -133,7 +167,7 @@ std::string run_summary(const Spec& spec, const CompiledModel& model, const Fore
                         const RunRecord& record, const std::string& out_dir) {
   std::string out =
       fmt::format("capplan {}: {} ({} trials, seed {}, {} backend, {} threads, {:.2f} s, {:.0f} trials/s)\n",
-                  tool_version(), spec.name, record.trials, record.seed, record.backend, record.threads,
+                  tool_version(), spec.name, record.trials, record.seed, backend_name(record.backend), record.threads,
                   record.simulate_seconds, record.simulate_seconds > 0 ? record.trials / record.simulate_seconds : 0.0);
   const int last = model.report_rows.back();
   const DayNumber end = model.horizon_start + model.record_days[static_cast<std::size_t>(last)];

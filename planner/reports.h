@@ -1,12 +1,18 @@
-// The run's outputs as text: forecast.csv, tranches.csv, targets.csv, run.json
-// and the human summary. Pure functions of the statistics, so equal statistics
-// give byte-identical files.
+// The run's outputs as text: forecast.csv, tranches.csv, targets.csv,
+// completion_cdf.csv, sensitivity.csv, run.json and the human summary. Pure functions of the statistics, so equal
+// statistics give byte-identical files.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "planner/backend.h"
+#include "planner/date.h"
+#include "planner/engine.h"
 #include "planner/model_builder.h"
 #include "planner/spec.h"
 #include "planner/statistics.h"
@@ -19,7 +25,7 @@ struct RunRecord {
   std::string spec_sha256;
   std::uint64_t seed = 0;
   std::uint64_t trials = 0;
-  std::string backend = "cpu";
+  Backend backend = Backend::kCpu;  // what ran it: kCpu or kCuda
   std::string device;
   int threads = 1;
   std::int64_t batch_trials = 0;
@@ -27,9 +33,18 @@ struct RunRecord {
   double simulate_seconds = 0.0;
   std::vector<std::string> outputs;
   int ranks = 1;
-  std::vector<std::string> processes;  // one JSON object per rank: rank, host, backend, device, threads
-  std::string extra;                   // a JSON object whose keys are added to run.json (overrides, drivers, precision)
+  // One object per rank: rank, host, backend, device, threads (gather_processes).
+  nlohmann::ordered_json processes = nlohmann::ordered_json::array();
+  std::vector<std::string> overrides;  // the spec's --set changes, in the order given
+  nlohmann::ordered_json drivers;      // the driver analysis: date, sample_trials
+  // With --precision: requested, met, trials_used, max_trials, worst_cell,
+  // worst_half_width_over_tolerance; null otherwise (and left out of run.json).
+  nlohmann::ordered_json precision;
 };
+
+// The record of a simulated run (rank 0's view): all but argv, ranks,
+// processes, outputs and wall_seconds, which only the caller knows.
+RunRecord make_run_record(const Spec& spec, const Simulation& simulation, DayNumber driver_date);
 
 // Column name of quantile q: 0.1 -> "p10", 0.025 -> "p2.5".
 std::string quantile_column(double q);
@@ -39,6 +54,10 @@ std::string tranches_csv(const Spec& spec, const CompiledModel& model, const For
 std::string targets_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 // Per tranche, P(complete by the date) at the end of each 7-day week and the horizon end (S-curves).
 std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
+// The tables of a run, named as written: forecast.csv, tranches.csv,
+// targets.csv, completion_cdf.csv and sensitivity.csv (drivers at driver_date).
+std::vector<std::pair<std::string, std::string>> run_tables(const Spec& spec, const CompiledModel& model,
+                                                            const Simulation& simulation, DayNumber driver_date);
 std::string run_json(const Spec& spec, const RunRecord& record);
 std::string run_summary(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
                         const RunRecord& record, const std::string& out_dir);

@@ -79,11 +79,8 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
   }
   seed_ = options.seed;
   device_ = cpu_description(threads_);
-  if (options.backend != "cpu" && options.backend != "cuda" && options.backend != "auto") {
-    throw UsageError("--backend must be auto, cpu or cuda, got '" + options.backend + "'");
-  }
-  bool use_gpu = options.backend == "cuda";
-  if (options.backend == "auto") use_gpu = probe_cuda_device(options.device).available;
+  bool use_gpu = options.backend == Backend::kCuda;
+  if (options.backend == Backend::kAuto) use_gpu = probe_cuda_device(options.device).available;
   if (use_gpu) {
     // Throws RuntimeFailure (exit 3) naming why when no usable GPU is there.
     gpu_ = std::make_unique<CudaSimulator>(model, statistics_->cell_layouts(), statistics_->empty_counters(),

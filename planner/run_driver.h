@@ -9,14 +9,13 @@
 #include <vector>
 
 #include "kernels/cuda_backend.h"
+#include "planner/backend.h"
+#include "planner/limits.h"
 #include "planner/model_builder.h"
 #include "planner/parallel.h"
 #include "planner/statistics.h"
 
 namespace capplan {
-
-// The largest trial count a run accepts (trial numbers key 32-bit counters).
-constexpr std::uint64_t kMaxTrials = 4294967295ull;
 
 struct RunOptions {
   std::uint64_t trials = 100000;  // 1 .. kMaxTrials
@@ -28,7 +27,7 @@ struct RunOptions {
   int ranks = 1;
   std::uint64_t driver_sample = 0;  // trials 0 .. driver_sample-1 keep their sampled inputs
   int driver_row = -1;              // record row whose outputs the drivers are measured on
-  std::string backend = "cpu";      // cpu, cuda, or auto (cuda when a GPU is available)
+  Backend backend = Backend::kCpu;  // kAuto: cuda when a GPU is available
   int device = 0;                   // GPU index for the cuda backend
   CudaOptions cuda;                 // launch and kernel variant of the cuda backend (never changes results)
 };

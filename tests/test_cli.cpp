@@ -1,43 +1,74 @@
-// The capplan command line end to end: commands, output files, exit codes.
+// The commands (planner/commands.h), called in-process, and the capplan
+// binary end to end: exit codes, --help, one run writing its outputs.
 #include <gtest/gtest.h>
 
 #include "tests/test_support.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "planner/cli.h"
+#include "planner/commands.h"
+#include "planner/errors.h"
+#include "planner/failure.h"
+
+namespace capplan {
 namespace {
 
 namespace fs = std::filesystem;
-using capplan::testing::Outcome;
-using capplan::testing::read_file;
+using testing::Outcome;
+using testing::read_file;
 
 // Runs `capplan <arguments>` through the shell.
-Outcome capplan(const std::string& arguments) {
-  return capplan::testing::shell(std::string(CAPPLAN_BINARY) + " " + arguments);
+Outcome capplan(const std::string& arguments) { return testing::shell(std::string(CAPPLAN_BINARY) + " " + arguments); }
+
+std::string source(const std::string& relative) { return testing::source_path(relative); }
+
+const std::vector<const char*> kTables = {"forecast.csv", "tranches.csv", "targets.csv", "completion_cdf.csv",
+                                          "sensitivity.csv"};
+
+SimulationRequest simulation(std::uint64_t trials, int threads = 2) {
+  SimulationRequest request;
+  request.trials = trials;
+  request.threads = threads;
+  return request;
 }
 
-std::string source(const std::string& relative) { return capplan::testing::source_path(relative); }
+constexpr BackendRequest kCpu{Backend::kCpu, {}};
 
-class Cli : public capplan::testing::ScratchDirTest {};
+RunRequest run_request(const std::string& spec, const fs::path& out, std::uint64_t trials) {
+  RunRequest request;
+  request.spec_path = source(spec);
+  request.out_dir = out.string();
+  request.simulation = simulation(trials);
+  request.backend = kCpu;
+  request.drivers_sample = 1000;
+  return request;
+}
 
-TEST_F(Cli, ValidateAcceptsEveryShippedConfig) {
-  for (const fs::path& config : capplan::testing::shipped_configs(true)) {
-    const Outcome outcome = capplan("validate " + config.string());
-    EXPECT_EQ(outcome.exit_code, 0) << config << "\n" << outcome.output;
+// The exit code and message run_cli would print for what `call` throws.
+template <typename Call>
+Failure failure_of(Call call) {
+  try {
+    call();
+  } catch (...) {
+    return describe_failure(std::current_exception());
   }
+  return {};
 }
 
-TEST_F(Cli, RunWritesTheFourOutputs) {
+class Cli : public testing::ScratchDirTest {};
+
+// ---- end to end: the binary -----------------------------------------------------
+
+TEST_F(Cli, RunWritesItsOutputs) {
   const fs::path out = dir_ / "out";
   const Outcome outcome =
       capplan("run " + source("configs/minimal.yaml") + " --trials 3000 --backend cpu --quiet --out " + out.string());
@@ -64,6 +95,7 @@ TEST_F(Cli, RunWritesTheFourOutputs) {
   EXPECT_EQ(run["trials"], 3000);
   EXPECT_EQ(run["backend"], "cpu");
   EXPECT_EQ(run["spec"]["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(run["argv"].size(), 10u);
   for (const char* key :
        {"tool_version", "git_revision", "argv", "seed", "threads", "wall_seconds", "trials_per_second"}) {
     EXPECT_TRUE(run.contains(key)) << key;
@@ -73,61 +105,16 @@ TEST_F(Cli, RunWritesTheFourOutputs) {
   }
 }
 
-TEST_F(Cli, ThreadCountDoesNotChangeTheTables) {
-  const std::string spec = source("configs/example-all-features.yaml");
-  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 1 --backend cpu --quiet --out " + (dir_ / "one").string())
-                .exit_code,
-            0);
-  ASSERT_EQ(capplan("run " + spec + " --trials 2000 --threads 2 --backend cpu --quiet --out " + (dir_ / "two").string())
-                .exit_code,
-            0);
-  for (const char* file : {"forecast.csv", "tranches.csv", "targets.csv", "completion_cdf.csv", "sensitivity.csv"}) {
-    EXPECT_EQ(read_file(dir_ / "one" / file), read_file(dir_ / "two" / file)) << file;
-  }
-}
-
-TEST_F(Cli, SeedOverrideChangesTheForecast) {
-  const std::string spec = source("configs/minimal.yaml");
-  ASSERT_EQ(
-      capplan("run " + spec + " --trials 500 --seed 1 --backend cpu --quiet --out " + (dir_ / "a").string()).exit_code,
-      0);
-  ASSERT_EQ(
-      capplan("run " + spec + " --trials 500 --seed 2 --backend cpu --quiet --out " + (dir_ / "b").string()).exit_code,
-      0);
-  EXPECT_NE(read_file(dir_ / "a" / "forecast.csv"), read_file(dir_ / "b" / "forecast.csv"));
-  const auto run = nlohmann::json::parse(read_file(dir_ / "b" / "run.json"));
-  EXPECT_EQ(run["seed"], 2);
-}
-
-TEST_F(Cli, SetOptionsTakeOneValueEachAndAreRecorded) {
-  const fs::path out = dir_ / "set";
-  const Outcome outcome =
-      capplan("run --set tranches.t1.units=50 " + source("configs/minimal.yaml") +
-              " --set tranches.t1.delivery.spread_days=3 --trials 200 --backend cpu --quiet --out " + out.string());
-  ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
-  const auto run = nlohmann::json::parse(read_file(out / "run.json"));
-  EXPECT_EQ(run["overrides"], nlohmann::json({"tranches.t1.units=50", "tranches.t1.delivery.spread_days=3"}));
-  EXPECT_NE(read_file(out / "tranches.csv").find("t1,50,"), std::string::npos);
-}
-
-TEST_F(Cli, InvalidSpecExitsTwoWithLocationAndWritesNothing) {
-  const fs::path spec = dir_ / "bad.yaml";
-  std::ofstream(spec) << read_file(source("configs/minimal.yaml")) << "\nbogus_key: 1\n";
-  const fs::path out = dir_ / "never";
-  const Outcome outcome = capplan("run " + spec.string() + " --out " + out.string());
-  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
-  EXPECT_NE(outcome.output.find(spec.string() + ":"), std::string::npos) << outcome.output;
-  EXPECT_NE(outcome.output.find("bogus_key"), std::string::npos) << outcome.output;
-  EXPECT_FALSE(fs::exists(out));
-  EXPECT_EQ(capplan("validate " + spec.string()).exit_code, 2);
-}
-
 TEST_F(Cli, UsageErrorsExitTwo) {
   const std::string spec = source("configs/minimal.yaml");
+  const fs::path bad = dir_ / "bad.yaml";
+  std::ofstream(bad) << read_file(spec) << "\nbogus_key: 1\n";
   EXPECT_EQ(capplan("").exit_code, 2);
   EXPECT_EQ(capplan("frobnicate").exit_code, 2);
   EXPECT_EQ(capplan("run").exit_code, 2);
   EXPECT_EQ(capplan("run " + (dir_ / "missing.yaml").string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + bad.string() + " --backend cpu --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("validate " + bad.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --trials 0 --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --trials many --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --seed -1 --out " + dir_.string()).exit_code, 2);
@@ -140,14 +127,18 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(capplan("run " + spec + " --cuda-registers 64 --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --cuda-steps outline --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("bench " + spec + " --cuda-block 512").exit_code, 2);
+  EXPECT_EQ(capplan("bench " + spec + " --report year").exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --precision 0 --out " + dir_.string()).exit_code, 2);
+  EXPECT_EQ(capplan("run " + spec + " --max-trials -5 --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --drivers-sample -1 --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("run " + spec + " --set tranches.t1.units=lots --out " + dir_.string()).exit_code, 2);
   EXPECT_EQ(capplan("compare " + spec + " --out " + dir_.string()).exit_code, 2);  // nothing to compare
-  EXPECT_EQ(capplan("check " + spec + " --baseline " + (dir_ / "none.json").string()).exit_code, 2);
+  EXPECT_EQ(capplan("check " + spec + " --backend cpu --baseline " + (dir_ / "none.json").string()).exit_code, 2);
+  EXPECT_EQ(capplan("check " + spec + " --backend cpu --sigmas 0 --baseline x.json").exit_code, 2);
   EXPECT_EQ(capplan("plot " + (dir_ / "no-such-run").string()).exit_code, 2);
   EXPECT_FALSE(fs::exists(dir_ / "forecast.csv")) << "a usage error must write nothing";
   EXPECT_EQ(capplan("--help").exit_code, 0);
+  EXPECT_EQ(capplan("run --help").exit_code, 0);
   EXPECT_EQ(capplan("--version").exit_code, 0);
 }
 
@@ -159,16 +150,280 @@ TEST_F(Cli, UnwritableOutputExitsThree) {
   EXPECT_EQ(outcome.exit_code, 3) << outcome.output;
 }
 
-TEST_F(Cli, BenchPrintsATable) {
-  const Outcome outcome =
-      capplan("bench " + source("configs/minimal.yaml") + " --trials 500 --threads 2 --backend cpu");
-  ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
-  EXPECT_NE(outcome.output.find("trials/s"), std::string::npos);
-  EXPECT_NE(outcome.output.find("minimal"), std::string::npos);
+// ---- the command line's parsing, in-process ---------------------------------------
+
+TEST_F(Cli, SetOptionsTakeOneValueEachAndAreRecorded) {
+  const fs::path out = dir_ / "set";
+  const std::string spec = source("configs/minimal.yaml");
+  std::vector<std::string> words = {"capplan",
+                                    "run",
+                                    "--set",
+                                    "tranches.t1.units=50",
+                                    spec,
+                                    "--set",
+                                    "tranches.t1.delivery.spread_days=3",
+                                    "--trials",
+                                    "200",
+                                    "--backend",
+                                    "cpu",
+                                    "--quiet",
+                                    "--out",
+                                    out.string()};
+  std::vector<char*> argv;
+  for (std::string& word : words) argv.push_back(word.data());
+  ASSERT_EQ(run_cli(static_cast<int>(argv.size()), argv.data()), 0);
+  const auto run = nlohmann::json::parse(read_file(out / "run.json"));
+  EXPECT_EQ(run["overrides"], nlohmann::json({"tranches.t1.units=50", "tranches.t1.delivery.spread_days=3"}));
+  EXPECT_EQ(run["argv"].size(), words.size());
+  EXPECT_NE(read_file(out / "tranches.csv").find("t1,50,"), std::string::npos);
+}
+
+// ---- the commands, in-process ---------------------------------------------------
+
+TEST_F(Cli, ValidateAcceptsEveryShippedConfig) {
+  for (const fs::path& config : testing::shipped_configs(true)) {
+    const ValidateOutcome outcome = validate_command({config.string(), {}});
+    EXPECT_NE(outcome.report.find(": valid spec '"), std::string::npos) << config << "\n" << outcome.report;
+  }
+}
+
+TEST_F(Cli, AnInvalidSpecNamesItsLocationAndWritesNothing) {
+  const fs::path spec = dir_ / "bad.yaml";
+  std::ofstream(spec) << read_file(source("configs/minimal.yaml")) << "\nbogus_key: 1\n";
+  RunRequest request = run_request("configs/minimal.yaml", dir_ / "never", 100);
+  request.spec_path = spec.string();
+  const Failure failure = failure_of([&] { run_command(request); });
+  EXPECT_EQ(failure.exit_code, 2);
+  EXPECT_NE(failure.message.find(spec.string() + ":"), std::string::npos) << failure.message;
+  EXPECT_NE(failure.message.find("bogus_key"), std::string::npos) << failure.message;
+  EXPECT_NE(failure.message.find("nothing was written"), std::string::npos) << failure.message;
+  EXPECT_FALSE(fs::exists(dir_ / "never"));
+  EXPECT_THROW(validate_command({spec.string(), {}}), SpecError);
+}
+
+TEST_F(Cli, RunReportsWhatRanAndWritesTheTables) {
+  const RunOutcome outcome = run_command(run_request("configs/minimal.yaml", dir_ / "out", 1000));
+  EXPECT_EQ(outcome.out_dir, (dir_ / "out").string());
+  EXPECT_EQ(outcome.trials, 1000u);
+  EXPECT_EQ(outcome.backend, Backend::kCpu);
+  EXPECT_FALSE(outcome.precision);
+  EXPECT_NE(outcome.report.find("(1000 trials, seed 1, cpu backend, 2 threads"), std::string::npos) << outcome.report;
+  for (const char* table : kTables) EXPECT_TRUE(fs::exists(dir_ / "out" / table)) << table;
+  const auto run = nlohmann::json::parse(read_file(dir_ / "out" / "run.json"));
+  EXPECT_EQ(run["drivers"], nlohmann::json({{"date", "2026-06-30"}, {"sample_trials", 1000}}));
+  EXPECT_EQ(run["processes"].size(), 1u);
+  EXPECT_EQ(run["processes"][0]["backend"], "cpu");
+  EXPECT_FALSE(run.contains("precision"));
+}
+
+TEST_F(Cli, ThreadCountDoesNotChangeTheTables) {
+  RunRequest one = run_request("configs/example-all-features.yaml", dir_ / "one", 2000);
+  one.simulation.threads = 1;
+  RunRequest two = one;
+  two.out_dir = (dir_ / "two").string();
+  two.simulation.threads = 2;
+  run_command(one);
+  run_command(two);
+  for (const char* table : kTables) {
+    EXPECT_EQ(read_file(dir_ / "one" / table), read_file(dir_ / "two" / table)) << table;
+  }
+}
+
+TEST_F(Cli, SeedOverrideChangesTheForecast) {
+  RunRequest a = run_request("configs/minimal.yaml", dir_ / "a", 500);
+  a.simulation.seed = 1;
+  RunRequest b = a;
+  b.out_dir = (dir_ / "b").string();
+  b.simulation.seed = 2;
+  EXPECT_EQ(run_command(a).seed, 1u);
+  EXPECT_EQ(run_command(b).seed, 2u);
+  EXPECT_NE(read_file(dir_ / "a" / "forecast.csv"), read_file(dir_ / "b" / "forecast.csv"));
+  EXPECT_EQ(nlohmann::json::parse(read_file(dir_ / "b" / "run.json"))["seed"], 2);
+}
+
+// Checkpoints at 1000 x 1, 2, 4, ...: the trial count used is one of them, and
+// run.json records the same precision outcome as RunOutcome.
+TEST_F(Cli, RunToAPrecisionStopsAtACheckpoint) {
+  RunRequest request = run_request("configs/minimal.yaml", dir_ / "p", 1000);
+  request.precision = PrecisionGoal{0.02, 0};
+  const RunOutcome outcome = run_command(request);
+  ASSERT_TRUE(outcome.precision);
+  EXPECT_EQ(outcome.precision->max_trials, 100000u);  // 100 x the starting trials
+  EXPECT_EQ(outcome.precision->trials_used, outcome.trials);
+  const std::uint64_t rounds = outcome.trials / 1000;
+  EXPECT_EQ(outcome.trials, 1000 * rounds);
+  EXPECT_EQ(rounds & (rounds - 1), 0u) << outcome.trials << " is not 1000 x a power of 2";
+  EXPECT_TRUE(outcome.precision->assessment.met);
+  EXPECT_NE(outcome.report.find("Precision 2%: met after"), std::string::npos) << outcome.report;
+  const auto run = nlohmann::json::parse(read_file(dir_ / "p" / "run.json"));
+  EXPECT_EQ(run["precision"]["trials_used"], outcome.trials);
+  EXPECT_EQ(run["precision"]["met"], true);
+  EXPECT_EQ(run["precision"]["worst_cell"], outcome.precision->assessment.worst_cell);
+
+  request.precision = PrecisionGoal{0.001, 2000};  // not reachable within 2000 trials
+  request.out_dir = (dir_ / "capped").string();
+  const RunOutcome capped = run_command(request);
+  EXPECT_EQ(capped.trials, 2000u);
+  EXPECT_FALSE(capped.precision->assessment.met);
+  EXPECT_NE(capped.report.find("NOT met (--max-trials reached)"), std::string::npos) << capped.report;
+}
+
+TEST_F(Cli, ADriverDateOutsideTheHorizonIsAUsageError) {
+  RunRequest request = run_request("configs/minimal.yaml", dir_ / "never", 100);
+  request.driver_date = days_from_civil({2031, 1, 1});
+  try {
+    run_command(request);
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--driver-date must be a date YYYY-MM-DD inside the horizon 2026-01-01 .. 2026-06-30, got "
+              "'2031-01-01'");
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "never"));
+}
+
+TEST_F(Cli, CompareWritesThePairedTables) {
+  CompareRequest request;
+  request.spec_a = source("configs/minimal.yaml");
+  request.out_dir = (dir_ / "cmp").string();
+  request.simulation = simulation(1001);
+  request.simulation.overrides = {"tranches.t1.units=90"};
+  const CompareOutcome outcome = compare_command(request);
+  EXPECT_EQ(outcome.out_dir, request.out_dir);
+  EXPECT_NE(outcome.report.find("Wrote " + request.out_dir + "/{compare.csv,compare_targets.csv}"), std::string::npos)
+      << outcome.report;
+  const std::string csv = read_file(dir_ / "cmp" / "compare.csv");
+  EXPECT_EQ(csv.rfind("date,metric,quantile,a,b,difference,", 0), 0u) << csv.substr(0, 200);
+  EXPECT_NE(csv.find("delivered_systems,p50,100,90,-10,"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ / "cmp" / "compare_targets.csv"));
+
+  // B as a second file, unchanged: every paired trial is equal.
+  const fs::path b = dir_ / "b.yaml";
+  std::ofstream(b) << read_file(source("configs/minimal.yaml"));
+  CompareRequest same = request;
+  same.spec_b = b.string();
+  same.simulation.overrides.clear();
+  same.out_dir = (dir_ / "same").string();
+  compare_command(same);
+  EXPECT_NE(read_file(dir_ / "same" / "compare.csv").find("delivered_systems,p50,100,100,0,"), std::string::npos);
+}
+
+TEST_F(Cli, CompareNeedsAChange) {
+  CompareRequest request;
+  request.spec_a = source("configs/minimal.yaml");
+  request.out_dir = (dir_ / "never").string();
+  request.simulation = simulation(100);
+  EXPECT_THROW(compare_command(request), UsageError);
+  EXPECT_FALSE(fs::exists(dir_ / "never"));
+}
+
+// A baseline of 2000 trials, checked against itself: exactly (its seed) and
+// statistically; a spec with a tranche cut by a fifth fails with exit code 1.
+TEST_F(Cli, BaselineThenCheckGivesTheVerdictAndItsExitCode) {
+  BaselineRequest baseline;
+  baseline.spec_path = source("configs/minimal.yaml");
+  baseline.output = (dir_ / "base" / "minimal.json").string();
+  baseline.simulation = simulation(2000);
+  baseline.backend = kCpu;
+  const BaselineOutcome stored = baseline_command(baseline);
+  EXPECT_EQ(stored.trials, 2000u);
+  EXPECT_EQ(stored.report, "Wrote baseline " + baseline.output + " (2000 trials, seed 1)\n");
+  EXPECT_EQ(nlohmann::json::parse(read_file(baseline.output))["trials"], 2000);
+
+  CheckRequest check;
+  check.spec_path = baseline.spec_path;
+  check.baseline_path = baseline.output;
+  check.exact = true;
+  check.junit = (dir_ / "junit.xml").string();
+  check.simulation = simulation(1);  // ignored: the baseline's trial count is used
+  check.backend = kCpu;
+  const CheckOutcome exact = check_command(check);
+  EXPECT_EQ(exact.exit_code, 0) << exact.report;
+  EXPECT_TRUE(exact.check.exact);
+  EXPECT_EQ(exact.report, "minimal: all 3 tables byte-identical\n");
+  EXPECT_NE(read_file(dir_ / "junit.xml").find("<testsuite"), std::string::npos);
+
+  check.exact = false;
+  check.junit.clear();
+  const CheckOutcome statistical = check_command(check);
+  EXPECT_EQ(statistical.exit_code, 0) << statistical.report;
+  EXPECT_EQ(statistical.check.failures(), 0);
+
+  check.simulation.overrides = {"tranches.t1.units=80"};
+  const CheckOutcome changed = check_command(check);
+  EXPECT_EQ(changed.exit_code, 1) << changed.report;
+  EXPECT_GT(changed.check.failures(), 0);
+}
+
+TEST_F(Cli, AnUnreadableOrInvalidBaselineIsAUsageError) {
+  CheckRequest check;
+  check.spec_path = source("configs/minimal.yaml");
+  check.baseline_path = (dir_ / "none.json").string();
+  check.backend = kCpu;
+  const Failure missing = failure_of([&] { check_command(check); });
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.message,
+            "capplan: error: cannot open the baseline " + check.baseline_path + ": No such file or directory");
+  std::ofstream(dir_ / "bad.json") << "{ not json";
+  check.baseline_path = (dir_ / "bad.json").string();
+  EXPECT_THROW(check_command(check), UsageError);
+  std::ofstream(dir_ / "empty.json") << "{}";
+  check.baseline_path = (dir_ / "empty.json").string();
+  EXPECT_THROW(check_command(check), UsageError);
+  check.baseline_path = source("configs/baselines/minimal.json");
+  check.sigmas = 0.0;
+  EXPECT_THROW(check_command(check), UsageError);
+}
+
+TEST_F(Cli, PlotOfAMissingRunIsAUsageError) {
+  EXPECT_THROW(plot_command({(dir_ / "no-such-run").string()}), UsageError);
+}
+
+TEST_F(Cli, SchemaIsJson) {
+  const auto schema = nlohmann::json::parse(schema_command().report);
+  EXPECT_TRUE(schema.contains("properties"));
+}
+
+TEST_F(Cli, BenchMeasuresOneAndSeveralThreads) {
+  BenchRequest request;
+  request.spec_paths = {source("configs/minimal.yaml")};
+  request.trials = 500;
+  request.threads = 2;
+  request.backend = kCpu;
+  request.report = Report::Every::week;
+  std::ostringstream table;
+  const BenchOutcome outcome = bench_command(request, table);
+  ASSERT_EQ(outcome.rows.size(), 2u);
   // The one-thread CPU row is the reference of the last column; the two-thread row is compared with it.
-  EXPECT_NE(outcome.output.find("cpu x1"), std::string::npos) << outcome.output;
-  EXPECT_NE(outcome.output.find("cpu x2"), std::string::npos) << outcome.output;
-  EXPECT_NE(outcome.output.find("1.00\n"), std::string::npos) << outcome.output;
+  EXPECT_EQ(outcome.rows[0].label, "cpu x1");
+  EXPECT_EQ(outcome.rows[0].vs_cpu, 1.0);
+  EXPECT_EQ(outcome.rows[1].label, "cpu x2");
+  EXPECT_EQ(outcome.rows[1].scenario, "minimal");
+  EXPECT_EQ(outcome.rows[1].report, "week");
+  EXPECT_EQ(outcome.rows[1].trials, 500u);
+  EXPECT_GT(outcome.rows[1].vs_cpu, 0.0);
+  EXPECT_NE(table.str().find("trials/s"), std::string::npos);
+  EXPECT_NE(table.str().find("1.00\n"), std::string::npos) << table.str();
+}
+
+TEST(Failures, EachErrorMapsToItsExitCodeAndMessage) {
+  const Failure spec = failure_of([] { throw SpecError({{"a.yaml", 3, 1, "name", "missing"}}); });
+  EXPECT_EQ(spec.exit_code, 2);
+  EXPECT_EQ(spec.message.substr(spec.message.find('\n') + 1), "capplan: 1 error in the spec; nothing was written");
+  const Failure usage = failure_of([] { throw UsageError("bad option"); });
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_EQ(usage.message, "capplan: error: bad option");
+  EXPECT_EQ(failure_of([] { throw RuntimeFailure("disk full"); }).exit_code, 3);
+  EXPECT_EQ(failure_of([] { throw std::bad_alloc(); }).message, "capplan: error: out of memory");
+  const Failure internal = failure_of([] { throw std::logic_error("oops"); });
+  EXPECT_EQ(internal.exit_code, 3);
+  EXPECT_EQ(internal.message, "capplan: internal error: oops");
+  const Failure agreed = failure_of([] { throw AgreedFailure(2, "rank 1: capplan: error: x", false); });
+  EXPECT_EQ(agreed.exit_code, 2);
+  EXPECT_EQ(agreed.message, "rank 1: capplan: error: x");
+  EXPECT_FALSE(agreed.print);
+  EXPECT_EQ(failure_of([] {}).exit_code, 0);
 }
 
 }  // namespace
+}  // namespace capplan

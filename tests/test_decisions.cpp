@@ -6,6 +6,7 @@
 #include <random>
 
 #include "planner/compare.h"
+#include "planner/engine.h"
 #include "planner/errors.h"
 #include "planner/intervals.h"
 #include "planner/precision.h"
@@ -68,6 +69,7 @@ TEST(Intervals, QuantileIntervalsCoverTheTruthAboutNinetyFivePercent) {
     options.seed = 1000 + static_cast<std::uint64_t>(run);
     options.threads = 1;
     options.progress = false;
+    options.backend = Backend::kCpu;
     const RunResult result = run_simulation(model, options);
     const ValueInterval i10 = result.statistics->quantile_interval(2, kEffectivePflops, 0.1, kZ95);
     const ValueInterval i90 = result.statistics->quantile_interval(2, kEffectivePflops, 0.9, kZ95);
@@ -99,12 +101,35 @@ TEST(Precision, MoreTrialsNarrowTheIntervalsUntilMet) {
     options.trials = trials;
     options.seed = 7;
     options.progress = false;
+    options.backend = Backend::kCpu;
     return assess_precision(spec, model, *run_simulation(model, options).statistics, 0.01);
   };
   const PrecisionAssessment small = assess(500), large = assess(64000);
   EXPECT_FALSE(small.met);
   EXPECT_TRUE(large.met) << large.worst_cell << " " << large.worst_ratio;
   EXPECT_GT(small.worst_ratio, large.worst_ratio);
+}
+
+// The checkpoint loop adds trials to the same runner: stopping after k rounds
+// gives the tables of one run of that many trials.
+TEST(Precision, ARunToAPrecisionEqualsARunOfTheTrialsItUsed) {
+  const Spec spec = load_spec_file(config("minimal.yaml"));
+  const CompiledModel model = build_model(spec);
+  RunOptions options;
+  options.trials = 500;
+  options.seed = 7;
+  options.progress = false;
+  options.backend = Backend::kCpu;
+  const Simulation simulation =
+      simulate(spec, model, options, Communicator::world(), PrecisionGoal{0.03, 64000}, nullptr);
+  ASSERT_TRUE(simulation.precision);
+  EXPECT_TRUE(simulation.precision->assessment.met);
+  EXPECT_GT(simulation.trials, 500u);
+  EXPECT_EQ(simulation.precision->trials_used, simulation.trials);
+  EXPECT_LT(simulation.trials, 64000u);
+  options.trials = simulation.trials;
+  const RunResult once = run_simulation(model, options);
+  EXPECT_EQ(forecast_csv(spec, model, *simulation.statistics), forecast_csv(spec, model, *once.statistics));
 }
 
 // ---- drivers and criticality --------------------------------------------------
@@ -134,6 +159,7 @@ TEST(Drivers, TheDominantSlipLeadsTheTornado) {
   options.trials = 4000;
   options.seed = 3;
   options.progress = false;
+  options.backend = Backend::kCpu;
   options.driver_sample = 4000;
   options.driver_row = static_cast<int>(model.record_days.size()) - 1;
   const RunResult result = run_simulation(model, options);
@@ -167,6 +193,7 @@ TEST(Criticality, TheTrancheThatAlwaysCompletesLastIsCritical) {
   RunOptions options;
   options.trials = 500;
   options.progress = false;
+  options.backend = Backend::kCpu;
   const RunResult result = run_simulation(model, options);
   EXPECT_EQ(result.statistics->criticality(0), 0.0);
   EXPECT_EQ(result.statistics->criticality(1), 1.0);
@@ -206,6 +233,7 @@ TEST(Scenarios, CompareOnCommonRandomNumbersPairsTheTrials) {
   RunOptions options;
   options.trials = 2000;
   options.progress = false;
+  options.backend = Backend::kCpu;
   TrialRunner ra(ma, options), rb(mb, options);
   PairedCounts paired(ma, mb);
   for (std::uint64_t first = 0; first < 2000; first += 500) {
@@ -218,6 +246,9 @@ TEST(Scenarios, CompareOnCommonRandomNumbersPairsTheTrials) {
   EXPECT_EQ(paired.probability_equal(0, kDeliveredSystems), 1.0);  // nothing delivered yet in January
   const std::string csv = compare_csv(a, ma, ra.statistics(), mb, rb.statistics(), paired);
   EXPECT_NE(csv.find("delivered_systems,p50,100,80,-20,"), std::string::npos) << csv.substr(0, 2000);
+  // simulate_paired does the same pairing, in batches of its own size.
+  const PairedSimulation simulation = simulate_paired(ma, mb, options);
+  EXPECT_EQ(compare_csv(a, ma, *simulation.a, mb, *simulation.b, simulation.paired), csv);
   Spec shifted = b;
   shifted.report.quantiles = {0.5};
   EXPECT_THROW(check_comparable(a, ma, shifted, build_model(shifted)), UsageError);

@@ -75,6 +75,7 @@ TEST_F(Mpi, PrecisionRunsAndComparisonsMatchOneProcess) {
   const auto two_run = nlohmann::json::parse(read_file(dir_ / "p2" / "run.json"));
   EXPECT_EQ(two_run["precision"]["trials_used"], one_run["precision"]["trials_used"]);
 
+  // compare always runs on the CPU backend (pairing needs each trial's records): no --backend.
   const std::string compare = " compare " + spec + " --set tranches.t1.units=90 --trials 1001 --quiet --out ";
   ASSERT_EQ(shell(std::string(CAPPLAN_BINARY) + compare + (dir_ / "c1").string()).exit_code, 0);
   const Outcome three = shell(mpirun(3) + compare + (dir_ / "c3").string());

@@ -1,0 +1,118 @@
+// capplan baseline and capplan check: storing a run as a regression baseline
+// and comparing a fresh run with it (the comparison itself: regression.h).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "planner/command_support.h"
+#include "planner/commands.h"
+#include "planner/engine.h"
+#include "planner/errors.h"
+#include "planner/failure.h"
+#include "planner/output_files.h"
+#include "planner/reports.h"
+#include "planner/text_file.h"
+
+namespace capplan {
+
+namespace {
+
+// A baseline file is read whole; larger files are refused [bytes]. The
+// baseline of the largest shipped spec is well under 1 MiB.
+constexpr std::size_t kMaxBaselineFileBytes = std::size_t(1) << 30;
+
+RunTables tables_of(const Scenario& scenario, const ForecastStatistics& stats) {
+  return {forecast_csv(scenario.spec, *scenario.model, stats), tranches_csv(scenario.spec, *scenario.model, stats),
+          targets_csv(scenario.spec, *scenario.model, stats)};
+}
+
+// Writes `content` to the file at `path` (its folder created if needed).
+void write_file_atomically(const std::string& path, const std::string& content) {
+  const std::filesystem::path file(path);
+  const std::string directory = file.has_parent_path() ? file.parent_path().string() : ".";
+  write_files_atomically(directory, {{file.filename().string(), content}});
+}
+
+// The baseline document at `path`; a UsageError if it cannot be read or parsed.
+nlohmann::json read_baseline(const std::string& path) {
+  std::string text;
+  if (const auto problem = read_text_file(path, "baseline " + path, text, kMaxBaselineFileBytes)) {
+    throw UsageError(*problem);
+  }
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError("the baseline " + path + " is not valid JSON: " + e.what());
+  }
+}
+
+// The scenario to check: the baseline's trial count, and its seed with --exact
+// unless the request names one (noise is what --sigmas allows for).
+Scenario load_checked_scenario(const CheckRequest& request, const nlohmann::json& baseline) {
+  if (!baseline.contains("trials") || !baseline["trials"].is_number_unsigned()) {
+    throw UsageError("the baseline " + request.baseline_path + " has no trial count");
+  }
+  SimulationRequest simulation = request.simulation;
+  simulation.trials = baseline["trials"].get<std::uint64_t>();  // load_scenario checks its range
+  if (request.exact && !simulation.seed && baseline.contains("seed")) {
+    simulation.seed = baseline["seed"].get<std::uint64_t>();
+  }
+  return load_scenario(request.spec_path, simulation);
+}
+
+}  // namespace
+
+BaselineOutcome baseline_command(const BaselineRequest& request) {
+  const Communicator& communicator = Communicator::world();
+  Scenario scenario;
+  on_every_rank(communicator, [&] { scenario = load_scenario(request.spec_path, request.simulation); });
+  const Simulation simulation =
+      simulate(scenario.spec, *scenario.model, run_options(scenario, request.simulation, request.backend, communicator),
+               communicator, std::nullopt, request.simulation.log);
+  BaselineOutcome outcome;
+  outcome.trials = simulation.trials;
+  outcome.seed = scenario.spec.seed;
+  on_every_rank(communicator, [&] {
+    if (!communicator.is_root()) return;
+    const nlohmann::json baseline = make_baseline(scenario.spec, *scenario.model, *simulation.statistics,
+                                                  tables_of(scenario, *simulation.statistics));
+    write_file_atomically(request.output, baseline.dump(1) + "\n");
+    outcome.report =
+        fmt::format("Wrote baseline {} ({} trials, seed {})\n", request.output, simulation.trials, scenario.spec.seed);
+  });
+  return outcome;
+}
+
+CheckOutcome check_command(const CheckRequest& request) {
+  const Communicator& communicator = Communicator::world();
+  Scenario scenario;
+  nlohmann::json baseline;
+  on_every_rank(communicator, [&] {
+    if (!(request.sigmas > 0.0)) throw UsageError("--sigmas must be positive");
+    baseline = read_baseline(request.baseline_path);
+    scenario = load_checked_scenario(request, baseline);
+    if (!request.exact) check_baseline_fits(baseline, scenario.spec, *scenario.model);  // before the long part
+  });
+  const Simulation simulation =
+      simulate(scenario.spec, *scenario.model, run_options(scenario, request.simulation, request.backend, communicator),
+               communicator, std::nullopt, request.simulation.log);
+  CheckOutcome outcome;
+  int code = 0;
+  on_every_rank(communicator, [&] {
+    if (!communicator.is_root()) return;
+    const ForecastStatistics& stats = *simulation.statistics;
+    outcome.check = request.exact ? check_exact(baseline, tables_of(scenario, stats))
+                                  : check_statistical(baseline, scenario.spec, *scenario.model, stats, request.sigmas,
+                                                      !request.per_cell);
+    outcome.report = scenario.spec.name + ": " + check_summary(outcome.check);
+    if (!request.junit.empty()) write_file_atomically(request.junit, junit_xml({{scenario.spec.name, outcome.check}}));
+    code = outcome.check.passed() ? 0 : 1;
+  });
+  outcome.exit_code = communicator.agree(code, "").first;
+  return outcome;
+}
+
+}  // namespace capplan

@@ -1,0 +1,52 @@
+// capplan compare: scenario B against A on common random numbers.
+#include <optional>
+
+#include "planner/command_support.h"
+#include "planner/commands.h"
+#include "planner/compare.h"
+#include "planner/errors.h"
+#include "planner/failure.h"
+#include "planner/output_files.h"
+
+namespace capplan {
+
+CompareOutcome compare_command(const CompareRequest& request) {
+  const Communicator& communicator = Communicator::world();
+  Scenario a, b;
+  on_every_rank(communicator, [&] {
+    SimulationRequest base = request.simulation;
+    base.overrides.clear();
+    a = load_scenario(request.spec_a, base);
+    if (!request.spec_b && request.simulation.overrides.empty()) {
+      throw UsageError("compare needs a second spec or at least one --set to change the first");
+    }
+    SimulationRequest changed = request.simulation;
+    if (!changed.trials) changed.trials = a.spec.trials;
+    if (!changed.seed) changed.seed = a.spec.seed;  // common random numbers
+    b = load_scenario(request.spec_b.value_or(request.spec_a), changed);
+    check_comparable(a.spec, *a.model, b.spec, *b.model);
+  });
+  const RunOptions options = run_options(a, request.simulation, BackendRequest{Backend::kCpu, {}}, communicator);
+  std::optional<PairedSimulation> paired;
+  on_every_rank(communicator, [&] {
+    inject_rank_failure(communicator);
+    paired.emplace(simulate_paired(*a.model, *b.model, options));
+  });
+  paired->reduce_to_root(communicator);
+
+  CompareOutcome outcome;
+  outcome.out_dir = request.out_dir.empty() ? "out/compare-" + a.spec.name + "-vs-" + b.spec.name : request.out_dir;
+  on_every_rank(communicator, [&] {
+    if (!communicator.is_root()) return;
+    const ForecastStatistics& stats_a = *paired->a;
+    const ForecastStatistics& stats_b = *paired->b;
+    write_files_atomically(outcome.out_dir,
+                           {{"compare.csv", compare_csv(a.spec, *a.model, stats_a, *b.model, stats_b, paired->paired)},
+                            {"compare_targets.csv", compare_targets_csv(*a.model, stats_a, *b.model, stats_b)}});
+    outcome.report = compare_summary(a.spec, b.spec, *a.model, stats_a, *b.model, stats_b, paired->paired) +
+                     "\nWrote " + outcome.out_dir + "/{compare.csv,compare_targets.csv}\n";
+  });
+  return outcome;
+}
+
+}  // namespace capplan

@@ -1,0 +1,98 @@
+// capplan run and capplan plot.
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "planner/command_support.h"
+#include "planner/commands.h"
+#include "planner/engine.h"
+#include "planner/failure.h"
+#include "planner/limits.h"
+#include "planner/output_files.h"
+#include "planner/plots.h"
+#include "planner/reports.h"
+
+namespace capplan {
+
+namespace {
+
+void write_plots_and_summary(const std::string& out_dir) {
+  write_plots(out_dir);
+  write_files_atomically(out_dir, {{"summary.md", summary_markdown(out_dir)}});
+}
+
+// The precision goal with its default cap: 100 x the spec's trials, at most kMaxTrials.
+std::optional<PrecisionGoal> goal_for(const RunRequest& request, const Spec& spec) {
+  std::optional<PrecisionGoal> goal = request.precision;
+  if (goal && goal->max_trials == 0) goal->max_trials = std::min<std::uint64_t>(kMaxTrials, 100 * spec.trials);
+  return goal;
+}
+
+// Writes the run's files (rank 0) and returns the summary for stdout. `record`
+// comes with its argv, ranks and processes; wall_seconds counts from wall_start.
+std::string write_outputs(const std::string& out_dir, bool plots, const Scenario& scenario,
+                          const Simulation& simulation, DayNumber driver_date, RunRecord record,
+                          std::chrono::steady_clock::time_point wall_start) {
+  const Spec& spec = scenario.spec;
+  record.outputs = {"forecast.csv", "tranches.csv", "targets.csv", "completion_cdf.csv", "sensitivity.csv", "run.json"};
+  std::vector<std::pair<std::string, std::string>> files = run_tables(spec, *scenario.model, simulation, driver_date);
+  record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  files.emplace_back("run.json", run_json(spec, record));
+  write_files_atomically(out_dir, files);
+  if (plots) write_plots_and_summary(out_dir);
+  std::string report = run_summary(spec, *scenario.model, *simulation.statistics, record, out_dir);
+  if (simulation.precision) report += precision_summary(*simulation.precision);
+  return report;
+}
+
+}  // namespace
+
+RunOutcome run_command(const RunRequest& request) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const Communicator& communicator = Communicator::world();
+  Scenario scenario;
+  on_every_rank(communicator, [&] {
+    std::vector<DayNumber> dates;
+    if (request.driver_date) dates.push_back(*request.driver_date);
+    scenario = load_scenario(request.spec_path, request.simulation, dates);
+  });
+  const Spec& spec = scenario.spec;
+  const DayNumber driver_date = request.driver_date.value_or(spec.horizon.end);
+
+  RunOptions options = run_options(scenario, request.simulation, request.backend, communicator);
+  options.driver_sample = request.drivers_sample;
+  options.driver_row = record_row(*scenario.model, driver_date);
+  const Simulation simulation =
+      simulate(spec, *scenario.model, options, communicator, goal_for(request, spec), request.simulation.log);
+  nlohmann::ordered_json processes = gather_processes(simulation, communicator);
+
+  RunOutcome outcome;
+  outcome.out_dir = request.out_dir.empty() ? "out/" + spec.name : request.out_dir;
+  outcome.trials = simulation.trials;
+  outcome.seed = spec.seed;
+  outcome.backend = simulation.backend;
+  outcome.precision = simulation.precision;
+  on_every_rank(communicator, [&] {
+    if (!communicator.is_root()) return;
+    RunRecord record = make_run_record(spec, simulation, driver_date);
+    record.argv = request.argv;
+    record.ranks = communicator.size();
+    record.processes = std::move(processes);
+    outcome.report =
+        write_outputs(outcome.out_dir, request.plots, scenario, simulation, driver_date, std::move(record), wall_start);
+  });
+  return outcome;
+}
+
+PlotOutcome plot_command(const PlotRequest& request) {
+  PlotOutcome outcome;
+  if (!Communicator::world().is_root()) return outcome;
+  write_plots_and_summary(request.out_dir);
+  outcome.report = "Wrote the charts and summary.md in " + request.out_dir + "\n";
+  return outcome;
+}
+
+}  // namespace capplan

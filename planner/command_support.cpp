@@ -1,0 +1,56 @@
+#include "planner/command_support.h"
+
+#include <fmt/format.h>
+
+#include "planner/errors.h"
+#include "planner/limits.h"
+#include "planner/spec_loader.h"
+
+namespace capplan {
+
+Scenario load_scenario(const std::string& path, const SimulationRequest& request,
+                       const std::vector<DayNumber>& extra_dates) {
+  Scenario scenario;
+  scenario.spec = load_spec_file(path, request.overrides);
+  if (request.trials) {
+    if (*request.trials < 1 || *request.trials > kMaxTrials) {
+      throw UsageError(fmt::format("--trials must be between 1 and {}, got {}", kMaxTrials, *request.trials));
+    }
+    scenario.spec.trials = *request.trials;
+  }
+  if (request.seed) scenario.spec.seed = *request.seed;
+  const Horizon& horizon = scenario.spec.horizon;
+  for (const DayNumber date : extra_dates) {
+    if (date < horizon.start || date > horizon.end) {
+      throw UsageError("--driver-date must be a date YYYY-MM-DD inside the horizon " + format_date(horizon.start) +
+                       " .. " + format_date(horizon.end) + ", got '" + format_date(date) + "'");
+    }
+  }
+  scenario.model = std::make_unique<CompiledModel>(build_model(scenario.spec, extra_dates));
+  return scenario;
+}
+
+RunOptions run_options(const Scenario& scenario, const SimulationRequest& request, const BackendRequest& backend,
+                       const Communicator& communicator) {
+  RunOptions options;
+  options.trials = scenario.spec.trials;
+  options.seed = scenario.spec.seed;
+  options.threads = request.threads;
+  options.progress = request.progress && communicator.is_root();
+  options.rank = communicator.rank();
+  options.ranks = communicator.size();
+  options.backend = backend.backend;
+  options.cuda = backend.cuda;
+  options.device = communicator.local_rank();
+  if (options.device > 0 && !probe_cuda_device(options.device).available) options.device = 0;
+  return options;
+}
+
+std::uint64_t checked_trials(std::int64_t trials, const char* option) {
+  if (trials < 1 || static_cast<std::uint64_t>(trials) > kMaxTrials) {
+    throw UsageError(fmt::format("{} must be between 1 and {}, got {}", option, kMaxTrials, trials));
+  }
+  return static_cast<std::uint64_t>(trials);
+}
+
+}  // namespace capplan

@@ -1,0 +1,40 @@
+// What the commands (planner/commands.h) share: loading a spec with the
+// request's changes, the run options of this rank, and the checks of values
+// that name the option they came from.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "planner/commands.h"
+#include "planner/model_builder.h"
+#include "planner/parallel.h"
+#include "planner/run_driver.h"
+#include "planner/spec.h"
+
+namespace capplan {
+
+// A spec with the request's changes applied, and its compiled model.
+struct Scenario {
+  Spec spec;
+  std::unique_ptr<CompiledModel> model;
+};
+
+// Loads the spec at `path` with the request's --set changes, trial count and
+// seed, and compiles it with `extra_dates` as record dates (each must lie
+// inside the horizon: a UsageError naming --driver-date otherwise).
+Scenario load_scenario(const std::string& path, const SimulationRequest& request,
+                       const std::vector<DayNumber>& extra_dates = {});
+
+// This rank's options for simulating `scenario`: its trials and seed, one GPU
+// per rank on a node (ranks beyond the node's GPUs share GPU 0).
+RunOptions run_options(const Scenario& scenario, const SimulationRequest& request, const BackendRequest& backend,
+                       const Communicator& communicator);
+
+// `trials` if it is a trial count a run accepts (1 .. kMaxTrials), else a
+// UsageError naming `option`.
+std::uint64_t checked_trials(std::int64_t trials, const char* option = "--trials");
+
+}  // namespace capplan

@@ -1,0 +1,35 @@
+#include "planner/failure.h"
+
+#include <cstdlib>
+#include <new>
+
+#include <fmt/format.h>
+
+namespace capplan {
+
+Failure describe_failure(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const AgreedFailure& e) {
+    return {e.exit_code(), e.what(), e.print()};
+  } catch (const SpecError& e) {
+    return {e.exit_code(), std::string(e.what()) + "\n" +
+                               fmt::format("capplan: {} error{} in the spec; nothing was written",
+                                           e.diagnostics().size(), e.diagnostics().size() == 1 ? "" : "s")};
+  } catch (const Error& e) {
+    return {e.exit_code(), std::string("capplan: error: ") + e.what()};
+  } catch (const std::bad_alloc&) {
+    return {3, "capplan: error: out of memory"};
+  } catch (const std::exception& e) {
+    return {3, std::string("capplan: internal error: ") + e.what()};
+  }
+}
+
+void inject_rank_failure(const Communicator& communicator) {
+  const char* fail_rank = std::getenv("CAPPLAN_FAIL_RANK");
+  if (fail_rank && std::to_string(communicator.rank()) == fail_rank) {
+    throw RuntimeFailure("injected failure (CAPPLAN_FAIL_RANK) while simulating");
+  }
+}
+
+}  // namespace capplan
