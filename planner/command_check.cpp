@@ -12,6 +12,7 @@
 #include "planner/engine.h"
 #include "planner/errors.h"
 #include "planner/failure.h"
+#include "planner/limits.h"
 #include "planner/output_files.h"
 #include "planner/reports.h"
 #include "planner/text_file.h"
@@ -19,10 +20,6 @@
 namespace capplan {
 
 namespace {
-
-// A baseline file is read whole; larger files are refused [bytes]. The
-// baseline of the largest shipped spec is well under 1 MiB.
-constexpr std::size_t kMaxBaselineFileBytes = std::size_t(1) << 30;
 
 RunTables tables_of(const Scenario& scenario, const ForecastStatistics& stats) {
   return {forecast_csv(scenario.spec, *scenario.model, stats), tranches_csv(scenario.spec, *scenario.model, stats),

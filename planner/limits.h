@@ -14,6 +14,9 @@ constexpr std::uint64_t kMaxTrials = 4'294'967'295u;
 constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();
 // A spec file is read whole; larger files are refused before parsing [bytes].
 constexpr std::size_t kMaxSpecFileBytes = std::size_t(64) << 20;
+// A baseline file (capplan check) is read whole; larger files are refused
+// [bytes]. The baseline of the largest shipped spec is well under 1 MiB.
+constexpr std::size_t kMaxBaselineFileBytes = std::size_t(1) << 30;
 constexpr std::int64_t kMaxHorizonDays = 36525;     // 100 years
 constexpr std::uint64_t kMaxUnits = 1'000'000'000;  // systems per tranche
 constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;
