@@ -14,6 +14,7 @@
 #include "planner/output_files.h"
 #include "planner/plots.h"
 #include "planner/reports.h"
+#include "planner/sensitivity.h"
 
 namespace capplan {
 
@@ -29,6 +30,19 @@ std::optional<PrecisionGoal> goal_for(const RunRequest& request, const Spec& spe
   std::optional<PrecisionGoal> goal = request.precision;
   if (goal && goal->max_trials == 0) goal->max_trials = std::min<std::uint64_t>(kMaxTrials, 100 * spec.trials);
   return goal;
+}
+
+// The tables of a run, named as written: forecast.csv, tranches.csv,
+// targets.csv, completion_cdf.csv and sensitivity.csv (drivers at driver_date).
+std::vector<std::pair<std::string, std::string>> run_tables(const Spec& spec, const CompiledModel& model,
+                                                            const Simulation& simulation, DayNumber driver_date) {
+  const ForecastStatistics& stats = *simulation.statistics;
+  return {{"forecast.csv", forecast_csv(spec, model, stats)},
+          {"tranches.csv", tranches_csv(spec, model, stats)},
+          {"targets.csv", targets_csv(spec, model, stats)},
+          {"completion_cdf.csv", completion_cdf_csv(spec, model, stats)},
+          {"sensitivity.csv",
+           sensitivity_csv(compute_drivers(simulation.drivers, model.slot_names), format_date(driver_date))}};
 }
 
 // Writes the run's files (rank 0) and returns the summary for stdout. `record`

@@ -8,7 +8,6 @@
 #include "kernels/metrics.h"
 #include "planner/errors.h"
 #include "planner/intervals.h"
-#include "planner/reports.h"
 
 namespace capplan {
 

@@ -11,7 +11,6 @@
 #include "planner/intervals.h"
 #include "planner/number_format.h"
 #include "planner/output_files.h"
-#include "planner/sensitivity.h"
 
 namespace capplan {
 
@@ -30,8 +29,6 @@ std::string quantile_header(const std::vector<double>& quantiles) {
 }
 
 }  // namespace
-
-std::string quantile_column(double q) { return "p" + fmt::format("{:.10g}", q * 100.0); }
 
 std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
   const auto& quantiles = spec.report.quantiles;
@@ -123,17 +120,6 @@ RunRecord make_run_record(const Spec& spec, const Simulation& simulation, DayNum
                         {"worst_half_width_over_tolerance", precision->assessment.worst_ratio}};
   }
   return record;
-}
-
-std::vector<std::pair<std::string, std::string>> run_tables(const Spec& spec, const CompiledModel& model,
-                                                            const Simulation& simulation, DayNumber driver_date) {
-  const ForecastStatistics& stats = *simulation.statistics;
-  return {{"forecast.csv", forecast_csv(spec, model, stats)},
-          {"tranches.csv", tranches_csv(spec, model, stats)},
-          {"targets.csv", targets_csv(spec, model, stats)},
-          {"completion_cdf.csv", completion_cdf_csv(spec, model, stats)},
-          {"sensitivity.csv",
-           sensitivity_csv(compute_drivers(simulation.drivers, model.slot_names), format_date(driver_date))}};
 }
 
 std::string run_json(const Spec& spec, const RunRecord& record) {

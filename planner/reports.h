@@ -46,18 +46,11 @@ struct RunRecord {
 // processes, outputs and wall_seconds, which only the caller knows.
 RunRecord make_run_record(const Spec& spec, const Simulation& simulation, DayNumber driver_date);
 
-// Column name of quantile q: 0.1 -> "p10", 0.025 -> "p2.5".
-std::string quantile_column(double q);
-
 std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 std::string tranches_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 std::string targets_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 // Per tranche, P(complete by the date) at the end of each 7-day week and the horizon end (S-curves).
 std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
-// The tables of a run, named as written: forecast.csv, tranches.csv,
-// targets.csv, completion_cdf.csv and sensitivity.csv (drivers at driver_date).
-std::vector<std::pair<std::string, std::string>> run_tables(const Spec& spec, const CompiledModel& model,
-                                                            const Simulation& simulation, DayNumber driver_date);
 std::string run_json(const Spec& spec, const RunRecord& record);
 std::string run_summary(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
                         const RunRecord& record, const std::string& out_dir);

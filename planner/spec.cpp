@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+
 namespace capplan {
 
 double Distribution::support_min() const {
@@ -78,6 +80,8 @@ double Distribution::mean() const {
   }
   return 0.0;
 }
+
+std::string quantile_column(double q) { return "p" + fmt::format("{:.10g}", q * 100.0); }
 
 std::string RiskTarget::text() const {
   switch (kind) {

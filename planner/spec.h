@@ -150,6 +150,9 @@ struct Report {
   std::vector<double> quantiles{0.1, 0.5, 0.9};  // ascending, each in (0, 1)
 };
 
+// Column name of report quantile q in every table: 0.1 -> "p10", 0.025 -> "p2.5".
+std::string quantile_column(double q);
+
 struct Target {
   std::string id;
   std::string metric;  // one of the metric names (see kernels/metrics.h)
