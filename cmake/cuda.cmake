@@ -1,10 +1,10 @@
-# The optional CUDA backend (kernels/cuda_backend.cu), included from
+# The optional CUDA backend (backends/cuda_backend.cu), included from
 # CMakeLists.txt after the capplan_core target is defined.
 #
 #   CAPPLAN_ENABLE_CUDA = AUTO (default): on when nvcc is found (on PATH, via
 #                         CUDACXX / CMAKE_CUDA_COMPILER, or /usr/local/cuda/bin)
 #                       = ON:  required; configuring fails without a CUDA toolkit
-#                       = OFF: CPU only (kernels/cuda_backend.h then provides an
+#                       = OFF: CPU only (backends/cuda_backend.h then provides an
 #                              inline fallback: cuda_compiled() == false)
 #
 # Floating point: the per-trial code must give the same bits as the CPU build
@@ -52,7 +52,7 @@ if(CAPPLAN_HAVE_CUDA)
   set(CMAKE_CUDA_EXTENSIONS OFF)
   find_package(CUDAToolkit REQUIRED)
 
-  target_sources(capplan_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda_backend.cu)
+  target_sources(capplan_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda_backend.cu)
   # capplan_core was created before CUDA was enabled: set its CUDA properties here.
   set_target_properties(capplan_core PROPERTIES
     CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"

@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernels/cuda_backend.h"
+#include "backends/cuda_backend.h"
 #include "planner/build_info.h"
 #include "planner/compare.h"
 #include "planner/errors.h"

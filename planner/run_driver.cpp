@@ -6,8 +6,8 @@
 #include <numeric>
 #include <vector>
 
-#include "kernels/cpu_backend.h"
-#include "kernels/cuda_backend.h"
+#include "backends/cpu_backend.h"
+#include "backends/cuda_backend.h"
 #include "kernels/metrics.h"
 #include "planner/errors.h"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cuda_backend.h"
+#include "backends/cuda_backend.h"
 #include "planner/model_builder.h"
 #include "planner/parallel.h"
 #include "planner/statistics.h"

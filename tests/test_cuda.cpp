@@ -1,4 +1,4 @@
-// Tests of the CUDA backend (kernels/cuda_backend.h).
+// Tests of the CUDA backend (backends/cuda_backend.h).
 //
 // Everywhere: the build flag and the device probe behave (no throw, clear
 // reasons), and a simulator cannot be made without a GPU.
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cuda_backend.h"
+#include "backends/cuda_backend.h"
 #include "planner/errors.h"
 #include "planner/model_builder.h"
 #include "planner/reports.h"

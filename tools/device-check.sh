@@ -199,7 +199,7 @@ elif "$CAPPLAN" bench --help 2>&1 | grep -q -- '--backend'; then
   record "capplan bench (cpu, cuda)" "$ok" "reference monthly, daily, bench-large"
 
   # Every kernel variant (register cap x inline/called steps) at block sizes
-  # 64/128/256, on fewer trials: picks the defaults of kernels/cuda_backend.cu.
+  # 64/128/256, on fewer trials: picks the defaults of backends/cuda_backend.cu.
   step "kernel variant sweep (capplan bench --cuda-sweep)"
   if timeout 300 "$CAPPLAN" bench --backend cuda --cuda-sweep --trials $((2000000 / scale)) configs/openai-aws-2026.yaml \
     >"$LOGS/sweep.txt" 2>&1 &&

@@ -5,7 +5,7 @@
 // report files -- equal the CPU backend's bit for bit.
 //
 // Host-only interface: no CUDA header is needed to use it. The implementation
-// is kernels/cuda_backend.cu, compiled only when CMake enables CUDA
+// is backends/cuda_backend.cu, compiled only when CMake enables CUDA
 // (CAPPLAN_ENABLE_CUDA, cmake/cuda.cmake), which defines CAPPLAN_HAVE_CUDA=1.
 // Without it the small inline fallback at the end of this file stands in:
 // cuda_compiled() is false, probe_cuda_device() reports "not built with

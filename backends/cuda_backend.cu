@@ -1,4 +1,4 @@
-// The CUDA backend (interface and contract: kernels/cuda_backend.h).
+// The CUDA backend (interface and contract: backends/cuda_backend.h).
 //
 // Design
 // ------
@@ -62,7 +62,7 @@
 // * Possible next steps: aggregate per row straight after each record day
 //   (needs a hook in simulate_trial), or keep hot counters of small layouts
 //   in shared memory.
-#include "kernels/cuda_backend.h"
+#include "backends/cuda_backend.h"
 
 #include <cuda_runtime.h>
 #include <thrust/fill.h>
