@@ -21,3 +21,12 @@ capplan_add_test(test_schema capplan_core)
 capplan_add_test(test_regression capplan_core)
 capplan_add_test(test_plots capplan_core)
 capplan_add_test(test_decisions capplan_core)
+find_package(Threads REQUIRED)
+capplan_add_test(test_aggregate capplan_kernels Threads::Threads)
+if(CAPPLAN_SANITIZE)
+  # GCC's -fsanitize=undefined leaves out float-to-integer conversion checks;
+  # the aggregation's binning must never convert a value out of range.
+  target_compile_options(test_aggregate PRIVATE -fsanitize=float-cast-overflow)
+  target_compile_options(test_histogram PRIVATE -fsanitize=float-cast-overflow)
+endif()
+
