@@ -1,27 +1,27 @@
 // The CUDA backend: runs the shared per-trial simulation (kernels/trial.h)
 // unchanged on an NVIDIA GPU, one thread per trial, and aggregates the
-// forecast statistics on the device in exactly the integer layout of
-// ForecastStatistics (planner/statistics.h), so the counters -- and so the
-// report files -- equal the CPU backend's bit for bit.
+// forecast statistics on the device with the shared aggregation
+// (kernels/aggregate.h, merged per warp by kernels/warp_sink.h) into the
+// counter layout it is given (ForecastStatistics::counter_layout()), so the
+// counters -- and so the report files -- equal the CPU backend's bit for bit.
 //
-// Host-only interface: no CUDA header is needed to use it. The implementation
-// is backends/cuda_backend.cu, compiled only when CMake enables CUDA
-// (CAPPLAN_ENABLE_CUDA, cmake/cuda.cmake), which defines CAPPLAN_HAVE_CUDA=1.
-// Without it the small inline fallback at the end of this file stands in:
-// cuda_compiled() is false, probe_cuda_device() reports "not built with
-// CUDA", and constructing a CudaSimulator throws RuntimeFailure.
+// A host-only interface of plain data (kernels/model.h, kernels/aggregate.h):
+// using it needs no CUDA header and no planner type. The implementation is
+// backends/cuda_backend.cu when CMake enables CUDA (CAPPLAN_ENABLE_CUDA,
+// cmake/cuda.cmake, which then defines CAPPLAN_HAVE_CUDA=1), and otherwise
+// backends/cuda_unavailable.cpp: cuda_compiled() is false,
+// probe_cuda_device() reports "not built with CUDA", and constructing a
+// CudaSimulator throws RuntimeFailure. Errors are capplan's typed exceptions
+// (planner/errors.h).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "kernels/histogram.h"
-#include "planner/errors.h"
-#include "planner/model_builder.h"
-#include "planner/statistics.h"
+#include "kernels/aggregate.h"
+#include "kernels/model.h"
 
 namespace capplan {
 
@@ -60,28 +60,32 @@ constexpr int kCudaMaxBlockSize = 256;
 // Throws UsageError unless `options` names a block size and kernel variant
 // that exist: block 0 (automatic) or a multiple of 32 up to kCudaMaxBlockSize,
 // register cap 0 (none) or 128. Needs no GPU, so the CLI checks with it too.
-inline void check_cuda_options(const CudaOptions& options) {
-  if (options.block_size < 0 || options.block_size % 32 != 0 || options.block_size > kCudaMaxBlockSize) {
-    throw UsageError("the CUDA block size (--cuda-block) must be a multiple of 32 between 32 and " +
-                     std::to_string(kCudaMaxBlockSize) + ", got " + std::to_string(options.block_size));
-  }
-  if (options.registers != 0 && options.registers != 128) {
-    throw UsageError("the CUDA register cap (--cuda-registers) must be 0 (none) or 128, got " +
-                     std::to_string(options.registers));
-  }
-}
+void check_cuda_options(const CudaOptions& options);
+
+// A compiled model in host memory, as the simulator uploads it: the view
+// (pointers and counts) and the lengths of the arrays that the view's counts
+// do not give [elements].
+struct HostModel {
+  ModelView view;
+  std::size_t dists = 0;
+  std::size_t tables = 0;
+  std::size_t after = 0;
+  std::size_t site_tranches = 0;
+  std::size_t risk_targets = 0;
+  std::size_t correlated_slots = 0;
+  std::size_t cholesky = 0;
+};
 
 // Simulates trials on one GPU and keeps their statistics counters there.
 // Device memory is fixed at construction (model, counters, and the scratch of
 // trials_in_flight() threads) and does not grow with the trial count.
 class CudaSimulator {
  public:
-  // `layouts` and `shape` come from a ForecastStatistics built from `model`
-  // (cell_layouts(), empty_counters()); the counters downloaded later have
-  // shape's sizes. Throws RuntimeFailure when the device is unavailable or
-  // a CUDA call fails (out of memory, ...).
-  CudaSimulator(const CompiledModel& model, const std::vector<CellLayout>& layouts, const StatisticsCounters& shape,
-                int device, const CudaOptions& options = {});
+  // Uploads `model` and sets up device counters in the layout `counters`
+  // (e.g. ForecastStatistics::counter_layout(); its arrays are copied). Throws
+  // RuntimeFailure when the device is unavailable, the layout does not fit
+  // the model, or a CUDA call fails (out of memory, ...).
+  CudaSimulator(const HostModel& model, const CounterLayout& counters, int device, const CudaOptions& options = {});
   ~CudaSimulator();
   CudaSimulator(CudaSimulator&&) noexcept;
   CudaSimulator& operator=(CudaSimulator&&) noexcept;
@@ -92,10 +96,10 @@ class CudaSimulator {
   // are taken modulo 2^32, as on the CPU) with `seed` and adds them to the
   // device counters. Returns when the GPU has finished.
   void run(std::uint64_t seed, std::uint64_t first_trial, std::uint64_t count);
-  // Adds the device counters (and the trial count since the last download)
-  // into `into`, which must have the shape given at construction, then zeroes
-  // the device counters.
-  void download(StatisticsCounters& into);
+  // Adds the device counters into `into` (host counters with the sizes of the
+  // layout given at construction), zeroes the device counters and returns the
+  // number of trials they held (those run since the last download).
+  std::uint64_t download(const CounterView& into);
 
   const CudaDeviceInfo& device_info() const;
   int block_size() const;
@@ -109,42 +113,5 @@ class CudaSimulator {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-#if !defined(CAPPLAN_HAVE_CUDA)
-// ---- host-only fallback: this binary was built without the CUDA backend ----
-
-inline bool cuda_compiled() { return false; }
-
-inline CudaDeviceInfo probe_cuda_device(int device) {
-  CudaDeviceInfo info;
-  info.device = device;
-  info.reason = "capplan was built without CUDA support (CAPPLAN_ENABLE_CUDA=OFF or no CUDA toolkit at build time)";
-  return info;
-}
-
-struct CudaSimulator::Impl {
-  CudaDeviceInfo info;
-};
-
-inline CudaSimulator::CudaSimulator(const CompiledModel&, const std::vector<CellLayout>&, const StatisticsCounters&,
-                                    int device, const CudaOptions&) {
-  throw RuntimeFailure("the CUDA backend is not available: " + probe_cuda_device(device).reason);
-}
-inline CudaSimulator::~CudaSimulator() = default;
-inline CudaSimulator::CudaSimulator(CudaSimulator&&) noexcept = default;
-inline CudaSimulator& CudaSimulator::operator=(CudaSimulator&&) noexcept = default;
-inline void CudaSimulator::run(std::uint64_t, std::uint64_t, std::uint64_t) {
-  throw RuntimeFailure("the CUDA backend is not available in this build");
-}
-inline void CudaSimulator::download(StatisticsCounters&) {
-  throw RuntimeFailure("the CUDA backend is not available in this build");
-}
-inline const CudaDeviceInfo& CudaSimulator::device_info() const { return impl_->info; }
-inline int CudaSimulator::block_size() const { return 0; }
-inline std::int64_t CudaSimulator::trials_in_flight() const { return 0; }
-inline std::size_t CudaSimulator::scratch_bytes_per_trial() const { return 0; }
-inline std::size_t CudaSimulator::device_bytes() const { return 0; }
-inline std::string CudaSimulator::describe() const { return "cuda (not built)"; }
-#endif
 
 }  // namespace capplan

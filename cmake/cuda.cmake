@@ -1,11 +1,13 @@
 # The optional CUDA backend (backends/cuda_backend.cu), included from
-# CMakeLists.txt after the capplan_core target is defined.
+# CMakeLists.txt after the capplan_core target is defined. It adds to
+# capplan_core either the backend or, without CUDA, its stand-in
+# backends/cuda_unavailable.cpp (same interface, backends/cuda_backend.h).
 #
 #   CAPPLAN_ENABLE_CUDA = AUTO (default): on when nvcc is found (on PATH, via
 #                         CUDACXX / CMAKE_CUDA_COMPILER, or /usr/local/cuda/bin)
 #                       = ON:  required; configuring fails without a CUDA toolkit
-#                       = OFF: CPU only (backends/cuda_backend.h then provides an
-#                              inline fallback: cuda_compiled() == false)
+#                       = OFF: CPU only (backends/cuda_unavailable.cpp:
+#                              cuda_compiled() == false)
 #
 # Floating point: the per-trial code must give the same bits as the CPU build
 # (-ffp-contract=off), so device code is compiled with -fmad=false (no FMA
@@ -77,6 +79,7 @@ if(CAPPLAN_HAVE_CUDA)
   message(STATUS "  CAPPLAN_ENABLE_CUDA = ${CAPPLAN_ENABLE_CUDA}: CUDA backend ON "
                  "(nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
 else()
+  target_sources(capplan_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda_unavailable.cpp)
   message(STATUS "  CAPPLAN_ENABLE_CUDA = ${CAPPLAN_ENABLE_CUDA}: CUDA backend OFF, ${_capplan_cuda_why}")
 endif()
 unset(_capplan_cuda_mode)

@@ -44,6 +44,11 @@ struct DriverSample {
   void gather_to_root(const Communicator& communicator);
 };
 
+// The CUDA backend for `model`, aggregating into counters of `statistics`'
+// layout (throws RuntimeFailure without a usable GPU).
+std::unique_ptr<CudaSimulator> make_cuda_simulator(const CompiledModel& model, const ForecastStatistics& statistics,
+                                                   int device, const CudaOptions& options);
+
 // Runs batches of trials and aggregates them; one per model and process.
 class TrialRunner {
  public:
