@@ -30,3 +30,22 @@ if(CAPPLAN_SANITIZE)
   target_compile_options(test_histogram PRIVATE -fsanitize=float-cast-overflow)
 endif()
 
+# Every kernels/ header compiles on its own with the host compiler: one
+# translation unit per header, generated at configure time, in an object
+# library built with the tests. A kernels/ header must not include a host
+# layer (planner/, backends/): configuring fails if one does.
+file(GLOB _capplan_kernel_headers CONFIGURE_DEPENDS RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
+     ${CMAKE_CURRENT_SOURCE_DIR}/kernels/*.h)
+set(_capplan_header_units)
+foreach(_header IN LISTS _capplan_kernel_headers)
+  file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/${_header} _host_includes REGEX "^#include \"(planner|backends)/")
+  if(_host_includes)
+    message(FATAL_ERROR "${_header} includes a host layer: ${_host_includes}")
+  endif()
+  get_filename_component(_name ${_header} NAME_WE)
+  set(_unit ${CMAKE_CURRENT_BINARY_DIR}/header_checks/kernels_${_name}.cpp)
+  file(CONFIGURE OUTPUT ${_unit} CONTENT "#include \"${_header}\"\n")
+  list(APPEND _capplan_header_units ${_unit})
+endforeach()
+add_library(capplan_kernel_headers OBJECT ${_capplan_header_units})
+target_link_libraries(capplan_kernel_headers PRIVATE capplan_kernels)
