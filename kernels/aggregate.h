@@ -122,7 +122,7 @@ struct PlainSink {
 template <class Sink>
 CAPPLAN_HD_INLINE void aggregate_cell(Sink& sink, const CellLayout& c, double value,
                                       const CellCounters<typename Sink::Extremum>& to) {
-  if (value == 0.0) value = 0.0;  // -0.0 counts as +0.0
+  if (value == 0.0) value = 0.0;  // -0.0 counts as +0.0 (it bins and sums as +0.0 anyway)
   const std::uint64_t bin = c.bin_offset + static_cast<std::uint64_t>(hdr_bin_index(cell_quantize(c, value), c.bits));
   const std::uint64_t fixed = cell_fixed_point(c, value);
   const unsigned same = sink.uniform(value);
