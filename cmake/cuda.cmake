@@ -1,11 +1,13 @@
-# The optional CUDA backend (kernels/cuda_backend.cu), included from
-# CMakeLists.txt after the capplan_core target is defined.
+# The optional CUDA backend (backends/cuda_backend.cu), included from
+# CMakeLists.txt after the capplan_core target is defined. It adds to
+# capplan_core either the backend or, without CUDA, its stand-in
+# backends/cuda_unavailable.cpp (same interface, backends/cuda_backend.h).
 #
 #   CAPPLAN_ENABLE_CUDA = AUTO (default): on when nvcc is found (on PATH, via
 #                         CUDACXX / CMAKE_CUDA_COMPILER, or /usr/local/cuda/bin)
 #                       = ON:  required; configuring fails without a CUDA toolkit
-#                       = OFF: CPU only (kernels/cuda_backend.h then provides an
-#                              inline fallback: cuda_compiled() == false)
+#                       = OFF: CPU only (backends/cuda_unavailable.cpp:
+#                              cuda_compiled() == false)
 #
 # Floating point: the per-trial code must give the same bits as the CPU build
 # (-ffp-contract=off), so device code is compiled with -fmad=false (no FMA
@@ -52,7 +54,7 @@ if(CAPPLAN_HAVE_CUDA)
   set(CMAKE_CUDA_EXTENSIONS OFF)
   find_package(CUDAToolkit REQUIRED)
 
-  target_sources(capplan_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda_backend.cu)
+  target_sources(capplan_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda_backend.cu)
   # capplan_core was created before CUDA was enabled: set its CUDA properties here.
   set_target_properties(capplan_core PROPERTIES
     CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"
@@ -77,6 +79,7 @@ if(CAPPLAN_HAVE_CUDA)
   message(STATUS "  CAPPLAN_ENABLE_CUDA = ${CAPPLAN_ENABLE_CUDA}: CUDA backend ON "
                  "(nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
 else()
+  target_sources(capplan_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda_unavailable.cpp)
   message(STATUS "  CAPPLAN_ENABLE_CUDA = ${CAPPLAN_ENABLE_CUDA}: CUDA backend OFF, ${_capplan_cuda_why}")
 endif()
 unset(_capplan_cuda_mode)

@@ -12,3 +12,10 @@
 #define CAPPLAN_HD
 #define CAPPLAN_HD_INLINE inline
 #endif
+
+// Asks nvcc to unroll the loop that follows (host compilers decide alone).
+#if defined(__CUDA_ARCH__)
+#define CAPPLAN_UNROLL _Pragma("unroll")
+#else
+#define CAPPLAN_UNROLL
+#endif

@@ -75,6 +75,9 @@ constexpr double kFixedPointSteps = 4294967296.0;
 
 // The non-negative integer a value is binned as: counts are exact multiples of
 // their unit (rounded), continuous values are floored into quanta; clamped to [0, max_x].
+// NaN, -inf and values <= 0 give 0 (a NaN fails `> 0.0`), +inf and values at or
+// above the range give max_x: only a double in (0, max_x) is converted to an
+// integer, so no value converts out of range (undefined behaviour in C++).
 CAPPLAN_HD_INLINE std::int64_t cell_quantize(const CellLayout& c, double value) {
   const double x = value / c.scale;
   const double stepped = c.is_count ? floor(x + 0.5) : floor(x);
@@ -84,6 +87,8 @@ CAPPLAN_HD_INLINE std::int64_t cell_quantize(const CellLayout& c, double value) 
 }
 
 // What the value adds to the cell's exact sum (counts: x; continuous: round(value / bound x 2^32)).
+// Continuous: NaN and values <= 0 add 0, +inf and values above the bound add
+// 2^32; only a double in (0, 2^32] is converted.
 CAPPLAN_HD_INLINE std::uint64_t cell_fixed_point(const CellLayout& c, double value) {
   if (c.is_count) return static_cast<std::uint64_t>(cell_quantize(c, value));
   if (!(c.sum_bound > 0.0)) return 0;

@@ -1,5 +1,6 @@
-// Metric indices of the per-trial record. Names and order match
-// capplan::metric_names() (planner/spec.h) and the forecast.csv rows.
+// What one trial reports: the metric indices of its record (names and order
+// match capplan::metric_names() in planner/spec.h and the forecast.csv rows)
+// and the codes of its tranche completion days.
 #pragma once
 
 namespace capplan {
@@ -18,5 +19,10 @@ enum Metric : int {
 
 // True for metrics whose value is an integer count (exact histogram bins).
 inline constexpr bool metric_is_count(int metric) { return metric <= kAvailableAccelerators; }
+
+// A trial's completion day of a tranche (the day its last unit goes online)
+// is a day index 0 .. days - 1, or one of these.
+constexpr int kNotCompleted = -1;   // not within the horizon
+constexpr int kDoesNotHappen = -2;  // the tranche does not happen in this trial
 
 }  // namespace capplan

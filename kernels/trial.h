@@ -27,9 +27,6 @@ struct BasicTrialOutput {
 };
 using TrialOutput = BasicTrialOutput<1>;
 
-constexpr int kNotCompleted = -1;
-constexpr int kDoesNotHappen = -2;
-
 // 1 PFLOPS for one day (86400 s) = 8.64e19 FLOP = 8.64e-5 x 1e24 FLOP.
 constexpr double kE24FlopPerPflopsDay = 8.64e-5;
 

@@ -37,7 +37,7 @@ int checked_threads(int threads) {
 }
 
 // How the cuda backend launches (CudaOptions); never changes a result. The
-// defaults are kernels/cuda_backend.cu's; docs/performance.md has what each
+// defaults are backends/cuda_backend.cu's; docs/performance.md has what each
 // variant measured.
 struct CudaTuning {
   int block = 0;      // 0: the default

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cuda_backend.h"
+#include "backends/cuda_backend.h"
 #include "planner/backend.h"
 #include "planner/date.h"
 #include "planner/precision.h"

@@ -6,8 +6,8 @@
 #include <numeric>
 #include <vector>
 
-#include "kernels/cpu_backend.h"
-#include "kernels/cuda_backend.h"
+#include "backends/cpu_backend.h"
+#include "backends/cuda_backend.h"
 #include "kernels/metrics.h"
 #include "planner/errors.h"
 
@@ -23,6 +23,20 @@ std::string cpu_description(int threads) {
   return "cpu (" + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s") + ")";
 }
 }  // namespace
+
+std::unique_ptr<CudaSimulator> make_cuda_simulator(const CompiledModel& model, const ForecastStatistics& statistics,
+                                                   int device, const CudaOptions& options) {
+  HostModel host;
+  host.view = model.view(0);
+  host.dists = model.dists.size();
+  host.tables = model.tables.size();
+  host.after = model.after.size();
+  host.site_tranches = model.site_tranches.size();
+  host.risk_targets = model.risk_targets.size();
+  host.correlated_slots = model.correlated_slots.size();
+  host.cholesky = model.cholesky.size();
+  return std::make_unique<CudaSimulator>(host, statistics.counter_layout(), device, options);
+}
 
 void DriverSample::gather_to_root(const Communicator& communicator) {
   if (communicator.size() == 1) return;
@@ -83,8 +97,7 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
   if (options.backend == Backend::kAuto) use_gpu = probe_cuda_device(options.device).available;
   if (use_gpu) {
     // Throws RuntimeFailure (exit 3) naming why when no usable GPU is there.
-    gpu_ = std::make_unique<CudaSimulator>(model, statistics_->cell_layouts(), statistics_->empty_counters(),
-                                           options.device, options.cuda);
+    gpu_ = make_cuda_simulator(model, *statistics_, options.device, options.cuda);
     backend_ = "cuda";
     device_ = gpu_->describe();
   }
@@ -145,7 +158,7 @@ void TrialRunner::run_range(std::uint64_t begin, std::uint64_t end, const RunOpt
       report(done + std::min(kGpuChunk, share - done));
     }
     StatisticsCounters counters = statistics_->empty_counters();
-    gpu_->download(counters);
+    counters.trials = gpu_->download(counters.view());
     statistics_->add(counters);
     seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - gpu_start).count();
   }

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cuda_backend.h"
+#include "backends/cuda_backend.h"
 #include "planner/backend.h"
 #include "planner/limits.h"
 #include "planner/model_builder.h"
@@ -42,6 +42,11 @@ struct DriverSample {
   // Gathers every rank's sample onto rank 0, in trial order.
   void gather_to_root(const Communicator& communicator);
 };
+
+// The CUDA backend for `model`, aggregating into counters of `statistics`'
+// layout (throws RuntimeFailure without a usable GPU).
+std::unique_ptr<CudaSimulator> make_cuda_simulator(const CompiledModel& model, const ForecastStatistics& statistics,
+                                                   int device, const CudaOptions& options);
 
 // Runs batches of trials and aggregates them; one per model and process.
 class TrialRunner {

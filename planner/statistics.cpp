@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/aggregate.h"
 #include "kernels/metrics.h"
-#include "kernels/trial.h"
 #include "planner/intervals.h"
 
 namespace capplan {
@@ -22,7 +22,30 @@ ForecastStatistics::ForecastStatistics(const CompiledModel& model, HistogramReso
     resolution_.continuous_bits = std::max(6, resolution_.continuous_bits - 1);
     bins = lay_out(model);
   }
+  for (const CompiledTarget& target : model.targets) {
+    TargetCell t;
+    t.cell = static_cast<std::uint64_t>(target.record_index) * kMetricCount + static_cast<std::uint64_t>(target.metric);
+    t.threshold = target.threshold;
+    targets_.push_back(t);
+  }
   counters_ = empty_counters();
+}
+
+CounterView StatisticsCounters::view() {
+  CounterView v;
+  v.sizes.bins = bins.size();
+  v.sizes.cells = sums.size();
+  v.sizes.completion = completion.size();
+  v.sizes.targets = target_hits.size();
+  v.sizes.tranches = critical.size();
+  v.bins = bins.data();
+  v.sums = sums.data();
+  v.minima = minima.data();
+  v.maxima = maxima.data();
+  v.completion = completion.data();
+  v.target_hits = target_hits.data();
+  v.critical = critical.data();
+  return v;
 }
 
 std::size_t ForecastStatistics::lay_out(const CompiledModel& model) {
@@ -52,6 +75,18 @@ std::size_t ForecastStatistics::lay_out(const CompiledModel& model) {
   return offset;
 }
 
+CounterLayout ForecastStatistics::counter_layout() const {
+  CounterLayout layout;
+  layout.sizes.bins = counters_.bins.size();
+  layout.sizes.cells = layouts_.size();
+  layout.sizes.completion = counters_.completion.size();
+  layout.sizes.targets = targets_.size();
+  layout.sizes.tranches = counters_.critical.size();
+  layout.cells = layouts_.data();
+  layout.targets = targets_.data();
+  return layout;
+}
+
 StatisticsCounters ForecastStatistics::empty_counters() const {
   StatisticsCounters c;
   const CellLayout& last = layouts_.back();
@@ -67,9 +102,11 @@ StatisticsCounters ForecastStatistics::empty_counters() const {
 
 void ForecastStatistics::add(const double* records, const int* completion_days, std::int64_t n, int threads) {
   const std::size_t row_stride = static_cast<std::size_t>(rows_) * kMetricCount;
+  std::uint64_t* bins = counters_.bins.data();
   // Each record row (its kMetricCount cells, one 64-byte line of a trial's
   // record) is owned by one thread: no atomics, no order dependence, and every
-  // line read from the batch is used whole.
+  // line read from the batch is used whole. The row's sums, minima and maxima
+  // stay in locals while its trials are added.
   (void)threads;
 #if defined(CAPPLAN_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
@@ -83,19 +120,12 @@ void ForecastStatistics::add(const double* records, const int* completion_days, 
       lowest[k] = counters_.minima[first + k];
       highest[k] = counters_.maxima[first + k];
     }
+    PlainSink sink;
     for (std::int64_t i = 0; i < n; ++i) {
       const double* values = records + static_cast<std::size_t>(i) * row_stride + first;
       for (int k = 0; k < kMetricCount; ++k) {
-        const CellLayout& c = layouts_[first + k];
-        const double value = values[k];
-        ++counters_.bins[c.bin_offset + static_cast<std::uint64_t>(hdr_bin_index(cell_quantize(c, value), c.bits))];
-        sum[k] += cell_fixed_point(c, value);
-        // -0.0 counts as +0.0 (so a minimum never prints "-0", whatever the
-        // trial order), and a NaN never wins (std::min/max keep the first
-        // argument when the second is NaN): the CUDA kernel does the same.
-        const double ordered = value == 0.0 ? 0.0 : value;
-        lowest[k] = std::min(lowest[k], ordered);
-        highest[k] = std::max(highest[k], ordered);
+        aggregate_cell(sink, layouts_[first + k], values[k],
+                       CellCounters<double>{bins, &sum[k], &lowest[k], &highest[k]});
       }
     }
     for (int k = 0; k < kMetricCount; ++k) {
@@ -105,33 +135,15 @@ void ForecastStatistics::add(const double* records, const int* completion_days, 
     }
   }
 
+  // Completion days, criticality and target hits, trial by trial.
+  const ModelView model = model_->view(0);
+  const CounterLayout layout = counter_layout();
+  const CounterView to = counters_.view();
+  PlainSink sink;
   const std::size_t tranches = model_->tranches.size();
   for (std::int64_t i = 0; i < n; ++i) {
-    const int* days = completion_days + static_cast<std::size_t>(i) * tranches;
-    for (std::size_t t = 0; t < tranches; ++t) {
-      const int day = days[t];
-      const std::size_t bin = day < 0 || day >= days_ ? static_cast<std::size_t>(days_) : static_cast<std::size_t>(day);
-      ++counters_.completion[t * static_cast<std::size_t>(days_ + 1) + bin];
-    }
-    // Criticality: per site, the tranches that complete last (not completing = latest).
-    for (const SiteParams& site : model_->sites) {
-      const int* members = model_->site_tranches.data() + site.tranche_offset;
-      auto key = [&](int t) { return days[t] == kNotCompleted ? days_ : days[t]; };
-      int latest = -1;
-      for (int k = 0; k < site.tranche_count; ++k) {
-        if (days[members[k]] != kDoesNotHappen) latest = std::max(latest, key(members[k]));
-      }
-      for (int k = 0; k < site.tranche_count; ++k) {
-        if (days[members[k]] != kDoesNotHappen && key(members[k]) == latest) ++counters_.critical[members[k]];
-      }
-    }
-    for (std::size_t k = 0; k < model_->targets.size(); ++k) {
-      const CompiledTarget& target = model_->targets[k];
-      const double value = records[static_cast<std::size_t>(i) * row_stride +
-                                   static_cast<std::size_t>(target.record_index) * kMetricCount +
-                                   static_cast<std::size_t>(target.metric)];
-      if (value >= target.threshold) ++counters_.target_hits[k];
-    }
+    aggregate_outcomes(sink, model, layout, to, records + static_cast<std::size_t>(i) * row_stride,
+                       completion_days + static_cast<std::size_t>(i) * tranches);
   }
   counters_.trials += static_cast<std::uint64_t>(n);
 }

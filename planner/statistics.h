@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/aggregate.h"
 #include "kernels/histogram.h"
 #include "planner/model_builder.h"
 #include "planner/parallel.h"
@@ -33,6 +34,9 @@ struct StatisticsCounters {
   std::vector<std::uint64_t> target_hits;
   std::vector<std::uint64_t> critical;  // per tranche: trials in which it is among its site's last to complete
   std::uint64_t trials = 0;
+
+  // Pointers into these vectors, for the aggregation (kernels/aggregate.h) and backends.
+  CounterView view();
 };
 
 struct ValueInterval {
@@ -56,6 +60,9 @@ class ForecastStatistics {
   void reduce_to_root(const Communicator& communicator);
 
   const std::vector<CellLayout>& cell_layouts() const { return layouts_; }
+  // The layout of the counters as plain data (valid while this object lives),
+  // for backends that aggregate elsewhere into empty_counters().
+  CounterLayout counter_layout() const;
   std::uint64_t trials() const { return counters_.trials; }
   double mean(int row, int metric) const;
   // The smallest histogram value v with P(X <= v) >= p (inverted CDF): exact for
@@ -104,6 +111,7 @@ class ForecastStatistics {
   int rows_ = 0;
   int days_ = 0;
   std::vector<CellLayout> layouts_;
+  std::vector<TargetCell> targets_;  // the model's targets, as record cells
   StatisticsCounters counters_;
 };
 

@@ -1,4 +1,4 @@
-// Tests of the CUDA backend (kernels/cuda_backend.h).
+// Tests of the CUDA backend (backends/cuda_backend.h).
 //
 // Everywhere: the build flag and the device probe behave (no throw, clear
 // reasons), and a simulator cannot be made without a GPU.
@@ -14,10 +14,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "kernels/cuda_backend.h"
+#include "backends/cuda_backend.h"
 #include "planner/errors.h"
 #include "planner/model_builder.h"
 #include "planner/reports.h"
@@ -99,18 +100,18 @@ Reports cpu_reports(const Spec& spec, const CompiledModel& model, std::uint64_t 
 Reports gpu_reports(const Spec& spec, const CompiledModel& model, const std::vector<std::uint64_t>& pieces,
                     const CudaOptions& options, bool download_each) {
   ForecastStatistics stats(model);
-  CudaSimulator simulator(model, stats.cell_layouts(), stats.empty_counters(), 0, options);
-  const std::size_t bytes = simulator.device_bytes();
+  const std::unique_ptr<CudaSimulator> simulator = capplan::make_cuda_simulator(model, stats, 0, options);
+  const std::size_t bytes = simulator->device_bytes();
   capplan::StatisticsCounters counters = stats.empty_counters();
   std::uint64_t first = 0;
   for (const std::uint64_t piece : pieces) {
-    simulator.run(spec.seed, first, piece);
+    simulator->run(spec.seed, first, piece);
     first += piece;
-    if (download_each) simulator.download(counters);
+    if (download_each) counters.trials += simulator->download(counters.view());
   }
-  simulator.download(counters);
+  counters.trials += simulator->download(counters.view());
   EXPECT_EQ(counters.trials, first);
-  EXPECT_EQ(simulator.device_bytes(), bytes) << "device memory must not grow with the trials";
+  EXPECT_EQ(simulator->device_bytes(), bytes) << "device memory must not grow with the trials";
   stats.add(counters);
   return reports_of(spec, model, stats);
 }
@@ -152,7 +153,7 @@ TEST(CudaBuild, SimulatorWithoutGpuThrowsRuntimeFailure) {
   const Spec spec = capplan::load_spec_file(source("configs/minimal.yaml"));
   const CompiledModel model = capplan::build_model(spec);
   ForecastStatistics stats(model);
-  EXPECT_THROW(CudaSimulator(model, stats.cell_layouts(), stats.empty_counters(), 0), capplan::RuntimeFailure);
+  EXPECT_THROW(capplan::make_cuda_simulator(model, stats, 0, CudaOptions{}), capplan::RuntimeFailure);
 }
 
 // ---- with a GPU -------------------------------------------------------------
@@ -212,10 +213,10 @@ TEST(CudaParity, InvalidDeviceIsReportedNotFatal) {
   const Spec spec = capplan::load_spec_file(source("configs/minimal.yaml"));
   const CompiledModel model = capplan::build_model(spec);
   ForecastStatistics stats(model);
-  EXPECT_THROW(CudaSimulator(model, stats.cell_layouts(), stats.empty_counters(), 4096), capplan::RuntimeFailure);
+  EXPECT_THROW(capplan::make_cuda_simulator(model, stats, 4096, CudaOptions{}), capplan::RuntimeFailure);
   CudaOptions bad_block;
   bad_block.block_size = 48;
-  EXPECT_THROW(CudaSimulator(model, stats.cell_layouts(), stats.empty_counters(), 0, bad_block), capplan::Error);
+  EXPECT_THROW(capplan::make_cuda_simulator(model, stats, 0, bad_block), capplan::Error);
   // The device still works after those failures.
   const Reports cpu = cpu_reports(spec, model, 2000);
   expect_same(cpu, gpu_reports(spec, model, {2000}, CudaOptions{}, false), "after failed constructions");
@@ -226,13 +227,13 @@ TEST(CudaParity, DescribesItsDevice) {
   const Spec spec = capplan::load_spec_file(source("configs/openai-aws-2026.yaml"));
   const CompiledModel model = capplan::build_model(spec);
   ForecastStatistics stats(model);
-  CudaSimulator simulator(model, stats.cell_layouts(), stats.empty_counters(), 0);
-  EXPECT_GT(simulator.trials_in_flight(), 0);
-  EXPECT_EQ(simulator.trials_in_flight() % simulator.block_size(), 0);
-  EXPECT_GT(simulator.scratch_bytes_per_trial(), 0u);
-  EXPECT_NE(simulator.describe().find(simulator.device_info().name), std::string::npos);
-  std::cout << "[          ] " << simulator.describe() << "\n";
-  CudaSimulator moved(std::move(simulator));
+  const std::unique_ptr<CudaSimulator> simulator = capplan::make_cuda_simulator(model, stats, 0, CudaOptions{});
+  EXPECT_GT(simulator->trials_in_flight(), 0);
+  EXPECT_EQ(simulator->trials_in_flight() % simulator->block_size(), 0);
+  EXPECT_GT(simulator->scratch_bytes_per_trial(), 0u);
+  EXPECT_NE(simulator->describe().find(simulator->device_info().name), std::string::npos);
+  std::cout << "[          ] " << simulator->describe() << "\n";
+  CudaSimulator moved(std::move(*simulator));
   EXPECT_NO_THROW(moved.run(spec.seed, 0, 1000));
 }
 

@@ -7,7 +7,9 @@
 // `index` holds").
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -141,6 +143,52 @@ TEST(Histogram, BinCountMonotone) {
       previous = count;
     }
   }
+}
+
+// Values outside a cell's range, infinities and NaN bin and sum without
+// converting an out-of-range double to an integer (UBSan's
+// float-cast-overflow check runs this in the sanitizer build): NaN, -inf,
+// negatives and -0.0 quantize to 0 and add 0; +inf and anything at or above
+// the range quantize to max_x and add the cell's largest addend (counts:
+// max_x; continuous: 2^32 steps of the sum bound). In-range values are
+// floored into quanta (continuous) or rounded to the unit (counts).
+TEST(Histogram, CellValuesOutsideTheRangeAreClamped) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double huge = std::numeric_limits<double>::max();
+  capplan::CellLayout count;
+  count.is_count = 1;
+  count.bits = 12;
+  count.scale = 72.0;
+  count.max_x = 1000000;
+  count.sum_bound = 72e6;
+  capplan::CellLayout continuous;
+  continuous.bits = 9;
+  continuous.max_x = (std::int64_t(1) << 24) - 1;
+  continuous.sum_bound = 2500.0;
+  continuous.scale = 2500.0 / 16777216.0;
+  for (const capplan::CellLayout& c : {count, continuous}) {
+    const std::uint64_t top_sum = c.is_count ? static_cast<std::uint64_t>(c.max_x) : std::uint64_t(1) << 32;
+    for (const double low : {nan, -nan, -inf, -huge, -1.0, -0.0, 0.0, 4.9e-324}) {
+      EXPECT_EQ(capplan::cell_quantize(c, low), 0) << low;
+      EXPECT_EQ(capplan::cell_fixed_point(c, low), 0u) << low;
+    }
+    for (const double high : {inf, huge, 1e300, 1e20}) {
+      EXPECT_EQ(capplan::cell_quantize(c, high), c.max_x) << high;
+      EXPECT_EQ(capplan::cell_fixed_point(c, high), top_sum) << high;
+      EXPECT_LT(hdr_bin_index(capplan::cell_quantize(c, high), c.bits), hdr_bin_count(c.max_x, c.bits)) << high;
+    }
+  }
+  EXPECT_EQ(capplan::cell_quantize(count, 72.0 * 12345), 12345);
+  EXPECT_EQ(capplan::cell_quantize(count, 72.0 * 12345 - 30.0), 12345);  // rounded to the unit
+  EXPECT_EQ(capplan::cell_fixed_point(count, 72.0 * 12345), 12345u);
+  EXPECT_EQ(capplan::cell_quantize(continuous, 1250.0), std::int64_t(1) << 23);
+  EXPECT_EQ(capplan::cell_fixed_point(continuous, 1250.0), std::uint64_t(1) << 31);
+  // A sum bound of 0 (a metric that is always 0) adds nothing, whatever the value.
+  capplan::CellLayout unbounded = continuous;
+  unbounded.sum_bound = 0.0;
+  unbounded.scale = 1.0;
+  for (const double v : {nan, inf, 1.0}) EXPECT_EQ(capplan::cell_fixed_point(unbounded, v), 0u) << v;
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <string>
@@ -452,6 +453,40 @@ TEST(Statistics, Empty) {
   EXPECT_EQ(s.target_probability(0), 0.0);
   EXPECT_EQ(s.completion_probability(0), 0.0);
   EXPECT_EQ(s.completion_quantile(0, 0.5), -1);
+}
+
+// Values that need a rule (kernels/aggregate.h, PlainSink): -0.0 counts as
+// +0.0, so a minimum or maximum of zeros is +0.0 whatever the trial order;
+// NaN never becomes a minimum or maximum and bins at 0; +-infinity become the
+// maximum and minimum. Checked in both trial orders and with 1 and 3 threads.
+TEST(Statistics, SignedZeroNaNAndInfinity) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Data d(4);
+  const double zeros[4] = {-0.0, 0.0, -0.0, 0.0};
+  const double with_nan[4] = {nan, 72.0, nan, 144.0};
+  const double with_inf[4] = {1.5, inf, -inf, nan};
+  for (std::int64_t i = 0; i < 4; ++i) {
+    d.at(i, 0, capplan::kDeliveredSystems) = zeros[i];
+    d.at(i, 0, capplan::kEffectivePflops) = zeros[i];
+    d.at(i, 1, capplan::kAvailableAccelerators) = with_nan[i];
+    d.at(i, 2, capplan::kPeakPflops) = with_inf[i];
+  }
+  for (const Data& data : {d, d.permuted(3)}) {
+    for (const int threads : {1, 3}) {
+      const ForecastStatistics s = stats_of(data, threads);
+      for (const int m : {capplan::kDeliveredSystems, capplan::kEffectivePflops}) {
+        EXPECT_EQ(s.minimum(0, m), 0.0);
+        EXPECT_FALSE(std::signbit(s.minimum(0, m))) << "metric " << m;
+        EXPECT_FALSE(std::signbit(s.maximum(0, m))) << "metric " << m;
+      }
+      EXPECT_EQ(s.minimum(1, capplan::kAvailableAccelerators), 72.0);
+      EXPECT_EQ(s.maximum(1, capplan::kAvailableAccelerators), 144.0);
+      EXPECT_EQ(s.quantile(1, capplan::kAvailableAccelerators, 0.5), 72.0) << "the two NaNs bin at 0, clamped to min";
+      EXPECT_EQ(s.minimum(2, capplan::kPeakPflops), -inf);
+      EXPECT_EQ(s.maximum(2, capplan::kPeakPflops), inf);
+    }
+  }
 }
 
 // ---- merge and order independence ---------------------------------------------------

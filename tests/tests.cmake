@@ -21,3 +21,31 @@ capplan_add_test(test_schema capplan_core)
 capplan_add_test(test_regression capplan_core)
 capplan_add_test(test_plots capplan_core)
 capplan_add_test(test_decisions capplan_core)
+find_package(Threads REQUIRED)
+capplan_add_test(test_aggregate capplan_kernels Threads::Threads)
+if(CAPPLAN_SANITIZE)
+  # GCC's -fsanitize=undefined leaves out float-to-integer conversion checks;
+  # the aggregation's binning must never convert a value out of range.
+  target_compile_options(test_aggregate PRIVATE -fsanitize=float-cast-overflow)
+  target_compile_options(test_histogram PRIVATE -fsanitize=float-cast-overflow)
+endif()
+
+# Every kernels/ header compiles on its own with the host compiler: one
+# translation unit per header, generated at configure time, in an object
+# library built with the tests. A kernels/ header must not include a host
+# layer (planner/, backends/): configuring fails if one does.
+file(GLOB _capplan_kernel_headers CONFIGURE_DEPENDS RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}
+     ${CMAKE_CURRENT_SOURCE_DIR}/kernels/*.h)
+set(_capplan_header_units)
+foreach(_header IN LISTS _capplan_kernel_headers)
+  file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/${_header} _host_includes REGEX "^#include \"(planner|backends)/")
+  if(_host_includes)
+    message(FATAL_ERROR "${_header} includes a host layer: ${_host_includes}")
+  endif()
+  get_filename_component(_name ${_header} NAME_WE)
+  set(_unit ${CMAKE_CURRENT_BINARY_DIR}/header_checks/kernels_${_name}.cpp)
+  file(CONFIGURE OUTPUT ${_unit} CONTENT "#include \"${_header}\"\n")
+  list(APPEND _capplan_header_units ${_unit})
+endforeach()
+add_library(capplan_kernel_headers OBJECT ${_capplan_header_units})
+target_link_libraries(capplan_kernel_headers PRIVATE capplan_kernels)

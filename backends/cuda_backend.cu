@@ -1,4 +1,4 @@
-// The CUDA backend (interface and contract: kernels/cuda_backend.h).
+// The CUDA backend (interface and contract: backends/cuda_backend.h).
 //
 // Design
 // ------
@@ -21,28 +21,21 @@
 //   consecutive launches are queued on one stream with no host round trip;
 //   run() synchronises once at the end.
 // * Aggregation: right after its warp's trials, every lane aggregates its own
-//   record into the device counters, exactly like ForecastStatistics::add()
-//   (planner/statistics.cpp) does on the CPU: for cell (row, metric) the bin
-//   hdr_bin_index(cell_quantize()), the fixed-point sum cell_fixed_point(), the
-//   minimum and maximum; completion-day histograms; criticality; target hits.
-//   Every update is an integer atomic (add, min, max), which is associative and
-//   commutative, so the counters do not depend on thread or warp order and
-//   equal the CPU's bit for bit.
-//   The warp first combines what it can, to cut atomic traffic:
-//     - when all active lanes hold the same value (common: nothing delivered
-//       yet, or everything delivered), lane 0 does one add of n x the bin and
-//       n x the fixed-point value, and one min and one max;
-//     - otherwise lanes that hit the same bin are grouped with
-//       __match_any_sync (one atomic per distinct bin), and the sum, min and
-//       max are reduced with shuffles (one atomic each per warp and cell).
-//   Minimum and maximum are kept as order-preserving 64-bit keys of the
-//   doubles (positive: bits | sign bit; negative: ~bits), so atomicMin/Max on
-//   unsigned integers order them like doubles, -inf and negatives included.
-//   -0.0 is stored as +0.0 and NaN is skipped, as ForecastStatistics::add()
-//   does on the CPU (it maps -0.0 to +0.0 before std::min/std::max, which keep
-//   their first argument when the second is NaN).
-//   Device minima start at key(+inf) and maxima at key(-inf), so a cell with no
-//   trials downloads as +inf / -inf, like empty_counters().
+//   trial with the code the CPU runs, aggregate_trial() of kernels/aggregate.h
+//   (bins, fixed-point sums, minima and maxima per cell; completion-day
+//   histograms; criticality; target hits), through a WarpSink
+//   (kernels/warp_sink.h) that merges the warp's updates before they reach
+//   memory: one update of n x a value when all active lanes hold it, else one
+//   atomic per distinct bin (match_any) and shuffle-reduced sums, minima and
+//   maxima, ballots for criticality and target hits. Every update is an
+//   integer atomic (add, min, max), associative and commutative, so the
+//   counters do not depend on thread or warp order and equal the CPU's bit for
+//   bit. This file only supplies the warp primitives (DeviceWarp: CUDA's
+//   intrinsics and atomics), the device memory and the launches.
+//   Minima and maxima are held as order keys (order_key(), warp_sink.h),
+//   starting at key(+inf) and key(-inf), so a cell with no trials downloads
+//   as +inf / -inf like empty_counters(); download() turns them back into
+//   doubles.
 // * Floating point: built with -fmad=false (no contraction) and IEEE div/sqrt,
 //   like the host build's -ffp-contract=off (cmake/cuda.cmake). The
 //   aggregation's only floating-point work is cell_quantize() and
@@ -62,7 +55,7 @@
 // * Possible next steps: aggregate per row straight after each record day
 //   (needs a hook in simulate_trial), or keep hot counters of small layouts
 //   in shared memory.
-#include "kernels/cuda_backend.h"
+#include "backends/cuda_backend.h"
 
 #include <cuda_runtime.h>
 #include <thrust/fill.h>
@@ -78,10 +71,11 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/histogram.h"
+#include "kernels/aggregate.h"
 #include "kernels/metrics.h"
 #include "kernels/model.h"
 #include "kernels/trial.h"
+#include "kernels/warp_sink.h"
 #include "kernels/workspace.h"
 #include "planner/errors.h"
 
@@ -108,38 +102,18 @@ inline void check_cuda(cudaError_t status, const char* call, const char* file, i
 }
 
 constexpr unsigned kFullMask = 0xffffffffu;
-constexpr unsigned long long kSignBit = 0x8000000000000000ull;
-constexpr unsigned long long kKeyPosInf = 0xfff0000000000000ull;  // order_key(+inf)
-constexpr unsigned long long kKeyNegInf = 0x000fffffffffffffull;  // order_key(-inf)
 constexpr int kDefaultBlockSize = 128;
 constexpr std::size_t kSliceAlignment = 128;                      // scratch pieces of a warp: whole cache lines
 constexpr std::size_t kDefaultBudgetCap = std::size_t(32) << 30;  // bench-large, 128 registers: ~17 GiB in flight
 constexpr std::int64_t kDefaultTrialsPerThreadPerLaunch = 32;
 
-// A device-side target: the record cell it reads and its threshold.
-struct DeviceTarget {
-  std::uint64_t cell = 0;  // record_index * kMetricCount + metric
-  double threshold = 0.0;
-};
-
 struct KernelParams {
-  ModelView view;             // pointers into device memory
-  const CellLayout* layouts;  // [cells]
-  std::uint64_t cells;        // record rows x kMetricCount
-  int days;
-  int tranches;
-  int target_count;
-  const DeviceTarget* targets;      // [target_count]
-  unsigned long long* bins;         // CellLayout::bin_offset
-  unsigned long long* sums;         // [cells]
-  unsigned long long* min_keys;     // [cells]
-  unsigned long long* max_keys;     // [cells]
-  unsigned long long* completion;   // [tranches][days + 1]
-  unsigned long long* target_hits;  // [target_count]
-  unsigned long long* critical;     // [tranches]
-  char* scratch;                    // [warps][warp_bytes]
-  std::size_t warp_bytes;           // one warp's interleaved group: workspace | record | completion days
-  std::size_t record_offset;        // within a warp's group
+  ModelView view;                            // pointers into device memory
+  CounterLayout layout;                      // cell layouts and targets in device memory
+  BasicCounterView<std::uint64_t> counters;  // device counters; minima and maxima as order keys
+  char* scratch;                             // [warps][warp_bytes]
+  std::size_t warp_bytes;                    // one warp's interleaved group: workspace | record | completion days
+  std::size_t record_offset;                 // within a warp's group
   std::size_t completion_offset;
   std::uint64_t first_trial;
   unsigned long long count;        // trials in this launch
@@ -152,132 +126,33 @@ using WarpOutput = BasicTrialOutput<kWarpLanes>;
 
 // ---- device helpers ---------------------------------------------------------
 
-// An unsigned key with the order of the doubles (NaN excluded by the caller).
-__device__ __forceinline__ unsigned long long order_key(double v) {
-  const unsigned long long b = static_cast<unsigned long long>(__double_as_longlong(v));
-  return (b & kSignBit) ? ~b : (b | kSignBit);
-}
+// The Warp interface of kernels/warp_sink.h: CUDA's warp intrinsics over the
+// full warp, and atomics on global memory.
+struct DeviceWarp {
+  static_assert(sizeof(unsigned long long) == sizeof(std::uint64_t), "64-bit counters");
 
-__device__ __forceinline__ unsigned long long warp_sum(unsigned long long x) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) x += __shfl_xor_sync(kFullMask, x, offset);
-  return x;
-}
-
-__device__ __forceinline__ unsigned long long warp_min(unsigned long long x) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    const unsigned long long y = __shfl_xor_sync(kFullMask, x, offset);
-    x = y < x ? y : x;
+  __device__ __forceinline__ unsigned lane() const { return threadIdx.x & 31u; }
+  __device__ __forceinline__ std::uint64_t broadcast(std::uint64_t v, unsigned from) const {
+    return __shfl_sync(kFullMask, static_cast<unsigned long long>(v), static_cast<int>(from));
   }
-  return x;
-}
-
-__device__ __forceinline__ unsigned long long warp_max(unsigned long long x) {
-#pragma unroll
-  for (int offset = 16; offset > 0; offset >>= 1) {
-    const unsigned long long y = __shfl_xor_sync(kFullMask, x, offset);
-    x = y > x ? y : x;
+  __device__ __forceinline__ std::uint64_t shfl_xor(std::uint64_t v, int offset) const {
+    return __shfl_xor_sync(kFullMask, static_cast<unsigned long long>(v), offset);
   }
-  return x;
-}
-
-// table[index] += 1 for every active lane, one atomic per distinct index.
-__device__ __forceinline__ void warp_histogram_add(unsigned long long* table, std::uint64_t index, bool active,
-                                                   unsigned lane) {
-  const unsigned long long key = active ? static_cast<unsigned long long>(index) : ~0ull;
-  const unsigned peers = __match_any_sync(kFullMask, key);
-  if (active && lane == static_cast<unsigned>(__ffs(peers) - 1)) {
-    atomicAdd(table + index, static_cast<unsigned long long>(__popc(peers)));
+  __device__ __forceinline__ unsigned match_any(std::uint64_t key) const {
+    return __match_any_sync(kFullMask, static_cast<unsigned long long>(key));
   }
-}
-
-// Adds one value per active lane to cell `cell` (layout c). Every lane of the
-// warp must call it (full-mask warp intrinsics); lane 0 is always active.
-__device__ __forceinline__ void aggregate_cell(const KernelParams& p, std::uint64_t cell, const CellLayout& c,
-                                               double value, bool active, unsigned active_count, unsigned lane) {
-  if (value == 0.0) value = 0.0;  // -0.0 -> +0.0
-  const unsigned long long bits = static_cast<unsigned long long>(__double_as_longlong(value));
-  const unsigned long long first = __shfl_sync(kFullMask, bits, 0);
-  if (__all_sync(kFullMask, !active || bits == first)) {
-    // Every active lane holds the same value: one update per counter.
-    if (lane == 0) {
-      const int bin = hdr_bin_index(cell_quantize(c, value), c.bits);
-      atomicAdd(p.bins + c.bin_offset + static_cast<std::uint64_t>(bin), static_cast<unsigned long long>(active_count));
-      const unsigned long long fixed = cell_fixed_point(c, value);
-      if (fixed != 0) atomicAdd(p.sums + cell, fixed * active_count);
-      if (value == value) {  // not NaN
-        const unsigned long long key = order_key(value);
-        atomicMin(p.min_keys + cell, key);
-        atomicMax(p.max_keys + cell, key);
-      }
-    }
-    return;
+  __device__ __forceinline__ unsigned ballot(bool p) const { return __ballot_sync(kFullMask, p); }
+  __device__ __forceinline__ bool all(bool p) const { return __all_sync(kFullMask, p) != 0; }
+  __device__ __forceinline__ void atomic_add(std::uint64_t* counter, std::uint64_t x) const {
+    atomicAdd(reinterpret_cast<unsigned long long*>(counter), static_cast<unsigned long long>(x));
   }
-  int bin = 0;
-  unsigned long long fixed = 0, low = kKeyPosInf, high = kKeyNegInf;
-  if (active) {
-    bin = hdr_bin_index(cell_quantize(c, value), c.bits);
-    fixed = cell_fixed_point(c, value);
-    if (value == value) low = high = order_key(value);
+  __device__ __forceinline__ void atomic_min(std::uint64_t* counter, std::uint64_t x) const {
+    atomicMin(reinterpret_cast<unsigned long long*>(counter), static_cast<unsigned long long>(x));
   }
-  warp_histogram_add(p.bins + c.bin_offset, static_cast<std::uint64_t>(bin), active, lane);
-  fixed = warp_sum(fixed);
-  low = warp_min(low);
-  high = warp_max(high);
-  if (lane == 0) {
-    if (fixed != 0) atomicAdd(p.sums + cell, fixed);
-    if (low != kKeyPosInf) atomicMin(p.min_keys + cell, low);
-    if (high != kKeyNegInf) atomicMax(p.max_keys + cell, high);
+  __device__ __forceinline__ void atomic_max(std::uint64_t* counter, std::uint64_t x) const {
+    atomicMax(reinterpret_cast<unsigned long long*>(counter), static_cast<unsigned long long>(x));
   }
-}
-
-// Aggregates each active lane's trial output (ForecastStatistics::add on one trial).
-__device__ __forceinline__ void aggregate_trial(const KernelParams& p, const WarpOutput& out, bool active,
-                                                unsigned active_count, unsigned lane) {
-  for (std::uint64_t cell = 0; cell < p.cells; ++cell) {
-    const CellLayout c = p.layouts[cell];
-    const double value = active ? out.record[cell] : 0.0;
-    aggregate_cell(p, cell, c, value, active, active_count, lane);
-  }
-  const std::uint64_t stride = static_cast<std::uint64_t>(p.days) + 1;
-  for (int t = 0; t < p.tranches; ++t) {
-    const int day = active ? out.completion_day[t] : 0;
-    const int bin = day < 0 || day >= p.days ? p.days : day;
-    warp_histogram_add(p.completion, static_cast<std::uint64_t>(t) * stride + static_cast<std::uint64_t>(bin), active,
-                       lane);
-  }
-  // Criticality: per site, the tranches that complete last (not completing
-  // counts as latest; a tranche that does not happen is never critical).
-  for (int site = 0; site < p.view.site_count; ++site) {
-    const SiteParams& sp = p.view.sites[site];
-    const int* members = p.view.site_tranches + sp.tranche_offset;
-    int latest = -1;
-    if (active) {
-      for (int k = 0; k < sp.tranche_count; ++k) {
-        const int day = out.completion_day[members[k]];
-        const int key = day == kNotCompleted ? p.days : day;
-        if (day != kDoesNotHappen && key > latest) latest = key;
-      }
-    }
-    for (int k = 0; k < sp.tranche_count; ++k) {
-      const int t = members[k];
-      bool critical = false;
-      if (active) {
-        const int day = out.completion_day[t];
-        critical = day != kDoesNotHappen && (day == kNotCompleted ? p.days : day) == latest;
-      }
-      const unsigned lanes = __ballot_sync(kFullMask, critical);
-      if (lane == 0 && lanes != 0) atomicAdd(p.critical + t, static_cast<unsigned long long>(__popc(lanes)));
-    }
-  }
-  for (int k = 0; k < p.target_count; ++k) {
-    const DeviceTarget target = p.targets[k];
-    const bool hit = active && out.record[target.cell] >= target.threshold;
-    const unsigned hits = __ballot_sync(kFullMask, hit);
-    if (lane == 0 && hits != 0) atomicAdd(p.target_hits + k, static_cast<unsigned long long>(__popc(hits)));
-  }
-}
+};
 
 // Out-of-line copies of the two large per-day steps of simulate_trial() (the
 // OutOfLineSteps policy): the kernel then keeps only the day loop's state in
@@ -326,8 +201,9 @@ __global__ void __launch_bounds__(kCudaMaxBlockSize, kMinBlocks)
     const bool active = i < p.count;
     if (active) simulate_trial<Steps>(p.view, static_cast<std::uint32_t>(p.first_trial + i), workspace, out);
     __syncwarp();
-    const unsigned active_count = static_cast<unsigned>(__popc(__ballot_sync(kFullMask, active)));
-    aggregate_trial(p, out, active, active_count, lane);
+    const DeviceWarp warp;
+    WarpSink<DeviceWarp> sink(warp, active, warp.ballot(active));
+    aggregate_trial(sink, p.view, p.layout, p.counters, out.record, out.completion_day);
   }
 }
 
@@ -341,13 +217,6 @@ KernelFunction kernel_for(int registers, bool out_of_line_steps) {
     return registers == 0 ? simulate_and_aggregate<1, OutOfLineSteps> : simulate_and_aggregate<2, OutOfLineSteps>;
   }
   return registers == 0 ? simulate_and_aggregate<1, InlineSteps> : simulate_and_aggregate<2, InlineSteps>;
-}
-
-double key_to_double(unsigned long long key) {
-  const unsigned long long bits = (key & kSignBit) ? (key ^ kSignBit) : ~key;
-  double value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
 }
 
 std::size_t align_to(std::size_t n, std::size_t alignment) { return (n + alignment - 1) / alignment * alignment; }
@@ -525,15 +394,45 @@ CudaDeviceInfo probe_cuda_device(int device) {
   return info;
 }
 
+namespace cuda_detail {
+
+// Throws RuntimeFailure unless `layout` fits `model`: one cell per record row
+// and metric, every histogram inside the bins, days + 1 completion bins and a
+// criticality counter per tranche, every target inside the record.
+void check_layout(const ModelView& model, const CounterLayout& layout) {
+  const CounterSizes& n = layout.sizes;
+  const std::uint64_t cells = static_cast<std::uint64_t>(model.record_day_count) * kMetricCount;
+  if (n.cells != cells) {
+    throw RuntimeFailure("CudaSimulator: cell layouts do not match the model (" + std::to_string(n.cells) +
+                         " layouts, " + std::to_string(cells) + " cells)");
+  }
+  for (std::uint64_t i = 0; i < n.cells; ++i) {
+    if (layout.cells[i].bin_offset + static_cast<std::uint64_t>(layout.cells[i].bin_count) > n.bins) {
+      throw RuntimeFailure("CudaSimulator: a cell layout lies outside the statistics' bins");
+    }
+  }
+  const std::uint64_t tranches = static_cast<std::uint64_t>(model.tranche_count);
+  if (n.completion != tranches * (static_cast<std::uint64_t>(model.days) + 1) || n.tranches != tranches) {
+    throw RuntimeFailure("CudaSimulator: the statistics' completion or criticality counters do not match the model");
+  }
+  for (std::uint64_t k = 0; k < n.targets; ++k) {
+    if (layout.targets[k].cell >= cells) {
+      throw RuntimeFailure("CudaSimulator: target " + std::to_string(k) + " is outside the record");
+    }
+  }
+}
+
+}  // namespace cuda_detail
+
 struct CudaSimulator::Impl {
   CudaDeviceInfo info;
   cudaStream_t stream = nullptr;
   DeviceBuffer constants;  // model arrays, cell layouts, targets
   DeviceBuffer counters;   // bins | sums | completion | target hits | critical | min keys | max keys
   DeviceBuffer work;       // the per-launch trial counter
-  DeviceBuffer scratch;    // per-thread slices
+  DeviceBuffer scratch;    // per-warp groups of per-trial scratch
   KernelParams params{};
-  std::size_t bin_count = 0, cell_count = 0, completion_count = 0, target_count = 0, tranche_count = 0;
+  CounterSizes sizes;  // of the counters
   KernelFunction kernel = nullptr;
   int registers = 0;  // per thread, as compiled
   bool out_of_line_steps = false;
@@ -557,18 +456,85 @@ struct CudaSimulator::Impl {
   }
 
   std::size_t integer_counters() const {
-    return bin_count + cell_count + completion_count + target_count + tranche_count;
+    return sizes.bins + sizes.cells + sizes.completion + sizes.targets + sizes.tranches;
   }
-  std::size_t counter_total() const { return integer_counters() + 2 * cell_count; }
+  std::size_t counter_total() const { return integer_counters() + 2 * sizes.cells; }
+
+  // The model's arrays, the cell layouts and the targets in one upload;
+  // params.view and params.layout then point into device memory.
+  void upload_model(const HostModel& model, const CounterLayout& layout) {
+    const ModelView& m = model.view;
+    auto count = [](int n) { return static_cast<std::size_t>(n); };
+    Blob blob;
+    const std::size_t at_record_days = blob.add(m.record_days, count(m.record_day_count));
+    const std::size_t at_slots = blob.add(m.slots, count(m.slot_count));
+    const std::size_t at_dists = blob.add(m.dists, model.dists);
+    const std::size_t at_tables = blob.add(m.tables, model.tables);
+    const std::size_t at_tranches = blob.add(m.tranches, count(m.tranche_count));
+    const std::size_t at_after = blob.add(m.after, model.after);
+    const std::size_t at_sites = blob.add(m.sites, count(m.site_count));
+    const std::size_t at_site_tranches = blob.add(m.site_tranches, model.site_tranches);
+    const std::size_t at_power_steps = blob.add(m.power_steps, count(m.power_step_count));
+    const std::size_t at_systems = blob.add(m.systems, count(m.system_count));
+    const std::size_t at_risks = blob.add(m.risks, count(m.risk_count));
+    const std::size_t at_risk_targets = blob.add(m.risk_targets, model.risk_targets);
+    const std::size_t at_components = blob.add(m.components, count(m.component_count));
+    const std::size_t at_correlated_slots = blob.add(m.correlated_slots, model.correlated_slots);
+    const std::size_t at_cholesky = blob.add(m.cholesky, model.cholesky);
+    const std::size_t at_cells = blob.add(layout.cells, layout.sizes.cells);
+    const std::size_t at_targets = blob.add(layout.targets, layout.sizes.targets);
+    constants = DeviceBuffer(std::max<std::size_t>(blob.bytes().size(), 16), "the model");
+    CAPPLAN_CUDA_CHECK(cudaMemcpyAsync(constants.as<void>(), blob.bytes().data(), blob.bytes().size(),
+                                       cudaMemcpyHostToDevice, stream));
+    const char* base = constants.as<const char>();
+    ModelView& view = params.view;
+    view = m;
+    view.record_days = reinterpret_cast<const int*>(base + at_record_days);
+    view.slots = reinterpret_cast<const QuantitySlot*>(base + at_slots);
+    view.dists = reinterpret_cast<const DistParams*>(base + at_dists);
+    view.tables = reinterpret_cast<const double*>(base + at_tables);
+    view.tranches = reinterpret_cast<const TrancheParams*>(base + at_tranches);
+    view.after = reinterpret_cast<const int*>(base + at_after);
+    view.sites = reinterpret_cast<const SiteParams*>(base + at_sites);
+    view.site_tranches = reinterpret_cast<const int*>(base + at_site_tranches);
+    view.power_steps = reinterpret_cast<const PowerStepParams*>(base + at_power_steps);
+    view.systems = reinterpret_cast<const SystemParams*>(base + at_systems);
+    view.risks = reinterpret_cast<const RiskParams*>(base + at_risks);
+    view.risk_targets = reinterpret_cast<const RiskTargetParams*>(base + at_risk_targets);
+    view.components = reinterpret_cast<const CorrelationComponent*>(base + at_components);
+    view.correlated_slots = reinterpret_cast<const int*>(base + at_correlated_slots);
+    view.cholesky = reinterpret_cast<const double*>(base + at_cholesky);
+    params.layout.sizes = layout.sizes;
+    params.layout.cells = reinterpret_cast<const CellLayout*>(base + at_cells);
+    params.layout.targets = reinterpret_cast<const TargetCell*>(base + at_targets);
+  }
+
+  // Device counters of the given sizes, in one buffer, zeroed; and the work counter.
+  void set_up_counters(const CounterSizes& n) {
+    sizes = n;
+    counters = DeviceBuffer(counter_total() * sizeof(std::uint64_t), "the statistics counters");
+    BasicCounterView<std::uint64_t>& c = params.counters;
+    c.sizes = n;
+    c.bins = counters.as<std::uint64_t>();
+    c.sums = c.bins + n.bins;
+    c.completion = c.sums + n.cells;
+    c.target_hits = c.completion + n.completion;
+    c.critical = c.target_hits + n.targets;
+    c.minima = c.critical + n.tranches;
+    c.maxima = c.minima + n.cells;
+    work = DeviceBuffer(sizeof(unsigned long long), "the work counter");
+    params.next_trial = work.as<unsigned long long>();
+    reset_counters();
+  }
 
   // Zeroes the counters: sums and histograms 0, minima key(+inf), maxima key(-inf).
   void reset_counters() {
-    unsigned long long* base = counters.as<unsigned long long>();
+    std::uint64_t* base = counters.as<std::uint64_t>();
     if (!base) return;
-    CAPPLAN_CUDA_CHECK(cudaMemsetAsync(base, 0, integer_counters() * sizeof(unsigned long long), stream));
-    unsigned long long* minima = params.min_keys;
-    unsigned long long* maxima = params.max_keys;
-    const std::size_t n = cell_count;
+    CAPPLAN_CUDA_CHECK(cudaMemsetAsync(base, 0, integer_counters() * sizeof(std::uint64_t), stream));
+    std::uint64_t* minima = params.counters.minima;
+    std::uint64_t* maxima = params.counters.maxima;
+    const std::size_t n = sizes.cells;
     cudaStream_t s = stream;
     with_thrust("initialising the minima and maxima", [&] {
       thrust::fill_n(thrust::cuda::par_nosync.on(s), minima, n, kKeyPosInf);
@@ -576,148 +542,68 @@ struct CudaSimulator::Impl {
     });
     CAPPLAN_CUDA_CHECK(cudaGetLastError());
   }
+
+  // The kernel variant, and the block size and resident blocks per SM it gets.
+  void choose_kernel(const CudaOptions& options) {
+    kernel = kernel_for(options.registers, options.out_of_line_steps);
+    out_of_line_steps = options.out_of_line_steps;
+    cudaFuncAttributes attributes;
+    CAPPLAN_CUDA_CHECK(cudaFuncGetAttributes(&attributes, kernel));
+    registers = attributes.numRegs;
+    block = options.block_size > 0 ? options.block_size : kDefaultBlockSize;
+    CAPPLAN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, kernel, block, 0));
+    blocks_per_sm = std::max(blocks_per_sm, 1);
+  }
+
+  // Per-warp scratch (lanes interleaved: workspace | record | completion
+  // days) for a grid of every resident block, within the memory budget (or
+  // CudaOptions::trials_in_flight), and the trials per launch.
+  void size_scratch_and_grid(const CudaOptions& options) {
+    KernelParams& p = params;
+    p.record_offset = group_workspace_bytes<kWarpLanes>(p.view);
+    const std::size_t record_bytes =
+        static_cast<std::size_t>(p.view.record_day_count) * kMetricCount * sizeof(double) * kWarpLanes;
+    p.completion_offset = p.record_offset + align_to(record_bytes, kSliceAlignment);
+    p.warp_bytes =
+        align_to(p.completion_offset + static_cast<std::size_t>(p.view.tranche_count) * sizeof(int) * kWarpLanes,
+                 kSliceAlignment);
+    const std::size_t block_bytes = p.warp_bytes * static_cast<std::size_t>(block / kWarpLanes);
+    if (options.trials_in_flight > 0) {
+      grid = (options.trials_in_flight + block - 1) / block;
+    } else {
+      std::size_t free_bytes = 0, total_bytes = 0;
+      CAPPLAN_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+      const std::size_t budget =
+          options.memory_budget_bytes > 0 ? options.memory_budget_bytes : std::min(free_bytes / 2, kDefaultBudgetCap);
+      const std::int64_t by_memory = static_cast<std::int64_t>(budget / block_bytes);
+      if (by_memory < 1) {
+        throw RuntimeFailure("the CUDA backend needs " + mib(block_bytes) + " of scratch for one block of " +
+                             std::to_string(block) + " trials (" + mib(p.warp_bytes / kWarpLanes) +
+                             " per trial), more than its " + mib(budget) + " budget on " + info.name);
+      }
+      grid = std::min<std::int64_t>(static_cast<std::int64_t>(info.multiprocessors) * blocks_per_sm, by_memory);
+    }
+    grid = std::max<std::int64_t>(1, std::min<std::int64_t>(grid, 0x7fffffff));
+    scratch = DeviceBuffer(block_bytes * static_cast<std::size_t>(grid), "the per-trial scratch");
+    p.scratch = scratch.as<char>();
+    launch_trials = options.launch_trials > 0 ? options.launch_trials : grid * block * kDefaultTrialsPerThreadPerLaunch;
+  }
 };
 
-CudaSimulator::CudaSimulator(const CompiledModel& model, const std::vector<CellLayout>& layouts,
-                             const StatisticsCounters& shape, int device, const CudaOptions& options)
+CudaSimulator::CudaSimulator(const HostModel& model, const CounterLayout& counters, int device,
+                             const CudaOptions& options)
     : impl_(std::make_unique<Impl>()) {
   Impl& s = *impl_;
   s.info = probe_cuda_device(device);
   if (!s.info.available) throw RuntimeFailure("the CUDA backend cannot run: " + s.info.reason);
   check_cuda_options(options);
   CAPPLAN_CUDA_CHECK(cudaSetDevice(device));
-
-  // The statistics layout this simulator fills.
-  const std::size_t rows = model.record_days.size();
-  s.cell_count = rows * kMetricCount;
-  if (layouts.size() != s.cell_count || shape.sums.size() != s.cell_count || shape.minima.size() != s.cell_count ||
-      shape.maxima.size() != s.cell_count) {
-    throw RuntimeFailure("CudaSimulator: cell layouts do not match the model (" + std::to_string(layouts.size()) +
-                         " layouts, " + std::to_string(s.cell_count) + " cells)");
-  }
-  for (const CellLayout& c : layouts) {
-    if (c.bin_offset + static_cast<std::uint64_t>(c.bin_count) > shape.bins.size()) {
-      throw RuntimeFailure("CudaSimulator: a cell layout lies outside the statistics' bins");
-    }
-  }
-  s.bin_count = shape.bins.size();
-  s.completion_count = model.tranches.size() * static_cast<std::size_t>(model.days + 1);
-  s.target_count = model.targets.size();
-  s.tranche_count = model.tranches.size();
-  if (shape.completion.size() != s.completion_count || shape.target_hits.size() != s.target_count ||
-      shape.critical.size() != s.tranche_count) {
-    throw RuntimeFailure(
-        "CudaSimulator: the statistics' completion, target or criticality counters do not match the model");
-  }
-
+  check_layout(model.view, counters);
   CAPPLAN_CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
-
-  // ---- constants: the model arrays, cell layouts and targets in one upload.
-  ModelView view = model.view(0);
-  Blob blob;
-  const std::size_t at_record_days = blob.add(model.record_days);
-  const std::size_t at_slots = blob.add(model.slots);
-  const std::size_t at_dists = blob.add(model.dists);
-  const std::size_t at_tables = blob.add(model.tables);
-  const std::size_t at_tranches = blob.add(model.tranches);
-  const std::size_t at_after = blob.add(model.after);
-  const std::size_t at_sites = blob.add(model.sites);
-  const std::size_t at_site_tranches = blob.add(model.site_tranches);
-  const std::size_t at_power_steps = blob.add(model.power_steps);
-  const std::size_t at_systems = blob.add(model.systems);
-  const std::size_t at_risks = blob.add(model.risks);
-  const std::size_t at_risk_targets = blob.add(model.risk_targets);
-  const std::size_t at_components = blob.add(model.components);
-  const std::size_t at_correlated_slots = blob.add(model.correlated_slots);
-  const std::size_t at_cholesky = blob.add(model.cholesky);
-  const std::size_t at_layouts = blob.add(layouts);
-  std::vector<DeviceTarget> targets;
-  for (const CompiledTarget& t : model.targets) {
-    DeviceTarget d;
-    d.cell = static_cast<std::uint64_t>(t.record_index) * kMetricCount + static_cast<std::uint64_t>(t.metric);
-    d.threshold = t.threshold;
-    if (d.cell >= s.cell_count) throw RuntimeFailure("CudaSimulator: target '" + t.id + "' is outside the record");
-    targets.push_back(d);
-  }
-  const std::size_t at_targets = blob.add(targets);
-  s.constants = DeviceBuffer(std::max<std::size_t>(blob.bytes().size(), 16), "the model");
-  CAPPLAN_CUDA_CHECK(cudaMemcpyAsync(s.constants.as<void>(), blob.bytes().data(), blob.bytes().size(),
-                                     cudaMemcpyHostToDevice, s.stream));
-  const char* base = s.constants.as<const char>();
-  view.record_days = reinterpret_cast<const int*>(base + at_record_days);
-  view.slots = reinterpret_cast<const QuantitySlot*>(base + at_slots);
-  view.dists = reinterpret_cast<const DistParams*>(base + at_dists);
-  view.tables = reinterpret_cast<const double*>(base + at_tables);
-  view.tranches = reinterpret_cast<const TrancheParams*>(base + at_tranches);
-  view.after = reinterpret_cast<const int*>(base + at_after);
-  view.sites = reinterpret_cast<const SiteParams*>(base + at_sites);
-  view.site_tranches = reinterpret_cast<const int*>(base + at_site_tranches);
-  view.power_steps = reinterpret_cast<const PowerStepParams*>(base + at_power_steps);
-  view.systems = reinterpret_cast<const SystemParams*>(base + at_systems);
-  view.risks = reinterpret_cast<const RiskParams*>(base + at_risks);
-  view.risk_targets = reinterpret_cast<const RiskTargetParams*>(base + at_risk_targets);
-  view.components = reinterpret_cast<const CorrelationComponent*>(base + at_components);
-  view.correlated_slots = reinterpret_cast<const int*>(base + at_correlated_slots);
-  view.cholesky = reinterpret_cast<const double*>(base + at_cholesky);
-
-  // ---- counters.
-  s.counters = DeviceBuffer(s.counter_total() * sizeof(unsigned long long), "the statistics counters");
-  unsigned long long* counters = s.counters.as<unsigned long long>();
-  KernelParams& p = s.params;
-  p.view = view;
-  p.layouts = reinterpret_cast<const CellLayout*>(base + at_layouts);
-  p.cells = s.cell_count;
-  p.days = model.days;
-  p.tranches = static_cast<int>(model.tranches.size());
-  p.target_count = static_cast<int>(model.targets.size());
-  p.targets = reinterpret_cast<const DeviceTarget*>(base + at_targets);
-  p.bins = counters;
-  p.sums = p.bins + s.bin_count;
-  p.completion = p.sums + s.cell_count;
-  p.target_hits = p.completion + s.completion_count;
-  p.critical = p.target_hits + s.target_count;
-  p.min_keys = p.critical + s.tranche_count;
-  p.max_keys = p.min_keys + s.cell_count;
-  s.work = DeviceBuffer(sizeof(unsigned long long), "the work counter");
-  p.next_trial = s.work.as<unsigned long long>();
-  s.reset_counters();
-
-  // ---- per-warp scratch, lanes interleaved: workspace | record | completion days.
-  p.record_offset = group_workspace_bytes<kWarpLanes>(view);
-  p.completion_offset = p.record_offset + align_to(rows * kMetricCount * sizeof(double) * kWarpLanes, kSliceAlignment);
-  p.warp_bytes = align_to(p.completion_offset + model.tranches.size() * sizeof(int) * kWarpLanes, kSliceAlignment);
-
-  s.kernel = kernel_for(options.registers, options.out_of_line_steps);
-  s.out_of_line_steps = options.out_of_line_steps;
-  cudaFuncAttributes attributes;
-  CAPPLAN_CUDA_CHECK(cudaFuncGetAttributes(&attributes, s.kernel));
-  s.registers = attributes.numRegs;
-  s.block = options.block_size > 0 ? options.block_size : kDefaultBlockSize;
-  int blocks_per_sm = 0;
-  CAPPLAN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, s.kernel, s.block, 0));
-  blocks_per_sm = std::max(blocks_per_sm, 1);
-  s.blocks_per_sm = blocks_per_sm;
-  const std::size_t block_bytes = p.warp_bytes * static_cast<std::size_t>(s.block / kWarpLanes);
-  if (options.trials_in_flight > 0) {
-    s.grid = (options.trials_in_flight + s.block - 1) / s.block;
-  } else {
-    std::size_t free_bytes = 0, total_bytes = 0;
-    CAPPLAN_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-    const std::size_t budget =
-        options.memory_budget_bytes > 0 ? options.memory_budget_bytes : std::min(free_bytes / 2, kDefaultBudgetCap);
-    const std::int64_t by_memory = static_cast<std::int64_t>(budget / block_bytes);
-    if (by_memory < 1) {
-      throw RuntimeFailure("the CUDA backend needs " + mib(block_bytes) + " of scratch for one block of " +
-                           std::to_string(s.block) + " trials (" + mib(p.warp_bytes / kWarpLanes) +
-                           " per trial), more than its " + mib(budget) + " budget on " + s.info.name);
-    }
-    s.grid = std::min<std::int64_t>(static_cast<std::int64_t>(s.info.multiprocessors) * blocks_per_sm, by_memory);
-  }
-  s.grid = std::max<std::int64_t>(1, std::min<std::int64_t>(s.grid, 0x7fffffff));
-  s.scratch = DeviceBuffer(block_bytes * static_cast<std::size_t>(s.grid), "the per-trial scratch");
-  p.scratch = s.scratch.as<char>();
-  s.launch_trials =
-      options.launch_trials > 0 ? options.launch_trials : s.grid * s.block * kDefaultTrialsPerThreadPerLaunch;
+  s.upload_model(model, counters);
+  s.set_up_counters(counters.sizes);
+  s.choose_kernel(options);
+  s.size_scratch_and_grid(options);
   CAPPLAN_CUDA_CHECK(cudaStreamSynchronize(s.stream));
 }
 
@@ -747,39 +633,38 @@ void CudaSimulator::run(std::uint64_t seed, std::uint64_t first_trial, std::uint
   s.pending_trials += count;
 }
 
-void CudaSimulator::download(StatisticsCounters& into) {
+std::uint64_t CudaSimulator::download(const CounterView& into) {
   Impl& s = *impl_;
-  if (into.bins.size() != s.bin_count || into.sums.size() != s.cell_count || into.minima.size() != s.cell_count ||
-      into.maxima.size() != s.cell_count || into.completion.size() != s.completion_count ||
-      into.target_hits.size() != s.target_count || into.critical.size() != s.tranche_count) {
-    throw RuntimeFailure("CudaSimulator::download: the counters do not have the shape given at construction");
+  if (!same_sizes(into.sizes, s.sizes)) {
+    throw RuntimeFailure("CudaSimulator::download: the counters do not have the sizes given at construction");
   }
   CAPPLAN_CUDA_CHECK(cudaSetDevice(s.info.device));
-  std::vector<unsigned long long> host;
+  std::vector<std::uint64_t> host;
   try {
     host.resize(s.counter_total());
   } catch (const std::bad_alloc&) {
     throw RuntimeFailure("out of memory downloading the GPU statistics (" +
-                         mib(s.counter_total() * sizeof(unsigned long long)) + ")");
+                         mib(s.counter_total() * sizeof(std::uint64_t)) + ")");
   }
-  CAPPLAN_CUDA_CHECK(cudaMemcpyAsync(host.data(), s.counters.as<void>(), host.size() * sizeof(unsigned long long),
+  CAPPLAN_CUDA_CHECK(cudaMemcpyAsync(host.data(), s.counters.as<void>(), host.size() * sizeof(std::uint64_t),
                                      cudaMemcpyDeviceToHost, s.stream));
   CAPPLAN_CUDA_CHECK(cudaStreamSynchronize(s.stream));
-  const unsigned long long* next = host.data();
-  auto add_all = [&next](std::vector<std::uint64_t>& into_part) {
-    for (std::uint64_t& value : into_part) value += *next++;
+  const std::uint64_t* next = host.data();
+  auto add_all = [&next](std::uint64_t* part, std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) part[i] += *next++;
   };
-  add_all(into.bins);
-  add_all(into.sums);
-  add_all(into.completion);
-  add_all(into.target_hits);
-  add_all(into.critical);
-  for (double& value : into.minima) value = std::min(value, key_to_double(*next++));
-  for (double& value : into.maxima) value = std::max(value, key_to_double(*next++));
-  into.trials += s.pending_trials;
+  add_all(into.bins, s.sizes.bins);
+  add_all(into.sums, s.sizes.cells);
+  add_all(into.completion, s.sizes.completion);
+  add_all(into.target_hits, s.sizes.targets);
+  add_all(into.critical, s.sizes.tranches);
+  for (std::uint64_t i = 0; i < s.sizes.cells; ++i) into.minima[i] = std::min(into.minima[i], key_to_double(*next++));
+  for (std::uint64_t i = 0; i < s.sizes.cells; ++i) into.maxima[i] = std::max(into.maxima[i], key_to_double(*next++));
+  const std::uint64_t trials = s.pending_trials;
   s.pending_trials = 0;
   s.reset_counters();
   CAPPLAN_CUDA_CHECK(cudaStreamSynchronize(s.stream));
+  return trials;
 }
 
 const CudaDeviceInfo& CudaSimulator::device_info() const { return impl_->info; }

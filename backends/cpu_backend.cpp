@@ -1,4 +1,4 @@
-#include "kernels/cpu_backend.h"
+#include "backends/cpu_backend.h"
 
 #include <memory>
 
