@@ -19,7 +19,7 @@ Simulation simulate(const Spec& spec, const CompiledModel& model, const RunOptio
     runner = std::make_unique<TrialRunner>(model, options);
   });
   if (log && communicator.is_root()) {
-    *log << fmt::format("capplan: {} backend: {}{}\n", runner->backend(), runner->device(),
+    *log << fmt::format("capplan: {} backend: {}{}\n", backend_name(runner->backend()), runner->device(),
                         communicator.size() > 1 ? fmt::format(" (rank 0 of {})", communicator.size()) : "");
   }
   std::uint64_t done = 0, next = options.trials;
@@ -50,7 +50,7 @@ Simulation simulate(const Spec& spec, const CompiledModel& model, const RunOptio
   out.drivers.gather_to_root(communicator);
   out.trials = done;
   if (out.precision) out.precision->trials_used = done;
-  out.backend = parse_backend(runner->backend());
+  out.backend = runner->backend();
   out.device = runner->device();
   out.threads = runner->threads();
   out.batch_trials = runner->batch_capacity();

@@ -98,7 +98,7 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
   if (use_gpu) {
     // Throws RuntimeFailure (exit 3) naming why when no usable GPU is there.
     gpu_ = make_cuda_simulator(model, *statistics_, options.device, options.cuda);
-    backend_ = "cuda";
+    backend_ = Backend::kCuda;
     device_ = gpu_->describe();
   }
 }

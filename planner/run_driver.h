@@ -62,7 +62,7 @@ class TrialRunner {
   // add exactly, so the split does not change any result).
   void run_range(std::uint64_t begin, std::uint64_t end, const RunOptions& options);
 
-  const std::string& backend() const { return backend_; }  // "cpu" or "cuda"
+  Backend backend() const { return backend_; }  // kCpu or kCuda, never kAuto
   const std::string& device() const { return device_; }    // what ran it, in words
   int cuda_block_size() const;                             // 0 on the CPU backend
 
@@ -87,7 +87,7 @@ class TrialRunner {
   DriverSample drivers_;
   double seconds_ = 0.0;
   std::uint64_t seed_ = 0;
-  std::string backend_ = "cpu";
+  Backend backend_ = Backend::kCpu;
   std::string device_ = "cpu";
   std::unique_ptr<CudaSimulator> gpu_;
 };
@@ -95,7 +95,7 @@ class TrialRunner {
 struct RunResult {
   std::unique_ptr<ForecastStatistics> statistics;
   DriverSample drivers;
-  std::string backend = "cpu";
+  Backend backend = Backend::kCpu;
   std::string device = "cpu";
   int threads = 1;
   std::int64_t batch_trials = 0;

@@ -90,7 +90,7 @@ Reports cpu_reports(const Spec& spec, const CompiledModel& model, std::uint64_t 
   options.threads = 0;
   options.progress = false;
   const capplan::RunResult result = capplan::run_simulation(model, options);
-  EXPECT_EQ(result.backend, "cpu");
+  EXPECT_EQ(result.backend, capplan::Backend::kCpu);
   return reports_of(spec, model, *result.statistics);
 }
 
