@@ -77,7 +77,7 @@
 #include "kernels/trial.h"
 #include "kernels/warp_sink.h"
 #include "kernels/workspace.h"
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 
 // Checks a CUDA runtime call: on failure clears the (non-sticky) error state
 // and throws RuntimeFailure naming the call, the place and CUDA's message.

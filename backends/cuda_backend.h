@@ -12,7 +12,7 @@
 // backends/cuda_unavailable.cpp: cuda_compiled() is false,
 // probe_cuda_device() reports "not built with CUDA", and constructing a
 // CudaSimulator throws RuntimeFailure. Errors are capplan's typed exceptions
-// (planner/errors.h).
+// (planner/base/errors.h).
 #pragma once
 
 #include <cstddef>

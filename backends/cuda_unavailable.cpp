@@ -6,7 +6,7 @@
 #include <string>
 
 #include "backends/cuda_backend.h"
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 
 namespace capplan {
 

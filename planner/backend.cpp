@@ -1,6 +1,6 @@
 #include "planner/backend.h"
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 
 namespace capplan {
 

@@ -8,12 +8,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include "planner/build_info.h"
+#include "planner/base/build_info.h"
+#include "planner/base/errors.h"
+#include "planner/base/failure.h"
+#include "planner/base/parallel.h"
 #include "planner/command_support.h"
 #include "planner/commands.h"
-#include "planner/errors.h"
-#include "planner/failure.h"
-#include "planner/parallel.h"
 
 namespace capplan {
 

@@ -6,11 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "planner/base/errors.h"
+#include "planner/base/limits.h"
+#include "planner/base/parallel.h"
 #include "planner/commands.h"
-#include "planner/errors.h"
-#include "planner/limits.h"
 #include "planner/model_builder.h"
-#include "planner/parallel.h"
 #include "planner/run_driver.h"
 #include "planner/spec_loader.h"
 

@@ -7,15 +7,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "planner/base/errors.h"
+#include "planner/base/failure.h"
+#include "planner/base/limits.h"
+#include "planner/base/text_file.h"
 #include "planner/command_support.h"
 #include "planner/commands.h"
 #include "planner/engine.h"
-#include "planner/errors.h"
-#include "planner/failure.h"
-#include "planner/limits.h"
 #include "planner/output_files.h"
 #include "planner/reports.h"
-#include "planner/text_file.h"
 
 namespace capplan {
 

@@ -1,11 +1,11 @@
 // capplan compare: scenario B against A on common random numbers.
 #include <optional>
 
+#include "planner/base/errors.h"
+#include "planner/base/failure.h"
 #include "planner/command_support.h"
 #include "planner/commands.h"
 #include "planner/compare.h"
-#include "planner/errors.h"
-#include "planner/failure.h"
 #include "planner/output_files.h"
 
 namespace capplan {

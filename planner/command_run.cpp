@@ -6,11 +6,11 @@
 #include <utility>
 #include <vector>
 
+#include "planner/base/failure.h"
+#include "planner/base/limits.h"
 #include "planner/command_support.h"
 #include "planner/commands.h"
 #include "planner/engine.h"
-#include "planner/failure.h"
-#include "planner/limits.h"
 #include "planner/output_files.h"
 #include "planner/plots.h"
 #include "planner/reports.h"

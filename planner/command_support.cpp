@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "planner/errors.h"
-#include "planner/limits.h"
+#include "planner/base/errors.h"
+#include "planner/base/limits.h"
 #include "planner/spec_loader.h"
 
 namespace capplan {

@@ -1,9 +1,9 @@
 // capplan validate and capplan schema.
 #include <fmt/format.h>
 
+#include "planner/base/parallel.h"
 #include "planner/commands.h"
 #include "planner/model_builder.h"
-#include "planner/parallel.h"
 #include "planner/schema.h"
 #include "planner/spec_loader.h"
 

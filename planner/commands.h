@@ -3,8 +3,8 @@
 // options into a request, calls the command and prints the outcome's text.
 //
 // Every command runs on every rank of an MPI job and agrees on failures
-// (planner/failure.h); the text to print is filled on rank 0 only. Errors are
-// typed exceptions (planner/errors.h): SpecError, UsageError (exit code 2),
+// (planner/base/failure.h); the text to print is filled on rank 0 only. Errors are
+// typed exceptions (planner/base/errors.h): SpecError, UsageError (exit code 2),
 // RuntimeFailure (3), AgreedFailure across ranks.
 #pragma once
 
@@ -16,7 +16,7 @@
 
 #include "backends/cuda_backend.h"
 #include "planner/backend.h"
-#include "planner/date.h"
+#include "planner/base/date.h"
 #include "planner/precision.h"
 #include "planner/regression.h"
 #include "planner/spec.h"

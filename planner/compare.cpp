@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "kernels/metrics.h"
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 #include "planner/reports.h"
 
 namespace capplan {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "planner/base/parallel.h"
 #include "planner/model_builder.h"
-#include "planner/parallel.h"
 #include "planner/run_driver.h"
 #include "planner/spec.h"
 #include "planner/statistics.h"

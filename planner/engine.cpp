@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/failure.h"
+#include "planner/base/failure.h"
 
 namespace capplan {
 

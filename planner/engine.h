@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/backend.h"
+#include "planner/base/parallel.h"
 #include "planner/model_builder.h"
-#include "planner/parallel.h"
 #include "planner/precision.h"
 #include "planner/run_driver.h"
 #include "planner/spec.h"

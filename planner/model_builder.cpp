@@ -14,8 +14,8 @@
 
 #include "kernels/rng.h"
 #include "kernels/trial.h"
+#include "planner/base/errors.h"
 #include "planner/correlation.h"
-#include "planner/errors.h"
 
 namespace capplan {
 

@@ -9,7 +9,7 @@
 
 #include <openssl/evp.h>
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 
 namespace capplan {
 

@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "planner/date.h"
-#include "planner/errors.h"
+#include "planner/base/date.h"
+#include "planner/base/errors.h"
 #include "planner/plot_labels.h"
 #include "planner/plot_script.h"
 

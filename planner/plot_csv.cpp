@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 
 namespace capplan::plots {
 

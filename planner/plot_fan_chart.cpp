@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/date.h"
+#include "planner/base/date.h"
 #include "planner/plot_labels.h"
 #include "planner/plot_script.h"
 

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 
 namespace capplan::plots {
 

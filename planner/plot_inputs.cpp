@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "planner/errors.h"
-#include "planner/text_file.h"
+#include "planner/base/errors.h"
+#include "planner/base/text_file.h"
 
 namespace capplan::plots {
 

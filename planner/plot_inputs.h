@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "planner/date.h"
+#include "planner/base/date.h"
 #include "planner/plot_csv.h"
 
 namespace capplan::plots {

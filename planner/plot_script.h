@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "planner/date.h"
+#include "planner/base/date.h"
 #include "planner/plot_gnuplot.h"
 
 namespace capplan::plots {

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/date.h"
+#include "planner/base/date.h"
 #include "planner/plot_labels.h"
 
 namespace capplan::plots {

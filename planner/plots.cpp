@@ -4,7 +4,7 @@
 #include <optional>
 #include <utility>
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 #include "planner/plot_completion_chart.h"
 #include "planner/plot_csv.h"
 #include "planner/plot_fan_chart.h"

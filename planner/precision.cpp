@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "kernels/metrics.h"
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 #include "planner/intervals.h"
 
 namespace capplan {

@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 
 #include "kernels/metrics.h"
-#include "planner/build_info.h"
-#include "planner/date.h"
-#include "planner/errors.h"
+#include "planner/base/build_info.h"
+#include "planner/base/date.h"
+#include "planner/base/errors.h"
 #include "planner/intervals.h"
 #include "planner/number_format.h"
 #include "planner/output_files.h"

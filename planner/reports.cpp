@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/metrics.h"
-#include "planner/build_info.h"
+#include "planner/base/build_info.h"
 #include "planner/intervals.h"
 #include "planner/number_format.h"
 #include "planner/output_files.h"

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/backend.h"
-#include "planner/date.h"
+#include "planner/base/date.h"
 #include "planner/engine.h"
 #include "planner/model_builder.h"
 #include "planner/spec.h"

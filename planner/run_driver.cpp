@@ -9,7 +9,7 @@
 #include "backends/cpu_backend.h"
 #include "backends/cuda_backend.h"
 #include "kernels/metrics.h"
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 
 namespace capplan {
 

@@ -10,9 +10,9 @@
 
 #include "backends/cuda_backend.h"
 #include "planner/backend.h"
-#include "planner/limits.h"
+#include "planner/base/limits.h"
+#include "planner/base/parallel.h"
 #include "planner/model_builder.h"
-#include "planner/parallel.h"
 #include "planner/statistics.h"
 
 namespace capplan {
@@ -62,9 +62,9 @@ class TrialRunner {
   // add exactly, so the split does not change any result).
   void run_range(std::uint64_t begin, std::uint64_t end, const RunOptions& options);
 
-  Backend backend() const { return backend_; }  // kCpu or kCuda, never kAuto
-  const std::string& device() const { return device_; }    // what ran it, in words
-  int cuda_block_size() const;                             // 0 on the CPU backend
+  Backend backend() const { return backend_; }           // kCpu or kCuda, never kAuto
+  const std::string& device() const { return device_; }  // what ran it, in words
+  int cuda_block_size() const;                           // 0 on the CPU backend
 
   std::int64_t batch_capacity() const { return batch_; }
   int threads() const { return threads_; }

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "planner/limits.h"
+#include "planner/base/limits.h"
 #include "planner/spec.h"
 
 namespace capplan {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "planner/date.h"
+#include "planner/base/date.h"
 
 namespace capplan {
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 #include "planner/spec.h"
 
 namespace capplan::loader {

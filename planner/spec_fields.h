@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "planner/date.h"
+#include "planner/base/date.h"
 #include "planner/spec.h"
 #include "planner/spec_diagnostics.h"
 

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/limits.h"
+#include "planner/base/limits.h"
 #include "planner/spec_distributions.h"
 #include "planner/spec_lexical.h"
 

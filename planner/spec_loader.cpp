@@ -28,8 +28,9 @@
 
 #include <fmt/format.h>
 
-#include "planner/errors.h"
-#include "planner/limits.h"
+#include "planner/base/errors.h"
+#include "planner/base/limits.h"
+#include "planner/base/text_file.h"
 #include "planner/spec_diagnostics.h"
 #include "planner/spec_document.h"
 #include "planner/spec_fields.h"
@@ -39,7 +40,6 @@
 #include "planner/spec_risks.h"
 #include "planner/spec_run_settings.h"
 #include "planner/spec_tranches.h"
-#include "planner/text_file.h"
 
 namespace capplan {
 namespace loader {

@@ -12,8 +12,8 @@
 
 #include "kernels/aggregate.h"
 #include "kernels/histogram.h"
+#include "planner/base/parallel.h"
 #include "planner/model_builder.h"
-#include "planner/parallel.h"
 
 namespace capplan {
 

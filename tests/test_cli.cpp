@@ -14,10 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "planner/base/errors.h"
+#include "planner/base/failure.h"
 #include "planner/cli.h"
 #include "planner/commands.h"
-#include "planner/errors.h"
-#include "planner/failure.h"
 
 namespace capplan {
 namespace {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "backends/cuda_backend.h"
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 #include "planner/model_builder.h"
 #include "planner/reports.h"
 #include "planner/run_driver.h"

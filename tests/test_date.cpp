@@ -2,7 +2,7 @@
 // (1970-01-01 is day 0; 2000-03-01 follows a leap day; 1900 is not a leap year).
 #include <gtest/gtest.h>
 
-#include "planner/date.h"
+#include "planner/base/date.h"
 
 namespace capplan {
 

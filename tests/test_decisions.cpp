@@ -5,9 +5,9 @@
 #include <cmath>
 #include <random>
 
+#include "planner/base/errors.h"
 #include "planner/compare.h"
 #include "planner/engine.h"
-#include "planner/errors.h"
 #include "planner/intervals.h"
 #include "planner/precision.h"
 #include "planner/reports.h"

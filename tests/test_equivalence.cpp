@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 #include "planner/model_builder.h"
 #include "planner/spec_loader.h"
 #include "tests/reference_trial.h"

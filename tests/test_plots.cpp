@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "planner/date.h"
-#include "planner/errors.h"
+#include "planner/base/date.h"
+#include "planner/base/errors.h"
 #include "planner/plot_csv.h"
 #include "planner/plot_inputs.h"
 #include "planner/plot_labels.h"

@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 #include "planner/regression.h"
 #include "planner/reports.h"
 #include "planner/run_driver.h"

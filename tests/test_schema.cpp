@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 #include "planner/schema.h"
 #include "planner/spec.h"
 #include "planner/spec_loader.h"

@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "planner/base/date.h"
+#include "planner/base/errors.h"
+#include "planner/base/text_file.h"
 #include "planner/correlation.h"
-#include "planner/date.h"
-#include "planner/errors.h"
 #include "planner/spec.h"
 #include "planner/spec_loader.h"
-#include "planner/text_file.h"
 
 namespace capplan {
 namespace {

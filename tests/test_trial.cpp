@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 #include "planner/sensitivity.h"
 #include "tests/spec_fixtures.h"
 

@@ -1,4 +1,4 @@
-#include "planner/failure.h"
+#include "planner/base/failure.h"
 
 #include <cstdlib>
 #include <new>

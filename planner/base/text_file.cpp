@@ -1,4 +1,4 @@
-#include "planner/text_file.h"
+#include "planner/base/text_file.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "planner/errors.h"
+#include "planner/base/errors.h"
 
 #include <sstream>
 

@@ -1,4 +1,4 @@
-#include "planner/parallel.h"
+#include "planner/base/parallel.h"
 
 #include <unistd.h>
 

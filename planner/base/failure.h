@@ -6,8 +6,8 @@
 #include <exception>
 #include <string>
 
-#include "planner/errors.h"
-#include "planner/parallel.h"
+#include "planner/base/errors.h"
+#include "planner/base/parallel.h"
 
 namespace capplan {
 

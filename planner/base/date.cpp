@@ -1,4 +1,4 @@
-#include "planner/date.h"
+#include "planner/base/date.h"
 
 #include <cstdio>
 
