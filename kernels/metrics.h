@@ -1,5 +1,5 @@
 // What one trial reports: the metric indices of its record (names and order
-// match capplan::metric_names() in planner/spec.h and the forecast.csv rows)
+// match capplan::metric_names() in planner/spec/spec.h and the forecast.csv rows)
 // and the codes of its tranche completion days.
 #pragma once
 

@@ -41,7 +41,7 @@ constexpr int kTableBodyIntervals = 1 << kTableBodyBits;
 constexpr int kTableTailPoints = 42;  // down to u = 2^-53, the smallest draw
 constexpr int kTableSize = kTableBodyIntervals + 1 + 2 * kTableTailPoints;
 
-// One quantity sampled once per trial, with a stable name (planner/spec.h).
+// One quantity sampled once per trial, with a stable name (planner/spec/spec.h).
 struct QuantitySlot {
   std::uint32_t stream_id = 0;  // FNV-1a hash of the quantity's stable name
   int dist = 0;                 // index into ModelView::dists

@@ -12,7 +12,7 @@
 #include "planner/commands.h"
 #include "planner/model_builder.h"
 #include "planner/run_driver.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/spec_loader.h"
 
 namespace capplan {
 

@@ -4,7 +4,7 @@
 
 #include "planner/base/errors.h"
 #include "planner/base/limits.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/spec_loader.h"
 
 namespace capplan {
 

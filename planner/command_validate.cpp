@@ -4,8 +4,8 @@
 #include "planner/base/parallel.h"
 #include "planner/commands.h"
 #include "planner/model_builder.h"
-#include "planner/schema.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/schema.h"
+#include "planner/spec/spec_loader.h"
 
 namespace capplan {
 

@@ -19,7 +19,7 @@
 #include "planner/base/date.h"
 #include "planner/precision.h"
 #include "planner/regression.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 
 namespace capplan {
 

@@ -11,7 +11,7 @@
 #include "planner/base/parallel.h"
 #include "planner/model_builder.h"
 #include "planner/run_driver.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 #include "planner/statistics.h"
 
 namespace capplan {

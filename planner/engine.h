@@ -16,7 +16,7 @@
 #include "planner/model_builder.h"
 #include "planner/precision.h"
 #include "planner/run_driver.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 #include "planner/statistics.h"
 
 namespace capplan {

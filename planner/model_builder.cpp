@@ -15,7 +15,7 @@
 #include "kernels/rng.h"
 #include "kernels/trial.h"
 #include "planner/base/errors.h"
-#include "planner/correlation.h"
+#include "planner/spec/correlation.h"
 
 namespace capplan {
 

@@ -9,7 +9,7 @@
 
 #include "kernels/metrics.h"
 #include "kernels/model.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 
 namespace capplan {
 

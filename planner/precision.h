@@ -6,7 +6,7 @@
 #include <string>
 
 #include "planner/model_builder.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 #include "planner/statistics.h"
 
 namespace capplan {

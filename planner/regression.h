@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/model_builder.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 #include "planner/statistics.h"
 
 namespace capplan {

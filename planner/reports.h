@@ -14,7 +14,7 @@
 #include "planner/base/date.h"
 #include "planner/engine.h"
 #include "planner/model_builder.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 #include "planner/statistics.h"
 
 namespace capplan {

@@ -9,7 +9,7 @@
 #include "kernels/trial.h"
 #include "kernels/workspace.h"
 #include "planner/model_builder.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 
 namespace capplan::testing {
 

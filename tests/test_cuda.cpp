@@ -23,8 +23,8 @@
 #include "planner/model_builder.h"
 #include "planner/reports.h"
 #include "planner/run_driver.h"
-#include "planner/spec.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/spec.h"
+#include "planner/spec/spec_loader.h"
 #include "planner/statistics.h"
 
 namespace {

@@ -13,7 +13,7 @@
 #include "planner/reports.h"
 #include "planner/run_driver.h"
 #include "planner/sensitivity.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/spec_loader.h"
 #include "tests/spec_fixtures.h"
 
 namespace capplan {

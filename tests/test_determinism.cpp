@@ -14,7 +14,7 @@
 #include "kernels/workspace.h"
 #include "planner/reports.h"
 #include "planner/run_driver.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/spec_loader.h"
 #include "tests/spec_fixtures.h"
 #include "tests/test_support.h"
 

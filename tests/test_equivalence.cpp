@@ -18,7 +18,7 @@
 
 #include "planner/base/errors.h"
 #include "planner/model_builder.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/spec_loader.h"
 #include "tests/reference_trial.h"
 
 namespace capplan {

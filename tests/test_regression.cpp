@@ -29,7 +29,7 @@
 #include "planner/regression.h"
 #include "planner/reports.h"
 #include "planner/run_driver.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/spec_loader.h"
 
 namespace capplan {
 namespace {

@@ -41,7 +41,7 @@
 #include "kernels/rng.h"
 #include "kernels/sampling.h"
 #include "planner/model_builder.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 
 namespace {
 

@@ -20,9 +20,9 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/base/errors.h"
-#include "planner/schema.h"
-#include "planner/spec.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/schema.h"
+#include "planner/spec/spec.h"
+#include "planner/spec/spec_loader.h"
 
 namespace {
 

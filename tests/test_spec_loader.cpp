@@ -1,5 +1,5 @@
-// Spec loading and validation (planner/spec_loader.h) and the correlation
-// model (planner/correlation.h): exact values of a full spec, defaults, every
+// Spec loading and validation (planner/spec/spec_loader.h) and the correlation
+// model (planner/spec/correlation.h): exact values of a full spec, defaults, every
 // error class with its line and key path, and robustness against bad input.
 
 #include <gtest/gtest.h>
@@ -16,9 +16,9 @@
 #include "planner/base/date.h"
 #include "planner/base/errors.h"
 #include "planner/base/text_file.h"
-#include "planner/correlation.h"
-#include "planner/spec.h"
-#include "planner/spec_loader.h"
+#include "planner/spec/correlation.h"
+#include "planner/spec/spec.h"
+#include "planner/spec/spec_loader.h"
 
 namespace capplan {
 namespace {

@@ -26,7 +26,7 @@
 #include "kernels/histogram.h"
 #include "kernels/metrics.h"
 #include "planner/model_builder.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 #include "planner/statistics.h"
 
 namespace {

@@ -14,7 +14,7 @@
 // spec_infrastructure, spec_tranches, spec_risks) and spec_diagnostics (the
 // problems found, in file order).
 
-#include "planner/spec_loader.h"
+#include "planner/spec/spec_loader.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -31,15 +31,15 @@
 #include "planner/base/errors.h"
 #include "planner/base/limits.h"
 #include "planner/base/text_file.h"
-#include "planner/spec_diagnostics.h"
-#include "planner/spec_document.h"
-#include "planner/spec_fields.h"
-#include "planner/spec_infrastructure.h"
-#include "planner/spec_lexical.h"
-#include "planner/spec_overrides.h"
-#include "planner/spec_risks.h"
-#include "planner/spec_run_settings.h"
-#include "planner/spec_tranches.h"
+#include "planner/spec/spec_diagnostics.h"
+#include "planner/spec/spec_document.h"
+#include "planner/spec/spec_fields.h"
+#include "planner/spec/spec_infrastructure.h"
+#include "planner/spec/spec_lexical.h"
+#include "planner/spec/spec_overrides.h"
+#include "planner/spec/spec_risks.h"
+#include "planner/spec/spec_run_settings.h"
+#include "planner/spec/spec_tranches.h"
 
 namespace capplan {
 namespace loader {

@@ -1,4 +1,4 @@
-#include "planner/spec_lexical.h"
+#include "planner/spec/spec_lexical.h"
 
 #include <algorithm>
 #include <charconv>

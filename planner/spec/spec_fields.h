@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "planner/base/date.h"
-#include "planner/spec.h"
-#include "planner/spec_diagnostics.h"
+#include "planner/spec/spec.h"
+#include "planner/spec/spec_diagnostics.h"
 
 namespace capplan::loader {
 

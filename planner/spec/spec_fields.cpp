@@ -1,4 +1,4 @@
-#include "planner/spec_fields.h"
+#include "planner/spec/spec_fields.h"
 
 #include <yaml-cpp/mark.h>
 
@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/spec_lexical.h"
+#include "planner/spec/spec_lexical.h"
 
 namespace capplan::loader {
 namespace {

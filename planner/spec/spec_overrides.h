@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "planner/spec_diagnostics.h"
+#include "planner/spec/spec_diagnostics.h"
 
 namespace capplan::loader {
 

@@ -1,4 +1,4 @@
-#include "planner/spec_document.h"
+#include "planner/spec/spec_document.h"
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/spec_lexical.h"
+#include "planner/spec/spec_lexical.h"
 
 namespace capplan::loader {
 namespace {

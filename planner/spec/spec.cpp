@@ -1,4 +1,4 @@
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 
 #include <cmath>
 #include <limits>

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "planner/base/errors.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 
 namespace capplan::loader {
 

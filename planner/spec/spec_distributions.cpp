@@ -1,4 +1,4 @@
-#include "planner/spec_distributions.h"
+#include "planner/spec/spec_distributions.h"
 
 #include <cmath>
 #include <limits>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/spec_lexical.h"
+#include "planner/spec/spec_lexical.h"
 
 namespace capplan::loader {
 namespace {

@@ -1,4 +1,4 @@
-#include "planner/spec_risks.h"
+#include "planner/spec/spec_risks.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -10,9 +10,9 @@
 
 #include <fmt/format.h>
 
-#include "planner/correlation.h"
-#include "planner/spec_distributions.h"
-#include "planner/spec_lexical.h"
+#include "planner/spec/correlation.h"
+#include "planner/spec/spec_distributions.h"
+#include "planner/spec/spec_lexical.h"
 
 namespace capplan::loader {
 namespace {

@@ -1,4 +1,4 @@
-#include "planner/spec_diagnostics.h"
+#include "planner/spec/spec_diagnostics.h"
 
 #include <algorithm>
 #include <cstddef>

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 
 namespace capplan {
 

@@ -1,4 +1,4 @@
-#include "planner/spec_run_settings.h"
+#include "planner/spec/spec_run_settings.h"
 
 #include <algorithm>
 #include <optional>
@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "planner/base/limits.h"
-#include "planner/spec_lexical.h"
+#include "planner/spec/spec_lexical.h"
 
 namespace capplan::loader {
 namespace {

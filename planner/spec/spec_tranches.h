@@ -2,9 +2,9 @@
 // between them that `after` sets.
 #pragma once
 
-#include "planner/spec.h"
-#include "planner/spec_diagnostics.h"
-#include "planner/spec_fields.h"
+#include "planner/spec/spec.h"
+#include "planner/spec/spec_diagnostics.h"
+#include "planner/spec/spec_fields.h"
 
 namespace capplan::loader {
 

@@ -1,4 +1,4 @@
-#include "planner/spec_infrastructure.h"
+#include "planner/spec/spec_infrastructure.h"
 
 #include <algorithm>
 #include <utility>
@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include "planner/base/limits.h"
-#include "planner/spec_distributions.h"
-#include "planner/spec_lexical.h"
+#include "planner/spec/spec_distributions.h"
+#include "planner/spec/spec_lexical.h"
 
 namespace capplan::loader {
 namespace {

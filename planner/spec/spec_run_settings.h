@@ -4,9 +4,9 @@
 
 #include <vector>
 
-#include "planner/spec.h"
-#include "planner/spec_diagnostics.h"
-#include "planner/spec_fields.h"
+#include "planner/spec/spec.h"
+#include "planner/spec/spec_diagnostics.h"
+#include "planner/spec/spec_fields.h"
 
 namespace capplan::loader {
 

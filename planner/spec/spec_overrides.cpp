@@ -1,4 +1,4 @@
-#include "planner/spec_overrides.h"
+#include "planner/spec/spec_overrides.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/spec_lexical.h"
+#include "planner/spec/spec_lexical.h"
 
 namespace capplan::loader {
 namespace {

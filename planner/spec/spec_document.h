@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "planner/spec_diagnostics.h"
+#include "planner/spec/spec_diagnostics.h"
 
 namespace capplan::loader {
 

@@ -1,7 +1,7 @@
 // Gaussian-copula correlation model: connected components of correlated
 // quantities, their normal correlation matrices and Cholesky factors.
 
-#include "planner/correlation.h"
+#include "planner/spec/correlation.h"
 
 #include <fmt/format.h>
 

@@ -9,7 +9,7 @@
 // left to `capplan validate`: every spec the loader accepts validates against
 // this schema, not the other way round.
 
-#include "planner/schema.h"
+#include "planner/spec/schema.h"
 
 #include <cstdint>
 #include <string>
@@ -18,7 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "planner/base/limits.h"
-#include "planner/spec.h"
+#include "planner/spec/spec.h"
 
 namespace capplan {
 namespace {
