@@ -1,6 +1,6 @@
 // The per-trial aggregation of the forecast statistics, written once for every
 // backend: what one trial's record and completion days add to the counters of
-// ForecastStatistics (planner/statistics.h). Per (record row, metric) cell:
+// ForecastStatistics (planner/engine/statistics.h). Per (record row, metric) cell:
 // the histogram bin hdr_bin_index(cell_quantize()), the fixed-point sum
 // cell_fixed_point(), the minimum and the maximum; per tranche: the
 // completion-day bin and criticality; per target: a hit. Every update is an

@@ -7,7 +7,7 @@
 
 namespace capplan {
 
-// Inverse-CDF samplers; parameters precomputed on the host (planner/model_builder.cpp).
+// Inverse-CDF samplers; parameters precomputed on the host (planner/engine/model_builder.cpp).
 enum DistKind : int {
   kDistConstant = 0,    // a
   kDistUniform = 1,     // a + u (b - a)

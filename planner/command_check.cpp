@@ -13,7 +13,7 @@
 #include "planner/base/text_file.h"
 #include "planner/command_support.h"
 #include "planner/commands.h"
-#include "planner/engine.h"
+#include "planner/engine/engine.h"
 #include "planner/output_files.h"
 #include "planner/reports.h"
 

@@ -10,7 +10,7 @@
 #include "planner/base/limits.h"
 #include "planner/command_support.h"
 #include "planner/commands.h"
-#include "planner/engine.h"
+#include "planner/engine/engine.h"
 #include "planner/output_files.h"
 #include "planner/plots.h"
 #include "planner/reports.h"

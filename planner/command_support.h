@@ -10,8 +10,8 @@
 
 #include "planner/base/parallel.h"
 #include "planner/commands.h"
-#include "planner/model_builder.h"
-#include "planner/run_driver.h"
+#include "planner/engine/model_builder.h"
+#include "planner/engine/run_driver.h"
 #include "planner/spec/spec.h"
 
 namespace capplan {

@@ -3,7 +3,7 @@
 
 #include "planner/base/parallel.h"
 #include "planner/commands.h"
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
 #include "planner/spec/schema.h"
 #include "planner/spec/spec_loader.h"
 

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "backends/cuda_backend.h"
-#include "planner/backend.h"
 #include "planner/base/date.h"
-#include "planner/precision.h"
+#include "planner/engine/backend.h"
+#include "planner/engine/precision.h"
 #include "planner/regression.h"
 #include "planner/spec/spec.h"
 

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "planner/base/parallel.h"
-#include "planner/model_builder.h"
-#include "planner/run_driver.h"
+#include "planner/engine/model_builder.h"
+#include "planner/engine/run_driver.h"
+#include "planner/engine/statistics.h"
 #include "planner/spec/spec.h"
-#include "planner/statistics.h"
 
 namespace capplan {
 

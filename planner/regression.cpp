@@ -12,7 +12,7 @@
 #include "planner/base/build_info.h"
 #include "planner/base/date.h"
 #include "planner/base/errors.h"
-#include "planner/intervals.h"
+#include "planner/engine/intervals.h"
 #include "planner/number_format.h"
 #include "planner/output_files.h"
 #include "planner/reports.h"

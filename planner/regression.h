@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
+#include "planner/engine/statistics.h"
 #include "planner/spec/spec.h"
-#include "planner/statistics.h"
 
 namespace capplan {
 

@@ -8,7 +8,7 @@
 
 #include "kernels/metrics.h"
 #include "planner/base/build_info.h"
-#include "planner/intervals.h"
+#include "planner/engine/intervals.h"
 #include "planner/number_format.h"
 #include "planner/output_files.h"
 

@@ -10,12 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "planner/backend.h"
 #include "planner/base/date.h"
-#include "planner/engine.h"
-#include "planner/model_builder.h"
+#include "planner/engine/backend.h"
+#include "planner/engine/engine.h"
+#include "planner/engine/model_builder.h"
+#include "planner/engine/statistics.h"
 #include "planner/spec/spec.h"
-#include "planner/statistics.h"
 
 namespace capplan {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "planner/run_driver.h"
+#include "planner/engine/run_driver.h"
 
 namespace capplan {
 

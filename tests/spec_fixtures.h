@@ -8,7 +8,7 @@
 #include "kernels/metrics.h"
 #include "kernels/trial.h"
 #include "kernels/workspace.h"
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
 #include "planner/spec/spec.h"
 
 namespace capplan::testing {

@@ -20,12 +20,12 @@
 
 #include "backends/cuda_backend.h"
 #include "planner/base/errors.h"
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
+#include "planner/engine/run_driver.h"
+#include "planner/engine/statistics.h"
 #include "planner/reports.h"
-#include "planner/run_driver.h"
 #include "planner/spec/spec.h"
 #include "planner/spec/spec_loader.h"
-#include "planner/statistics.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 
 #include "kernels/trial.h"
 #include "kernels/workspace.h"
+#include "planner/engine/run_driver.h"
 #include "planner/reports.h"
-#include "planner/run_driver.h"
 #include "planner/spec/spec_loader.h"
 #include "tests/spec_fixtures.h"
 #include "tests/test_support.h"

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "planner/base/errors.h"
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
 #include "planner/spec/spec_loader.h"
 #include "tests/reference_trial.h"
 

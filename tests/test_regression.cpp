@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "planner/base/errors.h"
+#include "planner/engine/run_driver.h"
 #include "planner/regression.h"
 #include "planner/reports.h"
-#include "planner/run_driver.h"
 #include "planner/spec/spec_loader.h"
 
 namespace capplan {

@@ -1,5 +1,5 @@
 // Tests of the inverse-CDF samplers (kernels/sampling.h), the random streams
-// (kernels/rng.h) and how planner/model_builder.cpp compiles distributions.
+// (kernels/rng.h) and how planner/engine/model_builder.cpp compiles distributions.
 //
 // Distributions are compiled by build_model from a Spec built in code (one
 // tranche, the distribution under test in one of its fields), so the tests
@@ -40,7 +40,7 @@
 #include "kernels/model.h"
 #include "kernels/rng.h"
 #include "kernels/sampling.h"
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
 #include "planner/spec/spec.h"
 
 namespace {

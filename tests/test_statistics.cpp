@@ -1,4 +1,4 @@
-// Tests of ForecastStatistics (planner/statistics.h) on synthetic trial
+// Tests of ForecastStatistics (planner/engine/statistics.h) on synthetic trial
 // records whose every value the test chooses, so every expected result is
 // computed here from the data itself:
 //  - quantiles by the inverted-CDF definition in statistics.h: the smallest
@@ -25,9 +25,9 @@
 
 #include "kernels/histogram.h"
 #include "kernels/metrics.h"
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
+#include "planner/engine/statistics.h"
 #include "planner/spec/spec.h"
-#include "planner/statistics.h"
 
 namespace {
 

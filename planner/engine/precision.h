@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
+#include "planner/engine/statistics.h"
 #include "planner/spec/spec.h"
-#include "planner/statistics.h"
 
 namespace capplan {
 

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "backends/cuda_backend.h"
-#include "planner/backend.h"
 #include "planner/base/limits.h"
 #include "planner/base/parallel.h"
-#include "planner/model_builder.h"
-#include "planner/statistics.h"
+#include "planner/engine/backend.h"
+#include "planner/engine/model_builder.h"
+#include "planner/engine/statistics.h"
 
 namespace capplan {
 

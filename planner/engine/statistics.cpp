@@ -1,4 +1,4 @@
-#include "planner/statistics.h"
+#include "planner/engine/statistics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include "kernels/aggregate.h"
 #include "kernels/metrics.h"
-#include "planner/intervals.h"
+#include "planner/engine/intervals.h"
 
 namespace capplan {
 

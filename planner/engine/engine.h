@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "planner/backend.h"
 #include "planner/base/parallel.h"
-#include "planner/model_builder.h"
-#include "planner/precision.h"
-#include "planner/run_driver.h"
+#include "planner/engine/backend.h"
+#include "planner/engine/model_builder.h"
+#include "planner/engine/precision.h"
+#include "planner/engine/run_driver.h"
+#include "planner/engine/statistics.h"
 #include "planner/spec/spec.h"
-#include "planner/statistics.h"
 
 namespace capplan {
 

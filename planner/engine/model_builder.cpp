@@ -1,4 +1,4 @@
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "planner/intervals.h"
+#include "planner/engine/intervals.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "planner/precision.h"
+#include "planner/engine/precision.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "kernels/metrics.h"
 #include "planner/base/errors.h"
-#include "planner/intervals.h"
+#include "planner/engine/intervals.h"
 
 namespace capplan {
 

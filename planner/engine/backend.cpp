@@ -1,4 +1,4 @@
-#include "planner/backend.h"
+#include "planner/engine/backend.h"
 
 #include "planner/base/errors.h"
 

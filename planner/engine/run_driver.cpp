@@ -1,4 +1,4 @@
-#include "planner/run_driver.h"
+#include "planner/engine/run_driver.h"
 
 #include <algorithm>
 #include <chrono>

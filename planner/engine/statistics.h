@@ -13,7 +13,7 @@
 #include "kernels/aggregate.h"
 #include "kernels/histogram.h"
 #include "planner/base/parallel.h"
-#include "planner/model_builder.h"
+#include "planner/engine/model_builder.h"
 
 namespace capplan {
 
@@ -70,7 +70,7 @@ class ForecastStatistics {
   // the cell's observed [min, max] (so a cell whose trials all agree is exact).
   double quantile(int row, int metric, double p) const;
   // 95% (for z = kZ95) distribution-free interval of the p-quantile: the values
-  // at the order-statistic ranks of planner/intervals.h.
+  // at the order-statistic ranks of planner/engine/intervals.h.
   ValueInterval quantile_interval(int row, int metric, double p, double z) const;
   // (P(X < v), P(X <= v)) at histogram resolution: the bin holding v counts as one atom.
   std::pair<double, double> cdf_bounds(int row, int metric, double value) const;

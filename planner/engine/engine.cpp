@@ -1,4 +1,4 @@
-#include "planner/engine.h"
+#include "planner/engine/engine.h"
 
 #include <algorithm>
 #include <chrono>
