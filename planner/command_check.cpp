@@ -14,8 +14,8 @@
 #include "planner/command_support.h"
 #include "planner/commands.h"
 #include "planner/engine/engine.h"
-#include "planner/output_files.h"
-#include "planner/reports.h"
+#include "planner/output/output_files.h"
+#include "planner/output/reports.h"
 
 namespace capplan {
 

@@ -6,7 +6,7 @@
 #include "planner/command_support.h"
 #include "planner/commands.h"
 #include "planner/compare.h"
-#include "planner/output_files.h"
+#include "planner/output/output_files.h"
 
 namespace capplan {
 

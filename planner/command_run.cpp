@@ -11,9 +11,9 @@
 #include "planner/command_support.h"
 #include "planner/commands.h"
 #include "planner/engine/engine.h"
-#include "planner/output_files.h"
-#include "planner/plots.h"
-#include "planner/reports.h"
+#include "planner/output/output_files.h"
+#include "planner/output/plots.h"
+#include "planner/output/reports.h"
 #include "planner/sensitivity.h"
 
 namespace capplan {

@@ -6,7 +6,7 @@
 
 #include "kernels/metrics.h"
 #include "planner/base/errors.h"
-#include "planner/reports.h"
+#include "planner/output/reports.h"
 
 namespace capplan {
 

@@ -13,9 +13,9 @@
 #include "planner/base/date.h"
 #include "planner/base/errors.h"
 #include "planner/engine/intervals.h"
-#include "planner/number_format.h"
-#include "planner/output_files.h"
-#include "planner/reports.h"
+#include "planner/output/number_format.h"
+#include "planner/output/output_files.h"
+#include "planner/output/reports.h"
 
 namespace capplan {
 

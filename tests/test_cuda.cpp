@@ -23,7 +23,7 @@
 #include "planner/engine/model_builder.h"
 #include "planner/engine/run_driver.h"
 #include "planner/engine/statistics.h"
-#include "planner/reports.h"
+#include "planner/output/reports.h"
 #include "planner/spec/spec.h"
 #include "planner/spec/spec_loader.h"
 

@@ -11,7 +11,7 @@
 #include "planner/engine/intervals.h"
 #include "planner/engine/precision.h"
 #include "planner/engine/run_driver.h"
-#include "planner/reports.h"
+#include "planner/output/reports.h"
 #include "planner/sensitivity.h"
 #include "planner/spec/spec_loader.h"
 #include "tests/spec_fixtures.h"

@@ -13,7 +13,7 @@
 #include "kernels/trial.h"
 #include "kernels/workspace.h"
 #include "planner/engine/run_driver.h"
-#include "planner/reports.h"
+#include "planner/output/reports.h"
 #include "planner/spec/spec_loader.h"
 #include "tests/spec_fixtures.h"
 #include "tests/test_support.h"

@@ -1,4 +1,4 @@
-// Charts and summary.md drawn from a real output folder (planner/plots.h).
+// Charts and summary.md drawn from a real output folder (planner/output/plots.h).
 #include <gtest/gtest.h>
 
 #include "tests/test_support.h"
@@ -20,11 +20,11 @@
 
 #include "planner/base/date.h"
 #include "planner/base/errors.h"
-#include "planner/plot_csv.h"
-#include "planner/plot_inputs.h"
-#include "planner/plot_labels.h"
-#include "planner/plot_script.h"
-#include "planner/plots.h"
+#include "planner/output/plot_csv.h"
+#include "planner/output/plot_inputs.h"
+#include "planner/output/plot_labels.h"
+#include "planner/output/plot_script.h"
+#include "planner/output/plots.h"
 
 namespace {
 

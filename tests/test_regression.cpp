@@ -27,8 +27,8 @@
 
 #include "planner/base/errors.h"
 #include "planner/engine/run_driver.h"
+#include "planner/output/reports.h"
 #include "planner/regression.h"
-#include "planner/reports.h"
 #include "planner/spec/spec_loader.h"
 
 namespace capplan {
@@ -259,7 +259,7 @@ TEST_F(RealChange, ALowerTargetProbabilityFails) {
   EXPECT_FALSE(find_cell(report, "gb300-t3 probability_complete")->passed);
 }
 
-// Values from 1e8 on read as in forecast.csv, without an exponent (planner/number_format.h).
+// Values from 1e8 on read as in forecast.csv, without an exponent (planner/output/number_format.h).
 TEST(Check, LargeValuesReadAsInTheForecastTable) {
   const SimRun small = simulate("minimal", 5, 2000);
   // 2,000,000 racks of 72 GPUs at 2500 TFLOPS: 3.6e8 PFLOPS once all are online.

@@ -1,4 +1,4 @@
-#include "planner/plot_script.h"
+#include "planner/output/plot_script.h"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "planner/reports.h"
+#include "planner/output/reports.h"
 
 #include <cmath>
 
@@ -9,8 +9,8 @@
 #include "kernels/metrics.h"
 #include "planner/base/build_info.h"
 #include "planner/engine/intervals.h"
-#include "planner/number_format.h"
-#include "planner/output_files.h"
+#include "planner/output/number_format.h"
+#include "planner/output/output_files.h"
 
 namespace capplan {
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "planner/plot_csv.h"
-#include "planner/plot_gnuplot.h"
-#include "planner/plot_inputs.h"
+#include "planner/output/plot_csv.h"
+#include "planner/output/plot_gnuplot.h"
+#include "planner/output/plot_inputs.h"
 
 namespace capplan::plots {
 

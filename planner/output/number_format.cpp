@@ -1,4 +1,4 @@
-#include "planner/number_format.h"
+#include "planner/output/number_format.h"
 
 #include <cmath>
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "planner/base/date.h"
-#include "planner/plot_gnuplot.h"
+#include "planner/output/plot_gnuplot.h"
 
 namespace capplan::plots {
 

@@ -1,5 +1,5 @@
 // How values read where people read them: chart labels and summary.md. These
-// differ on purpose from the tables' formats (planner/number_format.h):
+// differ on purpose from the tables' formats (planner/output/number_format.h):
 // thousands are grouped, probabilities are percents, decimals are few.
 #pragma once
 

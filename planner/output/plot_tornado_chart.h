@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "planner/plot_gnuplot.h"
-#include "planner/plot_inputs.h"
+#include "planner/output/plot_gnuplot.h"
+#include "planner/output/plot_inputs.h"
 
 namespace capplan::plots {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "planner/base/date.h"
-#include "planner/plot_csv.h"
+#include "planner/output/plot_csv.h"
 
 namespace capplan::plots {
 

@@ -1,17 +1,17 @@
-#include "planner/plots.h"
+#include "planner/output/plots.h"
 
 #include <filesystem>
 #include <optional>
 #include <utility>
 
 #include "planner/base/errors.h"
-#include "planner/plot_completion_chart.h"
-#include "planner/plot_csv.h"
-#include "planner/plot_fan_chart.h"
-#include "planner/plot_gnuplot.h"
-#include "planner/plot_inputs.h"
-#include "planner/plot_summary.h"
-#include "planner/plot_tornado_chart.h"
+#include "planner/output/plot_completion_chart.h"
+#include "planner/output/plot_csv.h"
+#include "planner/output/plot_fan_chart.h"
+#include "planner/output/plot_gnuplot.h"
+#include "planner/output/plot_inputs.h"
+#include "planner/output/plot_summary.h"
+#include "planner/output/plot_tornado_chart.h"
 
 namespace capplan {
 

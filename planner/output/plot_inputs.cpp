@@ -1,4 +1,4 @@
-#include "planner/plot_inputs.h"
+#include "planner/output/plot_inputs.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "planner/plot_labels.h"
+#include "planner/output/plot_labels.h"
 
 #include <cmath>
 #include <map>

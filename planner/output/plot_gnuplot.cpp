@@ -1,4 +1,4 @@
-#include "planner/plot_gnuplot.h"
+#include "planner/output/plot_gnuplot.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

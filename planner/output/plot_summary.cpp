@@ -1,4 +1,4 @@
-#include "planner/plot_summary.h"
+#include "planner/output/plot_summary.h"
 
 #include <algorithm>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "planner/base/date.h"
-#include "planner/plot_labels.h"
+#include "planner/output/plot_labels.h"
 
 namespace capplan::plots {
 

@@ -1,4 +1,4 @@
-#include "planner/plot_completion_chart.h"
+#include "planner/output/plot_completion_chart.h"
 
 #include <algorithm>
 #include <map>
@@ -8,8 +8,8 @@
 
 #include "planner/base/date.h"
 #include "planner/base/errors.h"
-#include "planner/plot_labels.h"
-#include "planner/plot_script.h"
+#include "planner/output/plot_labels.h"
+#include "planner/output/plot_script.h"
 
 namespace capplan::plots {
 

@@ -1,4 +1,4 @@
-#include "planner/plot_tornado_chart.h"
+#include "planner/output/plot_tornado_chart.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "planner/plot_script.h"
+#include "planner/output/plot_script.h"
 
 namespace capplan::plots {
 

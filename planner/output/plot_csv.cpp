@@ -1,4 +1,4 @@
-#include "planner/plot_csv.h"
+#include "planner/output/plot_csv.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,4 +1,4 @@
-#include "planner/output_files.h"
+#include "planner/output/output_files.h"
 
 #include <unistd.h>
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "planner/plot_csv.h"
-#include "planner/plot_inputs.h"
+#include "planner/output/plot_csv.h"
+#include "planner/output/plot_inputs.h"
 
 namespace capplan::plots {
 

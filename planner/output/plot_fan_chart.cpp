@@ -1,4 +1,4 @@
-#include "planner/plot_fan_chart.h"
+#include "planner/output/plot_fan_chart.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "planner/base/date.h"
-#include "planner/plot_labels.h"
-#include "planner/plot_script.h"
+#include "planner/output/plot_labels.h"
+#include "planner/output/plot_script.h"
 
 namespace capplan::plots {
 
