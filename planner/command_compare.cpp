@@ -1,11 +1,11 @@
 // capplan compare: scenario B against A on common random numbers.
 #include <optional>
 
+#include "planner/analysis/compare.h"
 #include "planner/base/errors.h"
 #include "planner/base/failure.h"
 #include "planner/command_support.h"
 #include "planner/commands.h"
-#include "planner/compare.h"
 #include "planner/output/output_files.h"
 
 namespace capplan {

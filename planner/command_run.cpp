@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "planner/analysis/sensitivity.h"
 #include "planner/base/failure.h"
 #include "planner/base/limits.h"
 #include "planner/command_support.h"
@@ -14,7 +15,6 @@
 #include "planner/output/output_files.h"
 #include "planner/output/plots.h"
 #include "planner/output/reports.h"
-#include "planner/sensitivity.h"
 
 namespace capplan {
 

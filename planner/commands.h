@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "backends/cuda_backend.h"
+#include "planner/analysis/regression.h"
 #include "planner/base/date.h"
 #include "planner/engine/backend.h"
 #include "planner/engine/precision.h"
-#include "planner/regression.h"
 #include "planner/spec/spec.h"
 
 namespace capplan {

@@ -5,14 +5,14 @@
 #include <cmath>
 #include <random>
 
+#include "planner/analysis/compare.h"
+#include "planner/analysis/sensitivity.h"
 #include "planner/base/errors.h"
-#include "planner/compare.h"
 #include "planner/engine/engine.h"
 #include "planner/engine/intervals.h"
 #include "planner/engine/precision.h"
 #include "planner/engine/run_driver.h"
 #include "planner/output/reports.h"
-#include "planner/sensitivity.h"
 #include "planner/spec/spec_loader.h"
 #include "tests/spec_fixtures.h"
 

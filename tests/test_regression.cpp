@@ -1,4 +1,4 @@
-// Nightly regression checks (planner/regression.h): a baseline passes against
+// Nightly regression checks (planner/analysis/regression.h): a baseline passes against
 // an unchanged spec and against a new seed on every config, fails on a real
 // change, --exact demands identical tables, a baseline that does not fit is
 // bad input, and the JUnit XML is well formed.
@@ -25,10 +25,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "planner/analysis/regression.h"
 #include "planner/base/errors.h"
 #include "planner/engine/run_driver.h"
 #include "planner/output/reports.h"
-#include "planner/regression.h"
 #include "planner/spec/spec_loader.h"
 
 namespace capplan {

@@ -5,8 +5,8 @@
 
 #include <cmath>
 
+#include "planner/analysis/sensitivity.h"
 #include "planner/base/errors.h"
-#include "planner/sensitivity.h"
 #include "tests/spec_fixtures.h"
 
 namespace capplan {

@@ -1,4 +1,4 @@
-#include "planner/regression.h"
+#include "planner/analysis/regression.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "planner/sensitivity.h"
+#include "planner/analysis/sensitivity.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "planner/compare.h"
+#include "planner/analysis/compare.h"
 
 #include <algorithm>
 
