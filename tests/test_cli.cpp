@@ -1,4 +1,4 @@
-// The commands (planner/commands.h), called in-process, and the capplan
+// The commands (planner/app/commands.h), called in-process, and the capplan
 // binary end to end: exit codes, --help, one run writing its outputs.
 #include <gtest/gtest.h>
 
@@ -14,10 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "planner/app/cli.h"
+#include "planner/app/commands.h"
 #include "planner/base/errors.h"
 #include "planner/base/failure.h"
-#include "planner/cli.h"
-#include "planner/commands.h"
 
 namespace capplan {
 namespace {

@@ -1,8 +1,8 @@
 // capplan validate and capplan schema.
 #include <fmt/format.h>
 
+#include "planner/app/commands.h"
 #include "planner/base/parallel.h"
-#include "planner/commands.h"
 #include "planner/engine/model_builder.h"
 #include "planner/spec/schema.h"
 #include "planner/spec/spec_loader.h"

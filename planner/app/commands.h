@@ -1,5 +1,5 @@
 // capplan's commands as library functions: each takes a typed request and
-// returns a typed outcome. The command line (planner/cli.h) only parses its
+// returns a typed outcome. The command line (planner/app/cli.h) only parses its
 // options into a request, calls the command and prints the outcome's text.
 //
 // Every command runs on every rank of an MPI job and agrees on failures

@@ -1,4 +1,4 @@
-// What the commands (planner/commands.h) share: loading a spec with the
+// What the commands (planner/app/commands.h) share: loading a spec with the
 // request's changes, the run options of this rank, and the checks of values
 // that name the option they came from.
 #pragma once
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "planner/app/commands.h"
 #include "planner/base/parallel.h"
-#include "planner/commands.h"
 #include "planner/engine/model_builder.h"
 #include "planner/engine/run_driver.h"
 #include "planner/spec/spec.h"

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "planner/analysis/sensitivity.h"
+#include "planner/app/command_support.h"
+#include "planner/app/commands.h"
 #include "planner/base/failure.h"
 #include "planner/base/limits.h"
-#include "planner/command_support.h"
-#include "planner/commands.h"
 #include "planner/engine/engine.h"
 #include "planner/output/output_files.h"
 #include "planner/output/plots.h"

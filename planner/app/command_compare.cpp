@@ -2,10 +2,10 @@
 #include <optional>
 
 #include "planner/analysis/compare.h"
+#include "planner/app/command_support.h"
+#include "planner/app/commands.h"
 #include "planner/base/errors.h"
 #include "planner/base/failure.h"
-#include "planner/command_support.h"
-#include "planner/commands.h"
 #include "planner/output/output_files.h"
 
 namespace capplan {

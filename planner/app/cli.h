@@ -1,5 +1,5 @@
 // The capplan command line: parses the arguments into a command's request
-// (planner/commands.h), runs the command, prints its report, and maps every
+// (planner/app/commands.h), runs the command, prints its report, and maps every
 // error to its exit code (0 success, 2 invalid input or usage, 3 runtime failure).
 #pragma once
 

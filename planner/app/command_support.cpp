@@ -1,4 +1,4 @@
-#include "planner/command_support.h"
+#include "planner/app/command_support.h"
 
 #include <fmt/format.h>
 

@@ -7,12 +7,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "planner/app/command_support.h"
+#include "planner/app/commands.h"
 #include "planner/base/errors.h"
 #include "planner/base/failure.h"
 #include "planner/base/limits.h"
 #include "planner/base/text_file.h"
-#include "planner/command_support.h"
-#include "planner/commands.h"
 #include "planner/engine/engine.h"
 #include "planner/output/output_files.h"
 #include "planner/output/reports.h"

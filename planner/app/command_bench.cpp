@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "planner/app/commands.h"
 #include "planner/base/errors.h"
 #include "planner/base/limits.h"
 #include "planner/base/parallel.h"
-#include "planner/commands.h"
 #include "planner/engine/model_builder.h"
 #include "planner/engine/run_driver.h"
 #include "planner/spec/spec_loader.h"

@@ -1,4 +1,4 @@
-#include "planner/cli.h"
+#include "planner/app/cli.h"
 
 #include <cstdint>
 #include <exception>
@@ -8,12 +8,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "planner/app/command_support.h"
+#include "planner/app/commands.h"
 #include "planner/base/build_info.h"
 #include "planner/base/errors.h"
 #include "planner/base/failure.h"
 #include "planner/base/parallel.h"
-#include "planner/command_support.h"
-#include "planner/commands.h"
 
 namespace capplan {
 
