@@ -1,6 +1,6 @@
 # The optional CUDA backend (backends/cuda_backend.cu), included from
-# CMakeLists.txt after the capplan_core target is defined. It adds to
-# capplan_core either the backend or, without CUDA, its stand-in
+# CMakeLists.txt after the capplan_backends target is defined. It adds to
+# capplan_backends either the backend or, without CUDA, its stand-in
 # backends/cuda_unavailable.cpp (same interface, backends/cuda_backend.h).
 #
 #   CAPPLAN_ENABLE_CUDA = AUTO (default): on when nvcc is found (on PATH, via
@@ -54,14 +54,14 @@ if(CAPPLAN_HAVE_CUDA)
   set(CMAKE_CUDA_EXTENSIONS OFF)
   find_package(CUDAToolkit REQUIRED)
 
-  target_sources(capplan_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda_backend.cu)
-  # capplan_core was created before CUDA was enabled: set its CUDA properties here.
-  set_target_properties(capplan_core PROPERTIES
+  target_sources(capplan_backends PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda_backend.cu)
+  # capplan_backends was created before CUDA was enabled: set its CUDA properties here.
+  set_target_properties(capplan_backends PROPERTIES
     CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}"
     CUDA_STANDARD 17
     CUDA_STANDARD_REQUIRED ON
     CUDA_EXTENSIONS OFF)
-  target_compile_options(capplan_core PRIVATE
+  target_compile_options(capplan_backends PRIVATE
     # Bit-identical with the CPU: no FMA contraction; IEEE div/sqrt (defaults); no fast math.
     $<$<COMPILE_LANGUAGE:CUDA>:-fmad=false>
     $<$<COMPILE_LANGUAGE:CUDA>:-prec-div=true>
@@ -72,14 +72,14 @@ if(CAPPLAN_HAVE_CUDA)
     # Source lines in compute-sanitizer reports; no effect on the generated code.
     $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
   if(CAPPLAN_WARNINGS_AS_ERRORS)
-    target_compile_options(capplan_core PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--Werror=all-warnings -Xcompiler=-Werror>)
+    target_compile_options(capplan_backends PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--Werror=all-warnings -Xcompiler=-Werror>)
   endif()
-  target_link_libraries(capplan_core PUBLIC CUDA::cudart_static)
-  target_compile_definitions(capplan_core PUBLIC CAPPLAN_HAVE_CUDA=1)
+  target_link_libraries(capplan_backends PUBLIC CUDA::cudart_static)
+  target_compile_definitions(capplan_backends PUBLIC CAPPLAN_HAVE_CUDA=1)
   message(STATUS "  CAPPLAN_ENABLE_CUDA = ${CAPPLAN_ENABLE_CUDA}: CUDA backend ON "
                  "(nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES})")
 else()
-  target_sources(capplan_core PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda_unavailable.cpp)
+  target_sources(capplan_backends PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda_unavailable.cpp)
   message(STATUS "  CAPPLAN_ENABLE_CUDA = ${CAPPLAN_ENABLE_CUDA}: CUDA backend OFF, ${_capplan_cuda_why}")
 endif()
 unset(_capplan_cuda_mode)
