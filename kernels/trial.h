@@ -1,7 +1,8 @@
-// The per-trial roll-out simulation: one trial, day by day (issue contract,
-// docs/model.md). Written once for every backend: no allocation, exceptions,
-// virtual calls or host-only library calls; only correctly rounded floating
-// point (no contraction), so CPU and GPU give the same bits.
+// The per-trial roll-out simulation: one trial, day by day, by the model's
+// rules (docs/spec-format.md §4). Written once for every backend: no
+// allocation, exceptions, virtual calls or host-only library calls; only
+// correctly rounded floating point (no contraction), so CPU and GPU give the
+// same bits.
 #pragma once
 
 #include <cstdint>
@@ -205,7 +206,7 @@ CAPPLAN_HD_INLINE std::int64_t units_to_install(const ModelView& m, const Worksp
   return n;
 }
 
-// Installs at site `s` on day `d` (installation rule in docs/model.md).
+// Installs at site `s` on day `d` (installation rule: docs/spec-format.md §4.4).
 //
 // Cost: most site-days have nothing to do. A site with nothing waiting returns
 // at once; a site whose waiting units are all blocked (power, `after`) records

@@ -6,6 +6,7 @@
 
 #include "kernels/metrics.h"
 #include "planner/base/errors.h"
+#include "planner/output/number_format.h"
 #include "planner/output/reports.h"
 
 namespace capplan {
@@ -16,10 +17,6 @@ namespace {
 // bound both hold together with probability >= 95%, so the difference interval
 // [lo_b - hi_a, hi_b - lo_a] covers the true difference with at least 95%.
 constexpr double kZ975 = 2.241402727604947;
-
-std::string number(int metric, double value) {
-  return metric_is_count(metric) ? fmt::format("{:.0f}", value) : fmt::format("{:.8g}", value);
-}
 
 }  // namespace
 
@@ -122,8 +119,8 @@ std::string compare_csv(const Spec& spec_a, const CompiledModel& a, const Foreca
         const ValueInterval ia = stats_a.quantile_interval(row_a, m, q, kZ975);
         const ValueInterval ib = stats_b.quantile_interval(row_b, m, q, kZ975);
         out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f}\n", date, metric_names()[static_cast<std::size_t>(m)],
-                           quantile_column(q), number(m, va), number(m, vb), number(m, vb - va),
-                           number(m, ib.low - ia.high), number(m, ib.high - ia.low),
+                           quantile_column(q), format_value(m, va), format_value(m, vb), format_value(m, vb - va),
+                           format_value(m, ib.low - ia.high), format_value(m, ib.high - ia.low),
                            paired.probability_b_greater(static_cast<int>(r), m),
                            paired.probability_equal(static_cast<int>(r), m));
       }
@@ -163,8 +160,8 @@ std::string compare_summary(const Spec& spec_a, const Spec& spec_b, const Compil
     const ValueInterval ia = stats_a.quantile_interval(row_a, m, 0.5, kZ975);
     const ValueInterval ib = stats_b.quantile_interval(row_b, m, 0.5, kZ975);
     out += fmt::format("  {:<26}{:>14}{:>14}{:>14}{:>26}{:>11.4f}\n", metric_names()[static_cast<std::size_t>(m)],
-                       number(m, va), number(m, vb), number(m, vb - va),
-                       "[" + number(m, ib.low - ia.high) + ", " + number(m, ib.high - ia.low) + "]",
+                       format_value(m, va), format_value(m, vb), format_value(m, vb - va),
+                       "[" + format_value(m, ib.low - ia.high) + ", " + format_value(m, ib.high - ia.low) + "]",
                        paired.probability_b_greater(last, m));
   }
   bool header = false;
