@@ -2,20 +2,33 @@
 //
 // Everywhere: the build flag and the device probe behave (no throw, clear
 // reasons), and a simulator cannot be made without a GPU.
-// With a GPU: for every config in configs/, 20000 trials on the GPU give
-// forecast.csv, tranches.csv and targets.csv byte-identical to the CPU
-// backend's, and identical again for other block sizes, trials in flight,
-// launch sizes, register caps and run/download splits. Without a CUDA build
-// or a GPU those tests are skipped with a visible "no CUDA GPU: <reason>".
+// With a GPU: for every config in configs/ and the valid test specs
+// (tests/specs/every-feature.yaml, tests/specs/parity-edge-values.yaml), the
+// GPU gives forecast.csv, tranches.csv, targets.csv and completion_cdf.csv
+// byte-identical to the CPU backend's (20,000 trials; 2,000 for bench-large),
+// and identical again for other block sizes, trials in flight, launch sizes,
+// register caps and run/download splits; the raw counters of a small config
+// are equal too. Without a CUDA build or a GPU those tests are skipped with a
+// visible "no CUDA GPU: <reason>".
+//
+// Debugging a difference on the CPU side: with CAPPLAN_PARITY_DUMP=DIR, a
+// difference writes DIR/<spec>.txt (the first differing cells: table, line,
+// date, metric or tranche, column, CPU and GPU values), and the small-config
+// test writes both sides' raw counters to DIR/counters-minimal-{cpu,gpu}.txt.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/cuda_backend.h"
@@ -26,6 +39,7 @@
 #include "planner/output/reports.h"
 #include "planner/spec/spec.h"
 #include "planner/spec/spec_loader.h"
+#include "tests/test_support.h"
 
 namespace {
 
@@ -44,13 +58,22 @@ std::string source(const std::string& relative) {
   return std::string(root && *root ? root : CAPPLAN_SOURCE_DIR) + "/" + relative;
 }
 
-std::vector<std::string> config_paths() {
+// Every config, then the valid test specs, each with its parity trial count.
+std::vector<std::pair<std::string, std::uint64_t>> parity_specs() {
   std::vector<std::string> paths;
   for (const auto& entry : std::filesystem::directory_iterator(source("configs"))) {
     if (entry.path().extension() == ".yaml") paths.push_back(entry.path().string());
   }
   std::sort(paths.begin(), paths.end());
-  return paths;
+  paths.push_back(source("tests/specs/every-feature.yaml"));
+  paths.push_back(source("tests/specs/parity-edge-values.yaml"));
+  std::vector<std::pair<std::string, std::uint64_t>> specs;
+  for (const std::string& path : paths) {
+    // bench-large records 2,557 daily rows: fewer trials keep the CPU side short.
+    const bool large = path.find("bench-large") != std::string::npos;
+    specs.emplace_back(path, large ? 2000 : kTrials);
+  }
+  return specs;
 }
 
 // Empty when a GPU can run the backend, else why not.
@@ -67,19 +90,70 @@ std::string gpu_unavailable_reason() {
   } while (0)
 
 struct Reports {
-  std::string forecast, tranches, targets;
+  std::string forecast, tranches, targets, completion;
 };
 
 Reports reports_of(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
   return {capplan::forecast_csv(spec, model, stats), capplan::tranches_csv(spec, model, stats),
-          capplan::targets_csv(spec, model, stats)};
+          capplan::targets_csv(spec, model, stats), capplan::completion_cdf_csv(spec, model, stats)};
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  for (std::string part; std::getline(stream, part, separator);) parts.push_back(part);
+  return parts;
+}
+
+// The first differing lines of two CSV tables (at most `limit`), each as
+// "table line N: <first column>=<value> ... column <name>: cpu <a>, gpu <b>".
+std::string first_differences(const std::string& table, const std::string& cpu, const std::string& gpu,
+                              int limit = 20) {
+  const std::vector<std::string> a = split(cpu, '\n'), b = split(gpu, '\n');
+  const std::vector<std::string> header = a.empty() ? std::vector<std::string>() : split(a[0], ',');
+  std::ostringstream out;
+  int found = 0;
+  for (std::size_t line = 0; line < std::max(a.size(), b.size()) && found < limit; ++line) {
+    const std::string x = line < a.size() ? a[line] : "(none)", y = line < b.size() ? b[line] : "(none)";
+    if (x == y) continue;
+    ++found;
+    const std::vector<std::string> xs = split(x, ','), ys = split(y, ',');
+    out << table << " line " << line + 1 << ":";
+    for (std::size_t c = 0; c < std::min<std::size_t>(2, xs.size()); ++c) out << " " << xs[c];
+    for (std::size_t c = 0; c < std::max(xs.size(), ys.size()); ++c) {
+      const std::string u = c < xs.size() ? xs[c] : "", v = c < ys.size() ? ys[c] : "";
+      if (u != v) {
+        out << " | column " << (c < header.size() ? header[c] : std::to_string(c + 1)) << ": cpu " << u << ", gpu "
+            << v;
+      }
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+// Writes `text` to $CAPPLAN_PARITY_DUMP/<name> when that variable is set.
+void dump(const std::string& name, const std::string& text) {
+  const char* dir = std::getenv("CAPPLAN_PARITY_DUMP");
+  if (!dir || !*dir) return;
+  std::filesystem::create_directories(dir);
+  std::ofstream(std::filesystem::path(dir) / name, std::ios::app) << text;
 }
 
 void expect_same(const Reports& expected, const Reports& actual, const std::string& what) {
   SCOPED_TRACE(what);
-  EXPECT_EQ(expected.forecast, actual.forecast) << "forecast.csv differs";
-  EXPECT_EQ(expected.tranches, actual.tranches) << "tranches.csv differs";
-  EXPECT_EQ(expected.targets, actual.targets) << "targets.csv differs";
+  std::string differences;
+  const std::pair<const char*, std::string Reports::*> tables[] = {{"forecast.csv", &Reports::forecast},
+                                                                   {"tranches.csv", &Reports::tranches},
+                                                                   {"targets.csv", &Reports::targets},
+                                                                   {"completion_cdf.csv", &Reports::completion}};
+  for (const auto& [name, member] : tables) {
+    EXPECT_EQ(expected.*member, actual.*member) << name << " differs";
+    if (expected.*member != actual.*member) differences += first_differences(name, expected.*member, actual.*member);
+  }
+  if (differences.empty()) return;
+  std::cout << "[          ] " << what << ": first differences\n" << differences;
+  dump(std::filesystem::path(what.substr(0, what.find(':'))).stem().string() + ".txt", what + "\n" + differences);
 }
 
 // The CPU backend through the run driver.
@@ -160,14 +234,61 @@ TEST(CudaBuild, SimulatorWithoutGpuThrowsRuntimeFailure) {
 
 TEST(CudaParity, EveryConfigMatchesTheCpu) {
   CAPPLAN_REQUIRE_GPU();
-  const std::vector<std::string> paths = config_paths();
-  ASSERT_FALSE(paths.empty());
-  for (const std::string& path : paths) {
+  for (const auto& [path, trials] : parity_specs()) {
     const Spec spec = capplan::load_spec_file(path);
     const CompiledModel model = capplan::build_model(spec);
-    const Reports cpu = cpu_reports(spec, model, kTrials);
-    const Reports gpu = gpu_reports(spec, model, {kTrials}, CudaOptions{}, false);
-    expect_same(cpu, gpu, path + ": cpu vs cuda (defaults)");
+    const Reports cpu = cpu_reports(spec, model, trials);
+    const Reports gpu = gpu_reports(spec, model, {trials}, CudaOptions{}, false);
+    expect_same(cpu, gpu, path + ": cpu vs cuda (defaults), " + std::to_string(trials) + " trials");
+  }
+}
+
+// Every counter, not only what the tables show, on a small config; both sides
+// are written out (CAPPLAN_PARITY_DUMP) so that a difference can be traced.
+TEST(CudaParity, RawCountersOfASmallConfig) {
+  CAPPLAN_REQUIRE_GPU();
+  const Spec spec = capplan::load_spec_file(source("configs/minimal.yaml"));
+  const CompiledModel model = capplan::build_model(spec);
+  capplan::RunOptions options;
+  options.trials = 3000;
+  options.seed = spec.seed;
+  options.progress = false;
+  const capplan::RunResult cpu = capplan::run_simulation(model, options);
+  ForecastStatistics stats(model);
+  const std::unique_ptr<CudaSimulator> simulator = capplan::make_cuda_simulator(model, stats, 0, CudaOptions{});
+  capplan::StatisticsCounters gpu = stats.empty_counters();
+  simulator->run(spec.seed, 0, options.trials);
+  gpu.trials += simulator->download(gpu.view());
+  const capplan::StatisticsCounters& reference = cpu.statistics->counters();
+  auto text = [](const capplan::StatisticsCounters& c) {
+    std::ostringstream out;
+    out.precision(17);
+    auto list = [&out](const char* name, const auto& values) {
+      out << name;
+      for (const auto& v : values) out << " " << v;
+      out << "\n";
+    };
+    out << "trials " << c.trials << "\n";
+    list("sums", c.sums);
+    list("minima", c.minima);
+    list("maxima", c.maxima);
+    list("completion", c.completion);
+    list("target_hits", c.target_hits);
+    list("critical", c.critical);
+    list("bins", c.bins);
+    return out.str();
+  };
+  dump("counters-minimal-cpu.txt", text(reference));
+  dump("counters-minimal-gpu.txt", text(gpu));
+  EXPECT_EQ(reference.trials, gpu.trials);
+  EXPECT_EQ(reference.bins, gpu.bins);
+  EXPECT_EQ(reference.sums, gpu.sums);
+  EXPECT_EQ(reference.completion, gpu.completion);
+  EXPECT_EQ(reference.target_hits, gpu.target_hits);
+  EXPECT_EQ(reference.critical, gpu.critical);
+  for (std::size_t i = 0; i < reference.minima.size(); ++i) {
+    EXPECT_EQ(std::memcmp(&reference.minima[i], &gpu.minima[i], sizeof(double)), 0) << "minimum of cell " << i;
+    EXPECT_EQ(std::memcmp(&reference.maxima[i], &gpu.maxima[i], sizeof(double)), 0) << "maximum of cell " << i;
   }
 }
 
@@ -179,6 +300,22 @@ TEST(CudaParity, IndependentOfBlockSizeBatchesRegistersAndSteps) {
     const CompiledModel model = capplan::build_model(spec);
     const Reports cpu = cpu_reports(spec, model, kTrials);
 
+    // Every kernel variant (register cap x steps inlined or called) at block
+    // sizes 64, 128 and 256, as `capplan bench --cuda-sweep` runs them.
+    for (const int registers : {0, 128}) {
+      for (const bool called : {false, true}) {
+        for (const int block : {64, 128, 256}) {
+          CudaOptions variant;
+          variant.registers = registers;
+          variant.out_of_line_steps = called;
+          variant.block_size = block;
+          expect_same(cpu, gpu_reports(spec, model, {kTrials}, variant, false),
+                      path + ": block " + std::to_string(block) + ", registers " + std::to_string(registers) +
+                          (called ? ", steps called" : ", steps inlined"));
+        }
+      }
+    }
+
     CudaOptions small;  // few threads, many launches, capped registers, downloads in between
     small.block_size = 64;
     small.trials_in_flight = 1000;
@@ -186,17 +323,10 @@ TEST(CudaParity, IndependentOfBlockSizeBatchesRegistersAndSteps) {
     small.registers = 128;
     expect_same(cpu, gpu_reports(spec, model, {7000, 1, 12999}, small, true), path + ": block 64, 1000 in flight");
 
-    CudaOptions wide;  // bigger blocks, one launch
+    CudaOptions wide;  // one launch
     wide.block_size = 256;
     wide.launch_trials = static_cast<std::int64_t>(kTrials);
     expect_same(cpu, gpu_reports(spec, model, {kTrials}, wide, false), path + ": block 256, one launch");
-
-    CudaOptions called = small;  // the out-of-line steps variant, capped and not
-    called.out_of_line_steps = true;
-    expect_same(cpu, gpu_reports(spec, model, {7000, 1, 12999}, called, true), path + ": steps called, 128 registers");
-    called.registers = 0;
-    called.block_size = 128;
-    expect_same(cpu, gpu_reports(spec, model, {kTrials}, called, false), path + ": steps called, no register cap");
 
     CudaOptions tight;  // a tiny scratch budget: one block in flight
     tight.block_size = 32;
@@ -251,5 +381,68 @@ TEST(CudaSanitizer, SmallRun) {
   const Reports cpu = cpu_reports(spec, model, 777);
   expect_same(cpu, gpu_reports(spec, model, {500, 277}, options, true), "small run");
 }
+
+// ---- GPU faults are user errors: a clear message, an exit code, nothing written
+
+namespace capplan_cuda_errors {
+
+namespace fs = std::filesystem;
+
+fs::path fresh_out(const std::string& name) {
+  const fs::path out = fs::temp_directory_path() / ("capplan-cuda-errors-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  return out;
+}
+
+capplan::testing::Outcome run_cuda(const std::string& environment, const std::string& options, const fs::path& out) {
+  return capplan::testing::shell(environment + " '" + std::string(CAPPLAN_BINARY) + "' run '" +
+                                 source("configs/minimal.yaml") + "' --backend cuda --trials 500 --quiet " + options +
+                                 " --out '" + out.string() + "'");
+}
+
+// CUDA_VISIBLE_DEVICES= hides every GPU, so this runs on every machine.
+TEST(CudaErrors, NoDeviceExitsThreeAndWritesNothing) {
+  const fs::path out = fresh_out("no-device");
+  const capplan::testing::Outcome outcome = run_cuda("CUDA_VISIBLE_DEVICES=", "", out);
+  EXPECT_EQ(outcome.exit_code, 3) << outcome.output;
+  EXPECT_NE(outcome.output.find("CUDA"), std::string::npos) << outcome.output;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CudaErrors, BadLaunchOptionsExitTwoAndWriteNothing) {
+  const fs::path out = fresh_out("bad-options");
+  for (const auto& [environment, options] :
+       std::vector<std::pair<std::string, std::string>>{{"", "--cuda-block 48"},
+                                                        {"", "--cuda-block 512"},
+                                                        {"", "--cuda-registers 64"},
+                                                        {"CAPPLAN_CUDA_SCRATCH_BYTES=lots", ""},
+                                                        {"CAPPLAN_CUDA_SCRATCH_BYTES=-5", ""}}) {
+    const capplan::testing::Outcome outcome = run_cuda(environment, options, out);
+    EXPECT_EQ(outcome.exit_code, 2) << environment << " " << options << ": " << outcome.output;
+    EXPECT_FALSE(fs::exists(out)) << environment << " " << options;
+  }
+}
+
+// A scratch budget below one block's (one byte) is the out-of-memory path.
+TEST(CudaErrors, ScratchBudgetBelowOneBlockExitsThreeAndWritesNothing) {
+  CAPPLAN_REQUIRE_GPU();
+  const fs::path out = fresh_out("budget");
+  const capplan::testing::Outcome outcome = run_cuda("CAPPLAN_CUDA_SCRATCH_BYTES=1", "", out);
+  EXPECT_EQ(outcome.exit_code, 3) << outcome.output;
+  EXPECT_NE(outcome.output.find("budget"), std::string::npos) << outcome.output;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(CudaParityHelpers, FirstDifferencesNameTheCellAndBothValues) {
+  const std::string cpu = "date,metric,mean,p10\n2026-01-31,online_systems,10,8\n2026-02-28,online_systems,20,18\n";
+  const std::string gpu = "date,metric,mean,p10\n2026-01-31,online_systems,10,8\n2026-02-28,online_systems,20,-0\n";
+  EXPECT_EQ(first_differences("forecast.csv", cpu, gpu),
+            "forecast.csv line 3: 2026-02-28 online_systems | column p10: cpu 18, gpu -0\n");
+  EXPECT_EQ(first_differences("forecast.csv", cpu, cpu), "");
+  EXPECT_EQ(first_differences("t.csv", "a,b\n1,2\n", "a,b\n"),
+            "t.csv line 2: 1 2 | column a: cpu 1, gpu (none) | column b: cpu 2, gpu \n");
+}
+
+}  // namespace capplan_cuda_errors
 
 }  // namespace

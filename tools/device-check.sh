@@ -242,7 +242,7 @@ run_gtest() {
 step "parity: every config and test spec, default kernel variant"
 export CAPPLAN_PARITY_DUMP="$LOGS/parity-dump"
 mkdir -p "$CAPPLAN_PARITY_DUMP"
-run_gtest parity-every-config 150 'CudaParity.EveryConfigMatchesTheCpu'
+run_gtest parity-every-config 150 'CudaParity.EveryConfigMatchesTheCpu:CudaParity.RawCountersOfASmallConfig'
 
 # ---- 3. benchmarks ----------------------------------------------------------------
 step "benchmarks (GPU beside one CPU thread)"
@@ -288,7 +288,7 @@ fi
 
 # ---- 5. parity of every variant and block size; the rest of test_cuda ------------------
 step "parity: kernel variants and block sizes (reference), errors, description"
-run_gtest parity-variants 120 'CudaParity.*:CudaBuild.*:CudaErrors.*:-CudaParity.EveryConfigMatchesTheCpu'
+run_gtest parity-variants 120 'CudaParity.*:CudaBuild.*:CudaErrors.*:CudaParityHelpers.*:-CudaParity.EveryConfigMatchesTheCpu:CudaParity.RawCountersOfASmallConfig'
 
 # ---- 6. kernel variant sweep, reference only ------------------------------------------
 step "kernel variant sweep (capplan bench --cuda-sweep, reference)"

@@ -1,6 +1,8 @@
 #include "planner/app/cli.h"
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -36,6 +38,21 @@ int checked_threads(int threads) {
   return threads;
 }
 
+// CAPPLAN_CUDA_SCRATCH_BYTES: the GPU's per-thread scratch budget [bytes]
+// instead of min(half the free memory, 32 GiB); 0 or unset means the default.
+// For tests of the out-of-memory path (a budget below one block).
+std::size_t scratch_budget_from_environment() {
+  const char* text = std::getenv("CAPPLAN_CUDA_SCRATCH_BYTES");
+  if (!text || !*text) return 0;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long bytes = std::strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0' || text[0] == '-') {
+    throw UsageError(std::string("CAPPLAN_CUDA_SCRATCH_BYTES must be a whole number of bytes, got '") + text + "'");
+  }
+  return static_cast<std::size_t>(bytes);
+}
+
 // How the cuda backend launches (CudaOptions); never changes a result. The
 // defaults are backends/cuda_backend.cu's; docs/performance.md has what each
 // variant measured.
@@ -58,6 +75,7 @@ struct CudaTuning {
     options.block_size = block;
     options.registers = registers;
     options.out_of_line_steps = steps == "called";
+    options.memory_budget_bytes = scratch_budget_from_environment();
     check_cuda_options(options);  // here too, so that a bad value fails on a machine without a GPU
     return options;
   }

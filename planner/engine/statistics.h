@@ -64,6 +64,8 @@ class ForecastStatistics {
   // for backends that aggregate elsewhere into empty_counters().
   CounterLayout counter_layout() const;
   std::uint64_t trials() const { return counters_.trials; }
+  // The raw counters (for parity checks and debugging dumps).
+  const StatisticsCounters& counters() const { return counters_; }
   double mean(int row, int metric) const;
   // The smallest histogram value v with P(X <= v) >= p (inverted CDF): exact for
   // counts below 2^(count_bits + 1); otherwise the bin's midpoint, kept within
