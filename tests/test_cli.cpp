@@ -105,6 +105,22 @@ TEST_F(Cli, RunWritesItsOutputs) {
   }
 }
 
+TEST_F(Cli, OptionsOutOfRangeExitTwoAndWriteNothing) {
+  const std::string spec = source("configs/minimal.yaml");
+  const fs::path out = dir_ / "never";
+  for (const std::string options :
+       {"--trials -1", "--trials 0", "--trials 4294967296", "--threads 100000", "--threads 1025", "--threads -1"}) {
+    const Outcome outcome = capplan("run " + spec + " " + options + " --backend cpu --quiet --out " + out.string());
+    EXPECT_EQ(outcome.exit_code, 2) << options << ": " << outcome.output;
+    EXPECT_FALSE(fs::exists(out)) << options;
+  }
+  const Outcome bench = capplan("bench " + spec + " --trials 100 --gpu-trials -5 --backend cpu");
+  EXPECT_EQ(bench.exit_code, 2) << bench.output;
+  // The largest thread count allowed runs (threads beyond the trials simply idle).
+  EXPECT_EQ(
+      capplan("run " + spec + " --trials 50 --threads 1024 --backend cpu --quiet --out " + out.string()).exit_code, 0);
+}
+
 TEST_F(Cli, UsageErrorsExitTwo) {
   const std::string spec = source("configs/minimal.yaml");
   const fs::path bad = dir_ / "bad.yaml";

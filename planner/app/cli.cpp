@@ -15,6 +15,7 @@
 #include "planner/base/build_info.h"
 #include "planner/base/errors.h"
 #include "planner/base/failure.h"
+#include "planner/base/limits.h"
 #include "planner/base/parallel.h"
 
 namespace capplan {
@@ -34,7 +35,10 @@ std::uint64_t parse_seed(const std::string& text) {
 }
 
 int checked_threads(int threads) {
-  if (threads < 0) throw UsageError("--threads must be 0 (all) or a positive number, got " + std::to_string(threads));
+  if (threads < 0 || threads > kMaxThreads) {
+    throw UsageError("--threads must be 0 (all) or a number of threads up to " + std::to_string(kMaxThreads) +
+                     ", got " + std::to_string(threads));
+  }
   return threads;
 }
 
@@ -84,8 +88,9 @@ struct CudaTuning {
 // Options shared by the commands that simulate.
 struct SimulationArguments {
   std::vector<std::string> overrides;  // --set PATH=VALUE
-  std::int64_t trials = -1;            // -1: the spec's
-  std::string seed;                    // empty: the spec's
+  std::int64_t trials = 0;             // used only when --trials is given
+  CLI::Option* trials_option = nullptr;
+  std::string seed;  // empty: the spec's
   int threads = 0;
   bool quiet = false;
   std::string backend = "auto";
@@ -94,7 +99,9 @@ struct SimulationArguments {
   void add_to(CLI::App* command, bool with_trials = true, bool with_backend = true) {
     command->add_option("--set", overrides, "Change the spec: PATH=VALUE (repeatable), e.g. tranches.t1.units=900")
         ->allow_extra_args(false);  // one PATH=VALUE per --set, so a spec path after it stays positional
-    if (with_trials) command->add_option("--trials", trials, "Number of trials (overrides simulation.trials)");
+    if (with_trials) {
+      trials_option = command->add_option("--trials", trials, "Number of trials (overrides simulation.trials)");
+    }
     command->add_option("--seed", seed, "Random seed, 0 .. 2^64-1 (overrides simulation.seed)");
     command->add_option("--threads", threads, "CPU threads (0 = all)");
     command->add_flag("--quiet", quiet, "No progress line on stderr");
@@ -108,7 +115,7 @@ struct SimulationArguments {
     SimulationRequest request;
     request.overrides = overrides;
     request.threads = checked_threads(threads);
-    if (trials >= 0) request.trials = checked_trials(trials);
+    if (trials_option && trials_option->count() > 0) request.trials = checked_trials(trials);
     if (!seed.empty()) request.seed = parse_seed(seed);
     request.progress = !quiet;
     request.log = &std::cerr;
@@ -246,7 +253,7 @@ struct BenchArguments {
       throw UsageError("--report must be day, week or month, got '" + report + "'");
     }
     request.trials = checked_trials(trials);
-    if (gpu_trials > 0) request.gpu_trials = checked_trials(gpu_trials, "--gpu-trials");
+    if (gpu_trials != 0) request.gpu_trials = checked_trials(gpu_trials, "--gpu-trials");
     request.backend.cuda = cuda.options();
     request.cuda_sweep = cuda_sweep;
     return request;

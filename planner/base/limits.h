@@ -11,6 +11,9 @@ namespace capplan {
 
 // Trials per run: trial numbers key 32-bit counters, so at most 2^32 - 1.
 constexpr std::uint64_t kMaxTrials = 4'294'967'295u;
+// CPU threads a run may ask for (--threads): more than any machine has cores,
+// few enough that starting them cannot exhaust the process.
+constexpr int kMaxThreads = 1024;
 constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();
 // A spec file is read whole; larger files are refused before parsing [bytes].
 constexpr std::size_t kMaxSpecFileBytes = std::size_t(64) << 20;
