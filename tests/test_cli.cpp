@@ -105,6 +105,80 @@ TEST_F(Cli, RunWritesItsOutputs) {
   }
 }
 
+// User text in every message is escaped (planner/base/printable.h): a C1
+// control (U+009B, CSI), a bidi override (U+202E), ESC, DEL and a byte that is
+// not UTF-8 never reach the terminal as they are.
+constexpr const char* kUnsafe = "\xc2\x9b\xe2\x80\xae\x1b\x7f\xff";
+constexpr const char* kEscaped = "\\u{009b}\\u{202e}\\x1b\\x7f\\xff";
+
+// Every byte of `output` is printable ASCII or a newline.
+void expect_only_printable_ascii(const Outcome& outcome) {
+  for (const char ch : outcome.output) {
+    const auto byte = static_cast<unsigned char>(ch);
+    ASSERT_TRUE(byte == '\n' || (byte >= 0x20 && byte < 0x7f)) << "raw byte " << static_cast<unsigned>(byte) << " in:\n"
+                                                               << outcome.output;
+  }
+}
+
+TEST_F(Cli, MessagesEscapeControlAndFormatCharactersFromTheSpec) {
+  std::string text = read_file(source("configs/minimal.yaml"));
+  text.replace(text.find("name: minimal"), 13, std::string("name: \"m") + kUnsafe + "\"");
+  text.replace(text.find("  t1:"), 5, std::string("  t") + kUnsafe + ":");
+  text += std::string("k") + kUnsafe + "z: 1\n";
+  const fs::path spec = dir_ / "unsafe.yaml";
+  std::ofstream(spec, std::ios::binary) << text;
+  const Outcome outcome = capplan("validate " + spec.string());
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.output;
+  expect_only_printable_ascii(outcome);
+  const std::string e = kEscaped;
+  for (const std::string& line :
+       {":6:7: error: name: expected a name of letters, digits, '-', '_' and '.' (it names the output folder "
+        "out/<name>), found 'm" +
+            e + "'\n",
+        ": error: tranches.t" + e + ": tranche id 't" + e + "' may contain only letters, digits, '-' and '_'",
+        ": error: k" + e + "z: unknown key 'k" + e + "z'; expected one of: version, name,"}) {
+    EXPECT_NE(outcome.output.find(line), std::string::npos) << line << "\nin:\n" << outcome.output;
+  }
+}
+
+TEST_F(Cli, MessagesEscapeControlAndFormatCharactersFromArguments) {
+  const std::string spec = source("configs/minimal.yaml");
+  const std::string e = kEscaped, unsafe = kUnsafe;
+  const Outcome set = capplan("validate " + spec + " --set 'tranches.t1.units=" + unsafe + "'");
+  EXPECT_EQ(set.exit_code, 2) << set.output;
+  expect_only_printable_ascii(set);
+  EXPECT_NE(set.output.find("--set tranches.t1.units=" + e +
+                            ": error: tranches.t1.units: expected a finite number, "
+                            "found '" +
+                            e + "'\n"),
+            std::string::npos)
+      << set.output;
+
+  const std::string missing = (dir_ / ("no" + unsafe + ".yaml")).string();
+  const Outcome path = capplan("validate '" + missing + "'");
+  EXPECT_EQ(path.exit_code, 2) << path.output;
+  expect_only_printable_ascii(path);
+  EXPECT_NE(path.output.find((dir_ / ("no" + e + ".yaml")).string() + ": error: cannot open the spec file"),
+            std::string::npos)
+      << path.output;
+
+  const Outcome baseline = capplan("check " + spec + " --backend cpu --baseline 'b" + unsafe + ".json'");
+  EXPECT_EQ(baseline.exit_code, 2) << baseline.output;
+  expect_only_printable_ascii(baseline);
+  EXPECT_NE(baseline.output.find("capplan: error: cannot open the baseline b" + e + ".json"), std::string::npos)
+      << baseline.output;
+
+  const Outcome option = capplan("run " + spec + " '--bo" + unsafe + "'");
+  EXPECT_EQ(option.exit_code, 2) << option.output;
+  expect_only_printable_ascii(option);
+  EXPECT_NE(option.output.find("--bo" + e + "\n"), std::string::npos) << option.output;
+
+  // Printable UTF-8 stays as it is.
+  const Outcome utf8 = capplan("validate " + spec + " --set 'name=caf\xc3\xa9\xe4\xb8\xad'");
+  EXPECT_EQ(utf8.exit_code, 2) << utf8.output;
+  EXPECT_NE(utf8.output.find("found 'caf\xc3\xa9\xe4\xb8\xad'"), std::string::npos) << utf8.output;
+}
+
 TEST_F(Cli, OptionsOutOfRangeExitTwoAndWriteNothing) {
   const std::string spec = source("configs/minimal.yaml");
   const fs::path out = dir_ / "never";

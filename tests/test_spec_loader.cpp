@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -829,6 +830,48 @@ TEST(SpecOverrides, MalformedOptions) {
       errors_with({"sites.site-a.power_mw=[{planned: 2026-01-01, add: 5}]", "sites.site-a.power_mw[3].add=1"});
   ASSERT_EQ(index.size(), 1u) << all_messages(index);
   EXPECT_EQ(index[0].message, "'sites.site-a.power_mw' has no item 3 (it has 1)");
+}
+
+// User text in a diagnostic is escaped the one way (planner/base/printable.h),
+// both where the loader quotes it and in the key path and file name that
+// Diagnostic::format() prints: a C1 control (U+009B), a bidi override
+// (U+202E), ESC, DEL and a byte that is not UTF-8.
+TEST(SpecErrors, UnsafeCharactersAreEscapedInEveryMessage) {
+  const std::string unsafe = "\xc2\x9b\xe2\x80\xae\x1b\x7f\xff";
+  const std::string e = "\\u{009b}\\u{202e}\\x1b\\x7f\\xff";
+  std::string text = replaced(kBase, "name: test", "name: \"n" + unsafe + "\"");
+  text = replaced(text, "  t1:\n", "  t" + unsafe + ":\n");
+  text += "k" + unsafe + ": 1\n";
+  std::vector<std::string> formatted;
+  for (const Diagnostic& d : errors_of(text)) formatted.push_back(d.format());
+  const std::vector<std::string> expected = {
+      "test.yaml:2:7: error: name: expected a name of letters, digits, '-', '_' and '.' (it names the output folder "
+      "out/<name>), found 'n" +
+          e + "'",
+      "test.yaml:11:3: error: tranches.t" + e + ": tranche id 't" + e +
+          "' may contain only letters, digits, '-' and '_' (ids are used inside quantity names such as "
+          "tranche:<id>.slip)",
+      "test.yaml:16:1: error: k" + e + ": unknown key 'k" + e + "'",
+  };
+  for (const std::string& line : expected) {
+    const bool found =
+        std::any_of(formatted.begin(), formatted.end(), [&](const std::string& f) { return f.rfind(line, 0) == 0; });
+    EXPECT_TRUE(found) << "no diagnostic starting\n  " << line << "\ngot:\n" << all_messages(errors_of(text));
+  }
+  for (const std::string& f : formatted) {
+    for (const char ch : f) EXPECT_TRUE(ch >= 0x20 && ch < 0x7f) << "raw byte in: " << f;
+  }
+  // A --set value: its option (the diagnostic's file) and the quoted value.
+  const auto set = errors_with({"tranches.t1.units=" + unsafe});
+  ASSERT_EQ(set.size(), 1u) << all_messages(set);
+  EXPECT_EQ(set[0].format(),
+            "--set tranches.t1.units=" + e + ": error: tranches.t1.units: expected a finite number, found '" + e + "'");
+  // Long text is cut after 40 bytes, never inside a character, then escaped;
+  // printable UTF-8 is kept.
+  const auto long_value = errors_with({"tranches.t1.units=" + std::string(36, 'x') + "\xc3\xa9\xe2\x80\xae" + "yyy"});
+  ASSERT_EQ(long_value.size(), 1u) << all_messages(long_value);
+  EXPECT_NE(long_value[0].message.find("found '" + std::string(36, 'x') + "\xc3\xa9\\u{202e}...'"), std::string::npos)
+      << long_value[0].message;
 }
 
 TEST(SpecErrors, AtMost200ProblemsThenACount) {

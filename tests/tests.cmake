@@ -1,5 +1,6 @@
 # Test executables (see capplan_add_test in CMakeLists.txt).
 capplan_add_test(test_date capplan_spec)
+capplan_add_test(test_printable capplan_base)
 capplan_add_test(test_fmath capplan_kernels)
 capplan_add_test(test_binomial capplan_kernels)
 capplan_add_test(test_spec_loader capplan_spec)

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "planner/base/failure.h"
 #include "planner/base/limits.h"
 #include "planner/base/parallel.h"
+#include "planner/base/printable.h"
 
 namespace capplan {
 
@@ -260,6 +262,9 @@ struct BenchArguments {
   }
 };
 
+// Prints a command's report on stdout, its user text escaped (printable.h).
+void print_report(const std::string& report) { std::cout << printable(report, Newlines::kKeep); }
+
 // Every command's options, registered on one CLI11 app.
 struct CommandLine {
   CLI::App app{"capplan: Monte Carlo capacity planner for AI training clusters"};
@@ -297,34 +302,34 @@ struct CommandLine {
   // is reported once), runs it and prints its report; returns the exit code.
   int execute(const std::vector<std::string>& argv) {
     const Communicator& communicator = Communicator::world();
-    if (*validate) std::cout << validate_command(validate_request).report;
+    if (*validate) print_report(validate_command(validate_request).report);
     if (*run) {
       RunRequest request;
       on_every_rank(communicator, [&] { request = run_args.make(argv); });
-      std::cout << run_command(request).report;
+      print_report(run_command(request).report);
     }
     if (*compare) {
       CompareRequest request;
       on_every_rank(communicator, [&] { request = compare_args.make(); });
-      std::cout << compare_command(request).report;
+      print_report(compare_command(request).report);
     }
-    if (*plot) std::cout << plot_command(plot_request).report;
+    if (*plot) print_report(plot_command(plot_request).report);
     if (*baseline) {
       BaselineRequest request = baseline_request;
       on_every_rank(communicator, [&] {
         request.simulation = baseline_simulation.request();
         request.backend = baseline_simulation.backend_request();
       });
-      std::cout << baseline_command(request).report;
+      print_report(baseline_command(request).report);
     }
     if (*check) {
       CheckRequest request;
       on_every_rank(communicator, [&] { request = check_args.make(); });
       const CheckOutcome outcome = check_command(request);
-      std::cout << outcome.report;
+      print_report(outcome.report);
       return outcome.exit_code;
     }
-    if (*schema) std::cout << schema_command().report;
+    if (*schema) print_report(schema_command().report);
     if (*bench) bench_command(bench_args.make(), std::cout);
     return 0;
   }
@@ -337,7 +342,11 @@ int run_cli(int argc, char** argv) {
   try {
     line.app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = line.app.exit(e);
+    // CLI11's message quotes the arguments: printed escaped, like every error.
+    std::ostringstream out, err;
+    const int code = line.app.exit(e, out, err);
+    std::cout << out.str();
+    std::cerr << printable(err.str(), Newlines::kKeep);
     Communicator::world().finalize();
     return code == 0 ? 0 : 2;
   }

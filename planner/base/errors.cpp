@@ -2,18 +2,20 @@
 
 #include <sstream>
 
+#include "planner/base/printable.h"
+
 namespace capplan {
 
 std::string Diagnostic::format() const {
   std::ostringstream out;
-  out << (file.empty() ? "<spec>" : file);
+  out << (file.empty() ? "<spec>" : printable(file));
   if (line > 0) {
     out << ':' << line;
     if (column > 0) out << ':' << column;
   }
   out << ": error: ";
-  if (!key.empty()) out << key << ": ";
-  out << message;
+  if (!key.empty()) out << printable(key) << ": ";
+  out << printable(message);
   return out.str();
 }
 

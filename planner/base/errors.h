@@ -16,7 +16,8 @@ struct Diagnostic {
   std::string key;  // dotted key path, e.g. "tranches.gb200-t1.units"
   std::string message;
 
-  // "file:line:column: error: key: message"
+  // "file:line:column: error: key: message", one line, with the file, key and
+  // message escaped by printable() (planner/base/printable.h).
   std::string format() const;
 };
 

@@ -5,9 +5,13 @@
 
 #include <fmt/format.h>
 
+#include "planner/base/printable.h"
+
 namespace capplan {
 
-Failure describe_failure(const std::exception_ptr& error) {
+namespace {
+
+Failure describe(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const AgreedFailure& e) {
@@ -23,6 +27,14 @@ Failure describe_failure(const std::exception_ptr& error) {
   } catch (const std::exception& e) {
     return {3, std::string("capplan: internal error: ") + e.what()};
   }
+}
+
+}  // namespace
+
+Failure describe_failure(const std::exception_ptr& error) {
+  Failure failure = describe(error);
+  failure.message = printable(failure.message, Newlines::kKeep);
+  return failure;
 }
 
 void inject_rank_failure(const Communicator& communicator) {

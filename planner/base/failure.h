@@ -20,7 +20,9 @@ struct Failure {
 };
 
 // The one mapping of exceptions to messages and exit codes (SpecError with its
-// diagnostics, capplan::Error, std::bad_alloc, any std::exception).
+// diagnostics, capplan::Error, std::bad_alloc, any std::exception). The message
+// is safe to print: user text in it is escaped by printable() (printable.h),
+// its own line breaks kept.
 Failure describe_failure(const std::exception_ptr& error);
 
 // A failure every rank has agreed on: its message is complete as it is, and

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "planner/base/printable.h"
+
 namespace capplan::loader {
 namespace {
 
@@ -31,21 +33,14 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
 }  // namespace
 
 std::string excerpt(const std::string& text, std::size_t limit) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto ch = static_cast<unsigned char>(text[i]);
-    const bool continuation = (ch & 0xC0) == 0x80;
-    if (i >= limit && !continuation) {
-      out += "...";
+  std::size_t cut = text.size();
+  for (std::size_t i = limit; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      cut = i;
       break;
     }
-    if (ch < 0x20 || ch == 0x7f) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned>(ch));
-    } else {
-      out += static_cast<char>(ch);
-    }
   }
-  return out;
+  return printable(std::string_view(text).substr(0, cut)) + (cut < text.size() ? "..." : "");
 }
 
 std::string join(const std::vector<std::string>& items, const char* separator) {

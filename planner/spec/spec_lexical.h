@@ -9,8 +9,8 @@
 
 namespace capplan::loader {
 
-// User text quoted in a message: control bytes escaped, text longer than
-// `limit` bytes cut (never inside a UTF-8 sequence) and marked "...".
+// User text quoted in a message: escaped by printable() (planner/base/printable.h),
+// text longer than `limit` bytes cut (never inside a UTF-8 sequence) and marked "...".
 std::string excerpt(const std::string& text, std::size_t limit = 40);
 
 std::string join(const std::vector<std::string>& items, const char* separator = ", ");
