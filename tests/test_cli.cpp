@@ -71,8 +71,9 @@ class Cli : public testing::ScratchDirTest {};
 TEST_F(Cli, RunWritesItsOutputs) {
   const fs::path out = dir_ / "out";
   const Outcome outcome =
-      capplan("run " + source("configs/minimal.yaml") + " --trials 3000 --backend cpu --quiet --out " + out.string());
+      capplan("run " + source("configs/minimal.yaml") + " --trials 3000 --backend cpu --out " + out.string());
   ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_NE(outcome.output.find("capplan: cpu backend: "), std::string::npos) << outcome.output;
   EXPECT_NE(outcome.output.find("Targets"), std::string::npos) << outcome.output;
 
   const std::string forecast = read_file(out / "forecast.csv");
@@ -95,7 +96,7 @@ TEST_F(Cli, RunWritesItsOutputs) {
   EXPECT_EQ(run["trials"], 3000);
   EXPECT_EQ(run["backend"], "cpu");
   EXPECT_EQ(run["spec"]["sha256"].get<std::string>().size(), 64u);
-  EXPECT_EQ(run["argv"].size(), 10u);
+  EXPECT_EQ(run["argv"].size(), 9u);
   for (const char* key :
        {"tool_version", "git_revision", "argv", "seed", "threads", "wall_seconds", "trials_per_second"}) {
     EXPECT_TRUE(run.contains(key)) << key;
@@ -103,6 +104,42 @@ TEST_F(Cli, RunWritesItsOutputs) {
   for (const auto& entry : fs::directory_iterator(out)) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << "temporary file left behind";
   }
+}
+
+// --quiet: errors only, except check's one-line verdict, which scripts read.
+TEST_F(Cli, QuietPrintsNothingButCheckVerdict) {
+  const std::string spec = source("configs/minimal.yaml");
+  const std::string baseline = (dir_ / "baseline.json").string();
+  for (const std::string& arguments :
+       {"run " + spec + " --trials 500 --backend cpu --quiet --out " + (dir_ / "run").string(),
+        "compare " + spec + " --set tranches.t1.units=90 --trials 500 --quiet --out " + (dir_ / "compare").string(),
+        "baseline " + spec + " -o " + baseline + " --trials 500 --backend cpu --quiet"}) {
+    const Outcome outcome = capplan(arguments);
+    EXPECT_EQ(outcome.exit_code, 0) << arguments << ": " << outcome.output;
+    EXPECT_EQ(outcome.output, "") << arguments;
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "run" / "forecast.csv"));
+  EXPECT_TRUE(fs::exists(dir_ / "compare" / "compare.csv"));
+  const std::string check = "check " + spec + " --baseline " + baseline + " --backend cpu --quiet";
+  const Outcome passed = capplan(check);
+  EXPECT_EQ(passed.exit_code, 0) << passed.output;
+  EXPECT_EQ(passed.output,
+            "minimal: all 197 cells within 5.11 sigmas (the per-cell limit of --sigmas 4 for 197 cells)\n");
+  const Outcome failed = capplan(check + " --set tranches.t1.units=50");
+  EXPECT_EQ(failed.exit_code, 1) << failed.output;
+  EXPECT_EQ(failed.output.rfind("minimal: ", 0), 0u) << failed.output;
+  EXPECT_NE(failed.output.find(" cells moved by more than "), std::string::npos) << failed.output;
+  EXPECT_EQ(failed.output.find('\n'), failed.output.size() - 1) << "more than the verdict line:\n" << failed.output;
+  // Without --quiet the check lists the cells that moved.
+  const Outcome listed =
+      capplan("check " + spec + " --baseline " + baseline + " --backend cpu --set tranches.t1.units=50");
+  EXPECT_EQ(listed.exit_code, 1) << listed.output;
+  EXPECT_NE(listed.output.find("baseline"), std::string::npos) << listed.output;
+  EXPECT_NE(listed.output.find("capplan: cpu backend: "), std::string::npos) << listed.output;
+  // Errors still show.
+  const Outcome error = capplan("run " + spec + " --trials 0 --quiet --out " + (dir_ / "never").string());
+  EXPECT_EQ(error.exit_code, 2);
+  EXPECT_NE(error.output.find("capplan: error: --trials"), std::string::npos) << error.output;
 }
 
 // User text in every message is escaped (planner/base/printable.h): a C1

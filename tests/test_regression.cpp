@@ -559,6 +559,8 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
   Shell pass = shell(env + "'" + junit.string() + "' -- --seed 99 --backend cpu");
   EXPECT_EQ(pass.exit_code, 0) << pass.output;
   EXPECT_NE(pass.output.find("PASS  configs/minimal.yaml"), std::string::npos) << pass.output;
+  // The headline is check's verdict line, which --quiet keeps.
+  EXPECT_NE(pass.output.find("  minimal: all 197 cells within "), std::string::npos) << pass.output;
   std::string xml = read_text(junit);
   EXPECT_TRUE(well_formed_xml(xml, &why)) << why;
   EXPECT_EQ(occurrences(xml, "<testcase "), 197u);
@@ -571,6 +573,7 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
   Shell regressed = shell(env + "'" + junit.string() + "' -- --backend cpu");
   EXPECT_EQ(regressed.exit_code, 1) << regressed.output;
   EXPECT_NE(regressed.output.find("FAIL  configs/minimal.yaml"), std::string::npos) << regressed.output;
+  EXPECT_NE(regressed.output.find(" cells moved by more than "), std::string::npos) << regressed.output;
   xml = read_text(junit);
   EXPECT_TRUE(well_formed_xml(xml, &why)) << why;
   EXPECT_GT(occurrences(xml, "<failure"), 10u);

@@ -106,7 +106,9 @@ struct SimulationArguments {
     }
     command->add_option("--seed", seed, "Random seed, 0 .. 2^64-1 (overrides simulation.seed)");
     command->add_option("--threads", threads, "CPU threads (0 = all)");
-    command->add_flag("--quiet", quiet, "No progress line on stderr");
+    command->add_flag("--quiet", quiet,
+                      "Errors only: no progress line, backend line or summary (check still prints its one-line "
+                      "verdict)");
     if (with_backend) {
       command->add_option("--backend", backend,
                           "auto (the GPU when one is present), cpu or cuda; results are identical on every backend");
@@ -120,7 +122,7 @@ struct SimulationArguments {
     if (trials_option && trials_option->count() > 0) request.trials = checked_trials(trials);
     if (!seed.empty()) request.seed = parse_seed(seed);
     request.progress = !quiet;
-    request.log = &std::cerr;
+    request.log = quiet ? nullptr : &std::cerr;
     return request;
   }
   BackendRequest backend_request() const { return {parse_backend(backend), cuda.options()}; }
@@ -265,6 +267,12 @@ struct BenchArguments {
 // Prints a command's report on stdout, its user text escaped (printable.h).
 void print_report(const std::string& report) { std::cout << printable(report, Newlines::kKeep); }
 
+// A report's first line: check's verdict, all that --quiet keeps of it.
+std::string first_line(const std::string& report) {
+  const std::size_t end = report.find('\n');
+  return end == std::string::npos ? report : report.substr(0, end + 1);
+}
+
 // Every command's options, registered on one CLI11 app.
 struct CommandLine {
   CLI::App app{"capplan: Monte Carlo capacity planner for AI training clusters"};
@@ -306,12 +314,14 @@ struct CommandLine {
     if (*run) {
       RunRequest request;
       on_every_rank(communicator, [&] { request = run_args.make(argv); });
-      print_report(run_command(request).report);
+      const RunOutcome outcome = run_command(request);
+      if (!run_args.simulation.quiet) print_report(outcome.report);
     }
     if (*compare) {
       CompareRequest request;
       on_every_rank(communicator, [&] { request = compare_args.make(); });
-      print_report(compare_command(request).report);
+      const CompareOutcome outcome = compare_command(request);
+      if (!compare_args.simulation.quiet) print_report(outcome.report);
     }
     if (*plot) print_report(plot_command(plot_request).report);
     if (*baseline) {
@@ -320,13 +330,14 @@ struct CommandLine {
         request.simulation = baseline_simulation.request();
         request.backend = baseline_simulation.backend_request();
       });
-      print_report(baseline_command(request).report);
+      const BaselineOutcome outcome = baseline_command(request);
+      if (!baseline_simulation.quiet) print_report(outcome.report);
     }
     if (*check) {
       CheckRequest request;
       on_every_rank(communicator, [&] { request = check_args.make(); });
       const CheckOutcome outcome = check_command(request);
-      print_report(outcome.report);
+      print_report(check_args.simulation.quiet ? first_line(outcome.report) : outcome.report);
       return outcome.exit_code;
     }
     if (*schema) print_report(schema_command().report);
