@@ -124,7 +124,7 @@ for spec in "$root"/configs/*.yaml; do
   report="$work/$checked.xml"
   output="$work/$checked.out"
   start=$SECONDS
-  "$capplan" check "$spec" --baseline "$baseline" --junit "$report" --quiet "${check_options[@]}" >"$output" 2>"$output.err"
+  "$capplan" check "$spec" --baseline "$baseline" --junit "$report" "${check_options[@]}" >"$output" 2>"$output.err"
   code=$?
   seconds=$((SECONDS - start))
   relative="${spec#"$root"/}"
