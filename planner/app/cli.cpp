@@ -163,7 +163,7 @@ struct SimulationArguments {
     SimulationRequest request;
     request.overrides = overrides;
     request.threads = checked_threads(threads);
-    if (trials_option && trials_option->count() > 0) request.trials = checked_trials(trials);
+    if (given(trials_option)) request.trials = checked_trials(trials);
     if (given(seed_option)) request.seed = parse_seed(seed);
     request.progress = !quiet;
     request.log = &std::cerr;
@@ -176,9 +176,9 @@ struct RunArguments {
   RunRequest request;  // spec_path, out_dir and plots are read straight into it
   SimulationArguments simulation;
   std::string precision;        // empty: run the trial count
-  std::int64_t max_trials = 0;  // 0: 100 x the starting trials, capped at kMaxTrials
+  std::int64_t max_trials = 0;  // used only when given; else 100 x the starting trials, capped at kMaxTrials
   std::int64_t drivers_sample = 10000;
-  std::string driver_date;  // empty: the horizon end
+  std::string driver_date;  // used only when --driver-date is given; else the horizon end
   CLI::Option *out_option = nullptr, *precision_option = nullptr, *max_trials_option = nullptr,
               *driver_date_option = nullptr;
 
@@ -191,8 +191,8 @@ struct RunArguments {
         run->add_option("--precision", precision,
                         "Run until every reported quantile of available_accelerators and effective_pflops has a 95% "
                         "interval within this relative half-width (e.g. 0.5%), and targets within +-the same");
-    max_trials_option =
-        run->add_option("--max-trials", max_trials, "Upper bound on trials with --precision (default 100 x trials)");
+    max_trials_option = run->add_option("--max-trials", max_trials,
+                                        "Upper bound on trials with --precision, 1 .. 2^32-1 (default 100 x trials)");
     run->add_option("--drivers-sample", drivers_sample,
                     "Trials (the first N) used for sensitivity.csv; 0 turns the driver analysis off (default 10000)");
     driver_date_option =
@@ -258,7 +258,8 @@ struct CheckArguments {
     baseline_option =
         check->add_option("--baseline", request.baseline_path, "Baseline file from `capplan baseline`")->required();
     check->add_option("--sigmas", request.sigmas,
-                      "False-alarm level of the whole check in combined standard errors (default 4); each cell's "
+                      "False-alarm level of the whole check in combined standard errors, above 0 and at most 100 "
+                      "(default 4); each cell's "
                       "limit is raised for the number of cells compared (docs/nightly.md)");
     check->add_flag("--per-cell", request.per_cell,
                     "Apply --sigmas to each cell as it is, without raising it for the number of cells");
