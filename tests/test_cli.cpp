@@ -232,6 +232,93 @@ TEST_F(Cli, OptionsOutOfRangeExitTwoAndWriteNothing) {
       capplan("run " + spec + " --trials 50 --threads 1024 --backend cpu --quiet --out " + out.string()).exit_code, 0);
 }
 
+TEST_F(Cli, EveryOptionIsCheckedAndABadValueExitsTwoAndWritesNothing) {
+  const std::string spec = source("configs/minimal.yaml");
+  const fs::path out = dir_ / "never";
+  struct Case {
+    std::string options;
+    std::string message;  // names the option, the value and the rule
+  };
+  const std::vector<Case> run_cases = {
+      {"--seed abc", "--seed must be an integer between 0 and 18446744073709551615, got 'abc'"},
+      {"--seed ''", "--seed must be an integer between 0 and 18446744073709551615, got ''"},
+      {"--seed 18446744073709551616", "--seed must be an integer between 0 and 18446744073709551615"},
+      {"--precision 0",
+       "--precision must be a relative half-width between 0.001% and 50% (e.g. 0.5% or 0.005), "
+       "got '0'"},
+      {"--precision 60%", "--precision must be a relative half-width between 0.001% and 50%"},
+      {"--precision 0.0000001", "--precision must be a relative half-width between 0.001% and 50%"},
+      {"--precision -1%", "--precision must be a relative half-width"},
+      {"--precision nan%", "--precision must be a relative half-width"},
+      {"--precision abc", "--precision must be a relative half-width"},
+      {"--precision ''", "--precision must be a relative half-width"},
+      {"--max-trials 0 --precision 1%", "--max-trials must be between 1 and 4294967295, got 0"},
+      {"--max-trials 4294967296 --precision 1%", "--max-trials must be between 1 and 4294967295, got 4294967296"},
+      {"--max-trials 1000", "--max-trials bounds a run to a precision: it needs --precision"},
+      {"--drivers-sample -1", "--drivers-sample must be 0 (off) or a number of trials up to 4294967295, got -1"},
+      {"--drivers-sample 4294967296", "--drivers-sample must be 0 (off) or a number of trials up to 4294967295"},
+      {"--driver-date 2026-13-01", "--driver-date must be a date YYYY-MM-DD, got '2026-13-01'"},
+      {"--driver-date ''", "--driver-date must be a date YYYY-MM-DD, got ''"},
+  };
+  for (const Case& c : run_cases) {
+    const Outcome outcome = capplan("run " + spec + " " + c.options + " --backend cpu --quiet --out " + out.string());
+    EXPECT_EQ(outcome.exit_code, 2) << c.options << ": " << outcome.output;
+    EXPECT_NE(outcome.output.find(c.message), std::string::npos) << c.options << ": " << outcome.output;
+    EXPECT_FALSE(fs::exists(out)) << c.options;
+  }
+  const Outcome empty_out = capplan("run " + spec + " --backend cpu --quiet --out ''");
+  EXPECT_EQ(empty_out.exit_code, 2);
+  EXPECT_NE(empty_out.output.find("--out must name an output folder, got ''"), std::string::npos) << empty_out.output;
+  const Outcome compare = capplan("compare " + spec + " --set tranches.t1.units=80 --trials 10 --quiet --out ''");
+  EXPECT_EQ(compare.exit_code, 2);
+  EXPECT_NE(compare.output.find("--out must name an output folder"), std::string::npos) << compare.output;
+  const Outcome baseline = capplan("baseline " + spec + " -o '' --trials 10 --backend cpu --quiet");
+  EXPECT_EQ(baseline.exit_code, 2);
+  EXPECT_NE(baseline.output.find("--output must name a baseline file to write"), std::string::npos) << baseline.output;
+
+  const fs::path junit = dir_ / "junit.xml";
+  const std::string check = "check " + spec + " --backend cpu --quiet --baseline " +
+                            source("configs/baselines/minimal.json") + " --junit " + junit.string() + " ";
+  for (const std::string sigmas : {"0", "-1", "nan", "inf", "101"}) {
+    const Outcome outcome = capplan(check + "--sigmas " + sigmas);
+    EXPECT_EQ(outcome.exit_code, 2) << sigmas << ": " << outcome.output;
+    EXPECT_NE(outcome.output.find("--sigmas must be a number of standard errors above 0 and at most 100, got "),
+              std::string::npos)
+        << sigmas << ": " << outcome.output;
+    EXPECT_FALSE(fs::exists(junit)) << sigmas;
+  }
+  const Outcome seed = capplan(check + "--seed x");
+  EXPECT_EQ(seed.exit_code, 2);
+  EXPECT_FALSE(fs::exists(junit));
+  const Outcome empty_junit = capplan("check " + spec + " --backend cpu --quiet --baseline " +
+                                      source("configs/baselines/minimal.json") + " --junit ''");
+  EXPECT_EQ(empty_junit.exit_code, 2);
+  EXPECT_NE(empty_junit.output.find("--junit must name a file, got ''"), std::string::npos) << empty_junit.output;
+  const Outcome empty_baseline = capplan("check " + spec + " --backend cpu --quiet --baseline ''");
+  EXPECT_EQ(empty_baseline.exit_code, 2);
+  EXPECT_NE(empty_baseline.output.find("--baseline must name a baseline file, got ''"), std::string::npos);
+
+  for (const Case& c : std::vector<Case>{
+           {"--report ''", "--report must be day, week or month, got ''"},
+           {"--report year", "--report must be day, week or month, got 'year'"},
+           {"--gpu-trials 0", "--gpu-trials must be between 1 and 4294967295, got 0"},
+           {"--gpu-trials 4294967296", "--gpu-trials must be between 1 and 4294967295, got 4294967296"},
+           {"--trials 0", "--trials must be between 1 and 4294967295, got 0"},
+           {"--threads 1025", "--threads must be 0 (all) or a number of threads up to 1024, got 1025"},
+       }) {
+    const Outcome outcome = capplan("bench " + spec + " --backend cpu " + c.options);
+    EXPECT_EQ(outcome.exit_code, 2) << c.options << ": " << outcome.output;
+    EXPECT_NE(outcome.output.find(c.message), std::string::npos) << c.options << ": " << outcome.output;
+  }
+  // The bounds themselves are accepted.
+  EXPECT_EQ(capplan("run " + spec +
+                    " --trials 200 --precision 50% --max-trials 400 --drivers-sample 0 --seed "
+                    "18446744073709551615 --backend cpu --quiet --out " +
+                    out.string())
+                .exit_code,
+            0);
+}
+
 TEST_F(Cli, UsageErrorsExitTwo) {
   const std::string spec = source("configs/minimal.yaml");
   const fs::path bad = dir_ / "bad.yaml";

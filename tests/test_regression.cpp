@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -398,6 +400,143 @@ TEST_F(BadBaseline, BaselineRecordsWhatItWasMadeFrom) {
             250u * 1024u);
 }
 
+// ---- baseline validation: every field's type and range ------------------------
+
+// The message of the UsageError validate_baseline throws, or "" if none.
+std::string validation_error(const nlohmann::json& baseline) {
+  try {
+    validate_baseline(baseline, "base.json");
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST_F(BadBaseline, EveryCorruptedFieldIsAUsageErrorNamingIt) {
+  using nlohmann::json;
+  EXPECT_EQ(validation_error(*baseline_), "");
+  const std::uint64_t two_to_63 = std::uint64_t(1) << 63;
+  const std::vector<std::pair<std::function<void(json&)>, std::string>> cases = {
+      {[](json& b) { b["seed"] = "1"; }, "seed must be an integer between 0 and 18446744073709551615, got \"1\""},
+      {[](json& b) { b["seed"] = -1; }, "seed must be an integer"},
+      {[](json& b) { b["seed"] = 1.5; }, "seed must be an integer"},
+      {[](json& b) { b.erase("seed"); }, "seed is missing"},
+      {[](json& b) { b["trials"] = "4000"; }, "trials must be an integer between 1 and 4294967295"},
+      {[](json& b) { b["trials"] = 0; }, "trials must be an integer between 1 and 4294967295, got 0"},
+      {[](json& b) { b["trials"] = -5; }, "trials must be an integer between 1 and 4294967295, got -5"},
+      {[&](json& b) { b["trials"] = two_to_63; }, "trials must be an integer between 1 and 4294967295"},
+      {[](json& b) { b["trials"] = ~std::uint64_t(0); }, "trials must be an integer between 1 and 4294967295"},
+      {[](json& b) { b["trials"] = 4'000'000'000u; }, "forecast[0].p10_rank must be [below, through]"},
+      {[](json& b) { b.erase("trials"); }, "trials is missing"},
+      {[](json& b) { b["format_version"] = "1"; }, "format_version must be 1"},
+      {[](json& b) { b["tool_version"] = 1; }, "tool_version must be a string"},
+      {[](json& b) { b["spec"]["name"] = 5; }, "spec.name must be a non-empty string"},
+      {[](json& b) { b["spec"]["name"] = ""; }, "spec.name must be a non-empty string"},
+      {[](json& b) { b["spec"]["sha256"] = "xyz"; }, "spec.sha256 must be 64 lowercase hex digits"},
+      {[](json& b) { b["spec"]["overrides"] = json::array({1}); }, "spec.overrides[0] must be a string"},
+      {[](json& b) { b.erase("spec"); }, "spec is missing"},
+      {[](json& b) { b["horizon"]["start"] = "2026-02-30"; }, "horizon.start must be a date YYYY-MM-DD"},
+      {[](json& b) { b["horizon"]["end"] = "2025-01-01"; }, "horizon.end must lie 0 .. 36525 days after"},
+      {[](json& b) {
+         b["quantiles"] = json::array({0.5, 0.1, 0.9});
+       },
+       "quantiles[1] must be above the one before"},
+      {[](json& b) {
+         b["quantiles"] = json::array({0.1, 1.5});
+       },
+       "quantiles[1] must be a number strictly between"},
+      {[](json& b) { b["quantiles"] = json::array(); }, "quantiles must list at least one quantile"},
+      {[](json& b) {
+         b["quantiles"] = json::array({0.1, 0.5});
+       },
+       "forecast[0].p90 is a quantile the baseline's"},
+      {[](json& b) {
+         b["quantiles"] = json::array({0.1, 0.5, 0.9, 0.95});
+       },
+       "forecast[0].p95 is missing"},
+      {[](json& b) { b["forecast"][3]["mean"] = "x"; }, "forecast[3].mean must be a number"},
+      {[](json& b) { b["forecast"][3]["sd"] = -1; }, "forecast[3].sd must be a number between 0 and"},
+      {[](json& b) { b["forecast"][3]["date"] = "2030-01-01"; }, "forecast[3].date must lie in the horizon"},
+      {[](json& b) { b["forecast"][3]["metric"] = "nope"; }, "forecast[3].metric must be one of the metrics"},
+      {[](json& b) { b["forecast"][3]["p50_rank"] = json::array({5}); }, "forecast[3].p50_rank must be [below"},
+      {[](json& b) {
+         b["forecast"][3]["p50_rank"] = json::array({-1, 10});
+       },
+       "forecast[3].p50_rank must be"},
+      {[](json& b) {
+         b["forecast"][3]["p50_rank"] = json::array({0, 4001});
+       },
+       "forecast[3].p50_rank must be"},
+      {[](json& b) {
+         b["forecast"][3]["p50_rank"] = json::array({3000, 2500});
+       },
+       "forecast[3].p50_rank must be"},
+      {[](json& b) { b["forecast"][3].erase("p50_rank"); }, "forecast[3].p50_rank is missing"},
+      {[](json& b) { b["forecast"][3]["p50"] = 1e12; }, "forecast[3].p50 must lie in its interval"},
+      {[](json& b) { b["forecast"] = json::object(); }, "forecast must be an array"},
+      {[](json& b) { b["forecast"][4] = b["forecast"][3]; }, "forecast[4] repeats the cell of its date and metric"},
+      {[](json& b) { b["targets"][0]["hits"] = 4001; }, "targets[0].hits must be an integer between 0 and 4000"},
+      {[](json& b) { b["targets"][0]["hits"] = -1; }, "targets[0].hits must be an integer between 0 and 4000"},
+      {[](json& b) { b["targets"][0]["hits"] = "many"; }, "targets[0].hits must be an integer"},
+      {[](json& b) { b["targets"][0]["trials"] = 5000; }, "targets[0].trials must be an integer between 4000 and"},
+      {[](json& b) { b["targets"][0]["probability"] = 1.5; }, "targets[0].probability must be a number between 0"},
+      {[](json& b) { b["targets"][0]["probability"] = 0.0123; }, "targets[0].probability must equal its count"},
+      {[](json& b) { b["targets"][0]["date"] = "soon"; }, "targets[0].date must be a date YYYY-MM-DD"},
+      {[](json& b) { b["targets"].push_back(b["targets"][0]); }, "targets[1].id repeats an id"},
+      {[](json& b) { b["tranches"][0]["complete"] = 4001; }, "tranches[0].complete must be an integer between 0"},
+      {[](json& b) { b["tranches"][0]["p10"] = "soon"; }, "tranches[0].p10 must be an integer between -1 and 180"},
+      {[](json& b) { b["tranches"][0]["p10"] = 100000; }, "tranches[0].p10 must be an integer between -1 and"},
+      {[](json& b) { b["tranches"][0]["p10_lo"] = -2; }, "tranches[0].p10_lo must be an integer between -1"},
+      {[](json& b) {
+         b["tranches"][0]["p50_rank"] = json::array({0, 0});
+       },
+       "tranches[0].p50_rank must be"},
+      {[](json& b) { b["tranches"][0]["id"] = 7; }, "tranches[0].id must be a non-empty string"},
+      {[](json& b) { b["tables"]["forecast"] = 5; }, "tables.forecast must be a string"},
+      {[](json& b) { b.erase("tables"); }, "tables is missing"},
+  };
+  for (const auto& [corrupt, expected] : cases) {
+    json b = *baseline_;
+    corrupt(b);
+    const std::string message = validation_error(b);
+    EXPECT_NE(message.find("the baseline base.json is invalid: " + expected), std::string::npos)
+        << "expected: " << expected << "\ngot: " << message;
+  }
+  EXPECT_EQ(validation_error(json::array()), "the baseline base.json is not a JSON object");
+}
+
+TEST_F(BadBaseline, TheCommittedBaselinesAreValid) {
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(std::string(CAPPLAN_SOURCE_DIR) + "/configs/baselines")) {
+    std::ifstream file(entry.path());
+    EXPECT_EQ(validation_error(nlohmann::json::parse(file)), "") << entry.path();
+    ++files;
+  }
+  EXPECT_GE(files, 3);
+}
+
+TEST_F(BadBaseline, AnotherSpecNameIsAUsageErrorTheSameNameAComparison) {
+  nlohmann::json b = *baseline_;
+  b["spec"]["name"] = "other";
+  EXPECT_EQ(validation_error(b), "");  // a valid file, of another spec
+  try {
+    check_baseline_spec(b, fresh_->spec, "base.json");
+    ADD_FAILURE() << "another spec name passed";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("the baseline base.json was made from the spec 'other' (spec.name), not from "
+                                         "'minimal'"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_NE(usage_error(b).find("made from the spec 'other'"), std::string::npos) << usage_error(b);
+  b = *baseline_;
+  b["spec"]["sha256"] = std::string(64, 'a');  // same name, other content: a statistical comparison
+  EXPECT_NO_THROW(check_baseline_spec(b, fresh_->spec, "base.json"));
+  const CheckReport report = check(b, *fresh_);
+  EXPECT_TRUE(report.passed());
+  EXPECT_EQ(report.notes.at(0), "the spec file changed since the baseline was made (sha256 differs)");
+}
+
 // ---- reports -----------------------------------------------------------------------
 
 // A minimal well-formedness check: balanced tags, quoted attributes, entities only.
@@ -525,6 +664,47 @@ Shell shell(const std::string& command) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// capplan check on a damaged baseline: exit 2 naming the file and the field,
+// before simulating and without writing the JUnit file, with and without --exact.
+TEST(BaselineFile, CorruptedFieldsAndAnotherSpecExitTwoInEveryMode) {
+  if (!fs::exists(CAPPLAN_BINARY)) GTEST_SKIP() << "no capplan binary at " << CAPPLAN_BINARY;
+  const fs::path dir = fs::temp_directory_path() / ("capplan-baseline-file-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string binary = CAPPLAN_BINARY, spec = config_path("minimal");
+  const fs::path good = dir / "good.json", bad = dir / "bad.json", junit = dir / "junit.xml";
+  ASSERT_EQ(
+      shell(binary + " baseline " + spec + " -o " + good.string() + " --trials 2000 --backend cpu --quiet").exit_code,
+      0);
+  const nlohmann::json baseline = nlohmann::json::parse(read_text(good));
+  const std::string check = binary + " check " + spec + " --backend cpu --quiet --junit " + junit.string();
+  for (const char* mode : {"", " --exact"}) {
+    EXPECT_EQ(shell(check + " --baseline " + good.string() + mode).exit_code, 0) << mode;
+    fs::remove(junit);
+  }
+  const std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>> cases = {
+      {[](nlohmann::json& b) { b["seed"] = "1"; }, "seed must be an integer"},
+      {[](nlohmann::json& b) { b["trials"] = std::uint64_t(1) << 63; }, "trials must be an integer between 1"},
+      {[](nlohmann::json& b) { b["trials"] = 4'000'000'000u; }, "forecast[0].p10_rank must be"},
+      {[](nlohmann::json& b) { b.erase("trials"); }, "trials is missing"},
+      {[](nlohmann::json& b) { b["targets"][0]["hits"] = 2001; }, "targets[0].hits must be an integer between 0"},
+      {[](nlohmann::json& b) { b["spec"]["name"] = "other"; }, "was made from the spec 'other' (spec.name)"},
+  };
+  for (const auto& [corrupt, expected] : cases) {
+    nlohmann::json b = baseline;
+    corrupt(b);
+    write_text(bad, b.dump(1));
+    for (const char* mode : {"", " --exact"}) {
+      const Shell result = shell(check + " --baseline " + bad.string() + mode);
+      EXPECT_EQ(result.exit_code, 2) << expected << mode << ": " << result.output;
+      EXPECT_NE(result.output.find("the baseline " + bad.string()), std::string::npos) << result.output;
+      EXPECT_NE(result.output.find(expected), std::string::npos) << expected << mode << ": " << result.output;
+      EXPECT_FALSE(fs::exists(junit)) << expected << mode;
+    }
+  }
+  fs::remove_all(dir);
 }
 
 TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {

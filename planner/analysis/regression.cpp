@@ -1,6 +1,7 @@
 #include "planner/analysis/regression.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -12,6 +13,7 @@
 #include "planner/base/build_info.h"
 #include "planner/base/date.h"
 #include "planner/base/errors.h"
+#include "planner/base/limits.h"
 #include "planner/engine/intervals.h"
 #include "planner/output/number_format.h"
 #include "planner/output/output_files.h"
@@ -177,11 +179,273 @@ std::map<std::pair<std::string, std::string>, const json*> forecast_cells(const 
   return cells;
 }
 
+// The checks of one baseline file, each failure naming the file and the
+// field's JSON path.
+class BaselineValidator {
+ public:
+  BaselineValidator(const json& baseline, const std::string& file) : baseline_(baseline), file_(file) {}
+
+  void run() {
+    if (!baseline_.is_object()) throw UsageError("the baseline " + file_ + " is not a JSON object");
+    header();
+    quantiles_ = quantiles();
+    for (double q : quantiles_) columns_.push_back(quantile_column(q));
+    forecast();
+    targets();
+    tranches();
+    const json& tables = object(baseline_, "", "tables");
+    for (const char* name : {"forecast", "tranches", "targets"}) text(tables, "tables", name);
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& path, const std::string& rule, const json* value = nullptr) const {
+    std::string got;
+    if (value) {
+      got = value->dump();
+      if (got.size() > 60) got = got.substr(0, 57) + "...";
+      got = ", got " + got;
+    }
+    throw UsageError("the baseline " + file_ + " is invalid: " + path + " " + rule + got);
+  }
+  static std::string join_path(const std::string& parent, const std::string& key) {
+    return parent.empty() ? key : parent + "." + key;
+  }
+  const json& field(const json& object, const std::string& parent, const std::string& key) const {
+    if (!object.contains(key)) fail(join_path(parent, key), "is missing");
+    return object[key];
+  }
+  const json& object(const json& parent, const std::string& path, const std::string& key) const {
+    const json& value = field(parent, path, key);
+    if (!value.is_object()) fail(join_path(path, key), "must be an object", &value);
+    return value;
+  }
+  const json& array(const json& parent, const std::string& path, const std::string& key) const {
+    const json& value = field(parent, path, key);
+    if (!value.is_array()) fail(join_path(path, key), "must be an array", &value);
+    return value;
+  }
+  std::string text(const json& parent, const std::string& path, const std::string& key, bool non_empty = false) const {
+    const json& value = field(parent, path, key);
+    if (!value.is_string() || (non_empty && value.get_ref<const std::string&>().empty())) {
+      fail(join_path(path, key), non_empty ? "must be a non-empty string" : "must be a string", &value);
+    }
+    return value.get<std::string>();
+  }
+  std::uint64_t count(const json& parent, const std::string& path, const std::string& key, std::uint64_t low,
+                      std::uint64_t high) const {
+    const json& value = field(parent, path, key);
+    if (!value.is_number_unsigned() || value.get<std::uint64_t>() < low || value.get<std::uint64_t>() > high) {
+      fail(join_path(path, key), fmt::format("must be an integer between {} and {}", low, high), &value);
+    }
+    return value.get<std::uint64_t>();
+  }
+  std::int64_t integer(const json& parent, const std::string& path, const std::string& key, std::int64_t low,
+                       std::int64_t high) const {
+    const json& value = field(parent, path, key);
+    if (!value.is_number_integer() || (value.is_number_unsigned() && value.get<std::uint64_t>() > kMaxTrials) ||
+        value.get<std::int64_t>() < low || value.get<std::int64_t>() > high) {
+      fail(join_path(path, key), fmt::format("must be an integer between {} and {}", low, high), &value);
+    }
+    return value.get<std::int64_t>();
+  }
+  double number(const json& parent, const std::string& path, const std::string& key, double low, double high) const {
+    const json& value = field(parent, path, key);
+    if (!value.is_number() || !(value.get<double>() >= low && value.get<double>() <= high)) {
+      fail(join_path(path, key), fmt::format("must be a number between {:g} and {:g}", low, high), &value);
+    }
+    return value.get<double>();
+  }
+  double finite(const json& parent, const std::string& path, const std::string& key) const {
+    const double huge = std::numeric_limits<double>::max();
+    return number(parent, path, key, -huge, huge);
+  }
+  DayNumber date(const json& parent, const std::string& path, const std::string& key, bool in_horizon = true) const {
+    const std::string value = text(parent, path, key);
+    const auto day = parse_date(value);
+    if (!day) fail(join_path(path, key), "must be a date YYYY-MM-DD", &parent[key]);
+    if (in_horizon && (*day < start_ || *day > end_)) {
+      fail(join_path(path, key), "must lie in the horizon " + format_date(start_) + " .. " + format_date(end_),
+           &parent[key]);
+    }
+    return *day;
+  }
+  // A probability stored next to its count: in [0, 1] and equal to count / n.
+  void probability(const json& parent, const std::string& path, const std::string& key, std::uint64_t hits,
+                   std::uint64_t n) const {
+    const double value = number(parent, path, key, 0.0, 1.0);
+    if (std::fabs(value - static_cast<double>(hits) / static_cast<double>(n)) > 1e-9) {
+      fail(join_path(path, key), fmt::format("must equal its count {} / {} trials", hits, n), &parent[key]);
+    }
+  }
+
+  void header() {
+    const json& version = field(baseline_, "", "format_version");
+    if (!version.is_number_integer() || version.get<std::int64_t>() != kBaselineFormatVersion) {
+      fail("format_version",
+           fmt::format("must be {}, the format this capplan reads (make a new baseline with `capplan baseline`)",
+                       kBaselineFormatVersion),
+           &version);
+    }
+    for (const char* key : {"tool", "tool_version", "git_revision"}) text(baseline_, "", key);
+    const json& spec = object(baseline_, "", "spec");
+    text(spec, "spec", "name", true);
+    const std::string sha = text(spec, "spec", "sha256");
+    if (sha.size() != 64 || sha.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      fail("spec.sha256", "must be 64 lowercase hex digits", &spec["sha256"]);
+    }
+    const json& overrides = array(spec, "spec", "overrides");
+    for (std::size_t i = 0; i < overrides.size(); ++i) {
+      if (!overrides[i].is_string()) fail(fmt::format("spec.overrides[{}]", i), "must be a string", &overrides[i]);
+    }
+    count(baseline_, "", "seed", 0, kMaxSeed);
+    trials_ = count(baseline_, "", "trials", 1, kMaxTrials);
+    const json& horizon = object(baseline_, "", "horizon");
+    start_ = date(horizon, "horizon", "start", false);
+    end_ = date(horizon, "horizon", "end", false);
+    if (end_ < start_ || end_ - start_ > kMaxHorizonDays) {
+      fail("horizon.end", fmt::format("must lie 0 .. {} days after horizon.start", kMaxHorizonDays), &horizon["end"]);
+    }
+  }
+
+  std::vector<double> quantiles() const {
+    const json& list = array(baseline_, "", "quantiles");
+    if (list.empty()) fail("quantiles", "must list at least one quantile");
+    std::vector<double> out;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string path = fmt::format("quantiles[{}]", i);
+      if (!list[i].is_number() || !(list[i].get<double>() > 0.0 && list[i].get<double>() < 1.0)) {
+        fail(path, "must be a number strictly between 0 and 1", &list[i]);
+      }
+      if (!out.empty() && list[i].get<double>() <= out.back()) fail(path, "must be above the one before", &list[i]);
+      out.push_back(list[i].get<double>());
+    }
+    return out;
+  }
+
+  // pX_rank: [below, through] trials, below <= q x trials <= through <= trials.
+  void rank(const json& item, const std::string& path, const std::string& key, double q) const {
+    const json& value = field(item, path, key);
+    const std::string where = join_path(path, key);
+    const std::string rule = fmt::format(
+        "must be [below, through] trials with below <= {:g} x trials <= through <= trials ({})", q, trials_);
+    if (!value.is_array() || value.size() != 2 || !value[0].is_number_unsigned() || !value[1].is_number_unsigned()) {
+      fail(where, rule, &value);
+    }
+    const std::uint64_t below = value[0].get<std::uint64_t>(), through = value[1].get<std::uint64_t>();
+    const double target = q * static_cast<double>(trials_);
+    if (below > through || through > trials_ || static_cast<double>(below) > std::ceil(target) ||
+        static_cast<double>(through) < std::floor(target)) {
+      fail(where, rule, &value);
+    }
+  }
+
+  // Only the quantile columns of the quantile list: a column pX (or pX_lo, ...)
+  // of another quantile means the lists disagree.
+  void no_other_columns(const json& item, const std::string& path) const {
+    for (const auto& [key, value] : item.items()) {
+      if (key.size() < 2 || key[0] != 'p' || !std::isdigit(static_cast<unsigned char>(key[1]))) continue;
+      const std::string column = key.substr(0, key.find('_'));
+      if (std::find(columns_.begin(), columns_.end(), column) == columns_.end()) {
+        fail(join_path(path, key), "is a quantile the baseline's quantiles list lacks", &value);
+      }
+    }
+  }
+
+  void forecast() const {
+    const json& cells = array(baseline_, "", "forecast");
+    if (cells.empty()) fail("forecast", "must hold at least one cell");
+    std::set<std::pair<std::string, std::string>> seen;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const std::string path = fmt::format("forecast[{}]", i);
+      if (!cells[i].is_object()) fail(path, "must be an object", &cells[i]);
+      const json& cell = cells[i];
+      date(cell, path, "date");
+      const std::string metric = text(cell, path, "metric");
+      const auto& names = metric_names();
+      if (std::find(names.begin(), names.end(), metric) == names.end()) {
+        fail(path + ".metric", "must be one of the metrics capplan reports", &cell["metric"]);
+      }
+      if (!seen.insert({cell["date"].get<std::string>(), metric}).second) {
+        fail(path, "repeats the cell of its date and metric");
+      }
+      finite(cell, path, "mean");
+      number(cell, path, "sd", 0.0, std::numeric_limits<double>::max());
+      for (std::size_t k = 0; k < quantiles_.size(); ++k) {
+        const std::string& column = columns_[k];
+        const double value = finite(cell, path, column);
+        if (!(finite(cell, path, column + "_lo") <= value && value <= finite(cell, path, column + "_hi"))) {
+          fail(path + "." + column, "must lie in its interval [" + column + "_lo, " + column + "_hi]", &cell[column]);
+        }
+        rank(cell, path, column + "_rank", quantiles_[k]);
+      }
+      no_other_columns(cell, path);
+    }
+  }
+
+  void targets() const {
+    const json& list = array(baseline_, "", "targets");
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string path = fmt::format("targets[{}]", i);
+      if (!list[i].is_object()) fail(path, "must be an object", &list[i]);
+      const json& target = list[i];
+      if (!ids.insert(text(target, path, "id", true)).second) fail(path + ".id", "repeats an id", &target["id"]);
+      text(target, path, "metric");
+      date(target, path, "date");
+      finite(target, path, "threshold");
+      count(target, path, "trials", trials_, trials_);
+      const std::uint64_t hits = count(target, path, "hits", 0, trials_);
+      probability(target, path, "probability", hits, trials_);
+    }
+  }
+
+  void tranches() const {
+    const json& list = array(baseline_, "", "tranches");
+    const std::int64_t last_day = end_ - start_;
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string path = fmt::format("tranches[{}]", i);
+      if (!list[i].is_object()) fail(path, "must be an object", &list[i]);
+      const json& tranche = list[i];
+      if (!ids.insert(text(tranche, path, "id", true)).second) fail(path + ".id", "repeats an id", &tranche["id"]);
+      count(tranche, path, "units", 0, kMaxUnits);
+      const std::uint64_t complete = count(tranche, path, "complete", 0, trials_);
+      probability(tranche, path, "probability_complete", complete, trials_);
+      for (std::size_t k = 0; k < quantiles_.size(); ++k) {
+        const std::string& column = columns_[k];
+        for (const char* suffix : {"", "_lo", "_hi"}) integer(tranche, path, column + suffix, -1, last_day);
+        rank(tranche, path, column + "_rank", quantiles_[k]);
+      }
+      no_other_columns(tranche, path);
+    }
+  }
+
+  const json& baseline_;
+  const std::string& file_;
+  std::uint64_t trials_ = 0;
+  DayNumber start_ = 0, end_ = 0;
+  std::vector<double> quantiles_;
+  std::vector<std::string> columns_;
+};
+
 }  // namespace
+
+void validate_baseline(const json& baseline, const std::string& file) { BaselineValidator(baseline, file).run(); }
+
+void check_baseline_spec(const json& baseline, const Spec& spec, const std::string& file) {
+  const std::string name = baseline.at("spec").at("name").get<std::string>();
+  if (name != spec.name) {
+    throw UsageError("the baseline" + (file.empty() ? std::string() : " " + file) + " was made from the spec '" + name +
+                     "' (spec.name), not from '" + spec.name + "'; check each spec against its own baseline");
+  }
+}
+
+namespace {}  // namespace
 
 void check_baseline_fits(const json& baseline, const Spec& spec, const CompiledModel& model) {
   checked_header(baseline);
   try {
+    if (baseline.contains("spec") && baseline["spec"].contains("name")) check_baseline_spec(baseline, spec, "");
     // ---- structure: quantiles, horizon, report dates and metrics, targets, tranches
     const auto& quantiles = spec.report.quantiles;
     const std::vector<double> old_quantiles = baseline.at("quantiles").get<std::vector<double>>();

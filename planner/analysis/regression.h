@@ -53,6 +53,25 @@ struct CheckReport {
   int failures() const;
 };
 
+// Throws UsageError naming `file` and the field's JSON path (e.g.
+// "forecast[3].p50_rank") unless every field of the baseline has its type and
+// range: format_version 1; tool, tool_version and git_revision strings;
+// spec.name (non-empty), spec.sha256 (64 hex digits), spec.overrides (strings);
+// seed 0 .. 2^64-1; trials 1 .. kMaxTrials; horizon dates YYYY-MM-DD, start <=
+// end; quantiles ascending in (0, 1); forecast cells with a date in the
+// horizon, a known metric, finite mean, sd >= 0, and for each quantile (and no
+// other) its value, interval and rank [below, through], below <= q x trials <=
+// through <= trials; targets and tranches with unique ids, hits and completed
+// counts at most trials, target trials equal to trials, probabilities in
+// [0, 1] matching their counts, completion days -1 .. the horizon's length;
+// the three tables as strings. Needs no spec: call it right after reading.
+void validate_baseline(const nlohmann::json& baseline, const std::string& file);
+
+// Throws UsageError unless the baseline was made from a spec of the same name
+// (spec.name): a baseline of another spec is a usage error in every mode, the
+// same name with other content a statistical comparison.
+void check_baseline_spec(const nlohmann::json& baseline, const Spec& spec, const std::string& file);
+
 // Throws UsageError if the baseline does not fit the spec: another
 // format_version, no trial count, other report quantiles, horizon, report
 // dates or metrics, other tranche or target ids, or missing fields. Cheap:

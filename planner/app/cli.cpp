@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "planner/app/command_support.h"
@@ -19,6 +20,7 @@
 #include "planner/base/limits.h"
 #include "planner/base/parallel.h"
 #include "planner/base/printable.h"
+#include "planner/engine/precision.h"
 
 namespace capplan {
 
@@ -35,6 +37,51 @@ std::uint64_t parse_seed(const std::string& text) {
     throw UsageError(message);
   }
 }
+
+// --precision: a relative half-width in kMinPrecision .. kMaxPrecision, as a
+// percentage ("0.5%") or a fraction ("0.005").
+double checked_precision(const std::string& text) {
+  const std::string rule =
+      fmt::format("--precision must be a relative half-width between {:g}% and {:g}% (e.g. 0.5% or 0.005), got '{}'",
+                  100.0 * kMinPrecision, 100.0 * kMaxPrecision, text);
+  double value = 0.0;
+  try {
+    value = parse_precision(text);
+  } catch (const UsageError&) {
+    throw UsageError(rule);
+  }
+  if (!(value >= kMinPrecision && value <= kMaxPrecision)) throw UsageError(rule);
+  return value;
+}
+
+// --sigmas: finite, above 0, at most kMaxSigmas.
+double checked_sigmas(double sigmas) {
+  if (!(sigmas > 0.0 && sigmas <= kMaxSigmas)) {
+    throw UsageError(fmt::format("--sigmas must be a number of standard errors above 0 and at most {:g}, got {}",
+                                 kMaxSigmas, sigmas));
+  }
+  return sigmas;
+}
+
+// A count of trials that may be 0 (--drivers-sample: 0 turns it off).
+std::uint64_t checked_count(std::int64_t count, const char* option, const char* zero_means) {
+  if (count < 0 || static_cast<std::uint64_t>(count) > kMaxTrials) {
+    throw UsageError(
+        fmt::format("{} must be 0 ({}) or a number of trials up to {}, got {}", option, zero_means, kMaxTrials, count));
+  }
+  return static_cast<std::uint64_t>(count);
+}
+
+// A file or folder option given as an empty string (--out "") is a mistake,
+// not a request for the default.
+void require_path(const CLI::Option* option, const std::string& value, const char* what) {
+  if (option && option->count() > 0 && value.empty()) {
+    throw UsageError(option->get_name() + " must name " + what + ", got ''");
+  }
+}
+
+// Whether `option` was given on the command line.
+bool given(const CLI::Option* option) { return option && option->count() > 0; }
 
 int checked_threads(int threads) {
   if (threads < 0 || threads > kMaxThreads) {
@@ -92,7 +139,8 @@ struct SimulationArguments {
   std::vector<std::string> overrides;  // --set PATH=VALUE
   std::int64_t trials = 0;             // used only when --trials is given
   CLI::Option* trials_option = nullptr;
-  std::string seed;  // empty: the spec's
+  std::string seed;  // used only when --seed is given
+  CLI::Option* seed_option = nullptr;
   int threads = 0;
   bool quiet = false;
   std::string backend = "auto";
@@ -104,7 +152,7 @@ struct SimulationArguments {
     if (with_trials) {
       trials_option = command->add_option("--trials", trials, "Number of trials (overrides simulation.trials)");
     }
-    command->add_option("--seed", seed, "Random seed, 0 .. 2^64-1 (overrides simulation.seed)");
+    seed_option = command->add_option("--seed", seed, "Random seed, 0 .. 2^64-1 (overrides simulation.seed)");
     command->add_option("--threads", threads, "CPU threads (0 = all)");
     command->add_flag("--quiet", quiet,
                       "Errors only: no progress line, backend line or summary (check still prints its one-line "
@@ -119,8 +167,8 @@ struct SimulationArguments {
     SimulationRequest request;
     request.overrides = overrides;
     request.threads = checked_threads(threads);
-    if (trials_option && trials_option->count() > 0) request.trials = checked_trials(trials);
-    if (!seed.empty()) request.seed = parse_seed(seed);
+    if (given(trials_option)) request.trials = checked_trials(trials);
+    if (given(seed_option)) request.seed = parse_seed(seed);
     request.progress = !quiet;
     request.log = quiet ? nullptr : &std::cerr;
     return request;
@@ -132,38 +180,44 @@ struct RunArguments {
   RunRequest request;  // spec_path, out_dir and plots are read straight into it
   SimulationArguments simulation;
   std::string precision;        // empty: run the trial count
-  std::int64_t max_trials = 0;  // 0: 100 x the starting trials, capped at kMaxTrials
+  std::int64_t max_trials = 0;  // used only when given; else 100 x the starting trials, capped at kMaxTrials
   std::int64_t drivers_sample = 10000;
-  std::string driver_date;  // empty: the horizon end
+  std::string driver_date;  // used only when --driver-date is given; else the horizon end
+  CLI::Option *out_option = nullptr, *precision_option = nullptr, *max_trials_option = nullptr,
+              *driver_date_option = nullptr;
 
   CLI::App* add_to(CLI::App& app) {
     CLI::App* run = app.add_subcommand("run", "Run the Monte Carlo forecast of a spec");
     run->add_option("spec", request.spec_path, "Spec file (YAML)")->required();
-    run->add_option("--out", request.out_dir, "Output directory (default out/<name>)");
+    out_option = run->add_option("--out", request.out_dir, "Output directory (default out/<name>)");
     simulation.add_to(run);
-    run->add_option("--precision", precision,
-                    "Run until every reported quantile of available_accelerators and effective_pflops has a 95% "
-                    "interval within this relative half-width (e.g. 0.5%), and targets within +-the same");
-    run->add_option("--max-trials", max_trials, "Upper bound on trials with --precision (default 100 x trials)");
+    precision_option =
+        run->add_option("--precision", precision,
+                        "Run until every reported quantile of available_accelerators and effective_pflops has a 95% "
+                        "interval within this relative half-width (e.g. 0.5%), and targets within +-the same");
+    max_trials_option = run->add_option("--max-trials", max_trials,
+                                        "Upper bound on trials with --precision, 1 .. 2^32-1 (default 100 x trials)");
     run->add_option("--drivers-sample", drivers_sample,
                     "Trials (the first N) used for sensitivity.csv; 0 turns the driver analysis off (default 10000)");
-    run->add_option("--driver-date", driver_date, "Date of the driver analysis (default the horizon end)");
+    driver_date_option =
+        run->add_option("--driver-date", driver_date, "Date of the driver analysis (default the horizon end)");
     run->add_flag("--plots", request.plots, "Also draw the charts and summary.md (needs gnuplot)");
     return run;
   }
   RunRequest make(const std::vector<std::string>& argv) const {
     RunRequest out = request;
-    if (drivers_sample < 0) throw UsageError("--drivers-sample must be 0 (off) or a positive number of trials");
-    out.drivers_sample = static_cast<std::uint64_t>(drivers_sample);
-    if (!precision.empty()) out.precision = PrecisionGoal{parse_precision(precision), 0};
+    require_path(out_option, out.out_dir, "an output folder");
+    out.drivers_sample = checked_count(drivers_sample, "--drivers-sample", "off");
+    if (given(precision_option)) out.precision = PrecisionGoal{checked_precision(precision), 0};
     out.simulation = simulation.request();
-    if (!driver_date.empty()) {
+    if (given(driver_date_option)) {
       out.driver_date = parse_date(driver_date);
       if (!out.driver_date) throw UsageError("--driver-date must be a date YYYY-MM-DD, got '" + driver_date + "'");
     }
-    if (max_trials != 0) {
+    if (given(max_trials_option)) {
       const std::uint64_t cap = checked_trials(max_trials, "--max-trials");
-      if (out.precision) out.precision->max_trials = cap;
+      if (!out.precision) throw UsageError("--max-trials bounds a run to a precision: it needs --precision");
+      out.precision->max_trials = cap;
     }
     out.backend = simulation.backend_request();
     out.argv = argv;
@@ -174,18 +228,20 @@ struct RunArguments {
 struct CompareArguments {
   std::vector<std::string> spec_paths;  // A, or A and B
   std::string out_dir;
+  CLI::Option* out_option = nullptr;
   SimulationArguments simulation;
 
   CLI::App* add_to(CLI::App& app) {
     CLI::App* compare = app.add_subcommand(
         "compare", "Compare scenario B with A on common random numbers (B: a second spec, or A with --set changes)");
     compare->add_option("specs", spec_paths, "A.yaml [B.yaml]")->required()->expected(1, 2);
-    compare->add_option("--out", out_dir, "Output directory (default out/compare-<A>-vs-<B>)");
+    out_option = compare->add_option("--out", out_dir, "Output directory (default out/compare-<A>-vs-<B>)");
     simulation.add_to(compare, true, false);
     return compare;
   }
   CompareRequest make() const {
     if (spec_paths.empty() || spec_paths.size() > 2) throw UsageError("compare takes one or two specs");
+    require_path(out_option, out_dir, "an output folder");
     CompareRequest request;
     request.spec_a = spec_paths[0];
     if (spec_paths.size() == 2) request.spec_b = spec_paths[1];
@@ -198,23 +254,29 @@ struct CompareArguments {
 struct CheckArguments {
   CheckRequest request;  // spec_path, baseline_path, sigmas, per_cell, exact and junit are read straight into it
   SimulationArguments simulation;
+  CLI::Option *baseline_option = nullptr, *junit_option = nullptr;
 
   CLI::App* add_to(CLI::App& app) {
     CLI::App* check = app.add_subcommand("check", "Re-run a spec and compare with a baseline (0 pass, 1 regression)");
     check->add_option("spec", request.spec_path, "Spec file (YAML)")->required();
-    check->add_option("--baseline", request.baseline_path, "Baseline file from `capplan baseline`")->required();
+    baseline_option =
+        check->add_option("--baseline", request.baseline_path, "Baseline file from `capplan baseline`")->required();
     check->add_option("--sigmas", request.sigmas,
-                      "False-alarm level of the whole check in combined standard errors (default 4); each cell's "
+                      "False-alarm level of the whole check in combined standard errors, above 0 and at most 100 "
+                      "(default 4); each cell's "
                       "limit is raised for the number of cells compared (docs/nightly.md)");
     check->add_flag("--per-cell", request.per_cell,
                     "Apply --sigmas to each cell as it is, without raising it for the number of cells");
     check->add_flag("--exact", request.exact, "Demand byte-identical tables (the baseline's seed and trials)");
-    check->add_option("--junit", request.junit, "Also write the result as JUnit XML");
+    junit_option = check->add_option("--junit", request.junit, "Also write the result as JUnit XML");
     simulation.add_to(check, false);
     return check;
   }
   CheckRequest make() const {
     CheckRequest out = request;
+    require_path(baseline_option, out.baseline_path, "a baseline file");
+    require_path(junit_option, out.junit, "a file");
+    out.sigmas = checked_sigmas(out.sigmas);
     out.simulation = simulation.request();
     out.backend = simulation.backend_request();
     return out;
@@ -227,7 +289,8 @@ struct BenchArguments {
   std::int64_t gpu_trials = 0;  // 0: 100 x --trials
   int threads = 0;
   std::string backend = "auto";
-  std::string report;  // empty: each spec's own; day, week or month
+  std::string report;  // used only when given: day, week or month
+  CLI::Option *report_option = nullptr, *gpu_trials_option = nullptr;
   CudaTuning cuda;
   bool cuda_sweep = false;  // a GPU row for every kernel variant and block size
 
@@ -237,9 +300,10 @@ struct BenchArguments {
     bench->add_option("--trials", trials, "Trials per measurement (default 20000)");
     bench->add_option("--threads", threads, "CPU threads for the multi-threaded row (0 = all)");
     bench->add_option("--backend", backend, "auto (CPU rows, plus the GPU when present), cpu or cuda");
-    bench->add_option("--gpu-trials", gpu_trials,
-                      "Trials for the GPU row (default: --trials with --backend cuda, else 100 x --trials)");
-    bench->add_option("--report", report, "Override the report dates: day, week or month");
+    gpu_trials_option =
+        bench->add_option("--gpu-trials", gpu_trials,
+                          "Trials for the GPU row (default: --trials with --backend cuda, else 100 x --trials)");
+    report_option = bench->add_option("--report", report, "Override the report dates: day, week or month");
     cuda.add_to(bench);
     bench->add_flag("--cuda-sweep", cuda_sweep,
                     "GPU rows for every kernel variant (register cap x steps) at block sizes 64, 128 and 256");
@@ -253,11 +317,11 @@ struct BenchArguments {
     if (report == "day") request.report = Report::Every::day;
     if (report == "week") request.report = Report::Every::week;
     if (report == "month") request.report = Report::Every::month;
-    if (!report.empty() && !request.report) {
+    if (given(report_option) && !request.report) {
       throw UsageError("--report must be day, week or month, got '" + report + "'");
     }
     request.trials = checked_trials(trials);
-    if (gpu_trials != 0) request.gpu_trials = checked_trials(gpu_trials, "--gpu-trials");
+    if (given(gpu_trials_option)) request.gpu_trials = checked_trials(gpu_trials, "--gpu-trials");
     request.backend.cuda = cuda.options();
     request.cuda_sweep = cuda_sweep;
     return request;
@@ -282,6 +346,7 @@ struct CommandLine {
   PlotRequest plot_request;
   BaselineRequest baseline_request;  // spec_path and output are read straight into it
   SimulationArguments baseline_simulation;
+  CLI::Option* baseline_output = nullptr;
   CheckArguments check_args;
   BenchArguments bench_args;
   CLI::App *validate, *run, *compare, *plot, *baseline, *check, *schema, *bench;
@@ -299,7 +364,8 @@ struct CommandLine {
     plot->add_option("outdir", plot_request.out_dir, "Output directory of a run")->required();
     baseline = app.add_subcommand("baseline", "Run a spec and store its forecast as a regression baseline");
     baseline->add_option("spec", baseline_request.spec_path, "Spec file (YAML)")->required();
-    baseline->add_option("-o,--output", baseline_request.output, "Baseline file to write (JSON)")->required();
+    baseline_output =
+        baseline->add_option("-o,--output", baseline_request.output, "Baseline file to write (JSON)")->required();
     baseline_simulation.add_to(baseline);
     check = check_args.add_to(app);
     schema = app.add_subcommand("schema", "Print the JSON Schema of the spec format");
@@ -327,6 +393,7 @@ struct CommandLine {
     if (*baseline) {
       BaselineRequest request = baseline_request;
       on_every_rank(communicator, [&] {
+        require_path(baseline_output, request.output, "a baseline file to write");
         request.simulation = baseline_simulation.request();
         request.backend = baseline_simulation.backend_request();
       });

@@ -48,16 +48,14 @@ nlohmann::json read_baseline(const std::string& path) {
 
 // The scenario to check: the baseline's trial count, and its seed with --exact
 // unless the request names one (noise is what --sigmas allows for).
+// The baseline has passed validate_baseline: its trials and seed are in range.
 Scenario load_checked_scenario(const CheckRequest& request, const nlohmann::json& baseline) {
-  if (!baseline.contains("trials") || !baseline["trials"].is_number_unsigned()) {
-    throw UsageError("the baseline " + request.baseline_path + " has no trial count");
-  }
   SimulationRequest simulation = request.simulation;
-  simulation.trials = baseline["trials"].get<std::uint64_t>();  // load_scenario checks its range
-  if (request.exact && !simulation.seed && baseline.contains("seed")) {
-    simulation.seed = baseline["seed"].get<std::uint64_t>();
-  }
-  return load_scenario(request.spec_path, simulation);
+  simulation.trials = baseline["trials"].get<std::uint64_t>();
+  if (request.exact && !simulation.seed) simulation.seed = baseline["seed"].get<std::uint64_t>();
+  Scenario scenario = load_scenario(request.spec_path, simulation);
+  check_baseline_spec(baseline, scenario.spec, request.baseline_path);
+  return scenario;
 }
 
 }  // namespace
@@ -88,8 +86,12 @@ CheckOutcome check_command(const CheckRequest& request) {
   Scenario scenario;
   nlohmann::json baseline;
   on_every_rank(communicator, [&] {
-    if (!(request.sigmas > 0.0)) throw UsageError("--sigmas must be positive");
+    if (!(request.sigmas > 0.0 && request.sigmas <= kMaxSigmas)) {
+      throw UsageError(fmt::format("--sigmas must be a number of standard errors above 0 and at most {:g}, got {}",
+                                   kMaxSigmas, request.sigmas));
+    }
     baseline = read_baseline(request.baseline_path);
+    validate_baseline(baseline, request.baseline_path);
     scenario = load_checked_scenario(request, baseline);
     if (!request.exact) check_baseline_fits(baseline, scenario.spec, *scenario.model);  // before the long part
   });

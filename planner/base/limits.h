@@ -15,8 +15,19 @@ constexpr std::uint64_t kMaxTrials = 4'294'967'295u;
 // few enough that starting them cannot exhaust the process.
 constexpr int kMaxThreads = 1024;
 constexpr std::uint64_t kMaxSeed = std::numeric_limits<std::uint64_t>::max();
+// Relative half-width a run to a precision may ask for (--precision), as a
+// fraction: from 0.001% (finer needs far more than kMaxTrials trials) to 50%
+// (coarser says nothing about a quantile).
+constexpr double kMinPrecision = 1e-5;
+constexpr double kMaxPrecision = 0.5;
+// False-alarm level of a regression check (--sigmas), in standard errors: above
+// 0, at most 100 (beyond that no cell could ever fail).
+constexpr double kMaxSigmas = 100.0;
 // A spec file is read whole; larger files are refused before parsing [bytes].
 constexpr std::size_t kMaxSpecFileBytes = std::size_t(64) << 20;
+// A baseline's trial count (capplan check re-runs that many trials) is
+// 1 .. kMaxTrials, and every count it stores (quantile ranks, target hits,
+// completed tranches) is at most its trial count.
 // A baseline file (capplan check) is read whole; larger files are refused
 // [bytes]. The baseline of the largest shipped spec is well under 1 MiB.
 constexpr std::size_t kMaxBaselineFileBytes = std::size_t(1) << 30;
