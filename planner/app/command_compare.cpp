@@ -40,9 +40,9 @@ CompareOutcome compare_command(const CompareRequest& request) {
     if (!communicator.is_root()) return;
     const ForecastStatistics& stats_a = *paired->a;
     const ForecastStatistics& stats_b = *paired->b;
-    write_files_atomically(outcome.out_dir,
-                           {{"compare.csv", compare_csv(a.spec, *a.model, stats_a, *b.model, stats_b, paired->paired)},
-                            {"compare_targets.csv", compare_targets_csv(*a.model, stats_a, *b.model, stats_b)}});
+    write_result_set(outcome.out_dir,
+                     {{"compare.csv", compare_csv(a.spec, *a.model, stats_a, *b.model, stats_b, paired->paired)},
+                      {"compare_targets.csv", compare_targets_csv(*a.model, stats_a, *b.model, stats_b)}});
     outcome.report = compare_summary(a.spec, b.spec, *a.model, stats_a, *b.model, stats_b, paired->paired) +
                      "\nWrote " + outcome.out_dir + "/{compare.csv,compare_targets.csv}\n";
   });

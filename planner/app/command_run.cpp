@@ -1,6 +1,7 @@
 // capplan run and capplan plot.
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,9 +21,10 @@ namespace capplan {
 
 namespace {
 
-void write_plots_and_summary(const std::string& out_dir) {
+// Draws the charts into `out_dir` and returns summary.md, written after them.
+OutputFiles plots_and_summary(const std::string& out_dir) {
   write_plots(out_dir);
-  write_files_atomically(out_dir, {{"summary.md", summary_markdown(out_dir)}});
+  return {{"summary.md", summary_markdown(out_dir)}};
 }
 
 // The precision goal with its default cap: 100 x the spec's trials, at most kMaxTrials.
@@ -55,8 +57,15 @@ std::string write_outputs(const std::string& out_dir, bool plots, const Scenario
   std::vector<std::pair<std::string, std::string>> files = run_tables(spec, *scenario.model, simulation, driver_date);
   record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   files.emplace_back("run.json", run_json(spec, record));
-  write_files_atomically(out_dir, files);
-  if (plots) write_plots_and_summary(out_dir);
+  std::function<void(const std::string&)> add_plots;
+  if (plots) {
+    add_plots = [](const std::string& staging) {
+      for (const auto& [name, content] : plots_and_summary(staging)) {
+        write_new_file(staging + "/" + name, content);
+      }
+    };
+  }
+  write_result_set(out_dir, files, add_plots);
   std::string report = run_summary(spec, *scenario.model, *simulation.statistics, record, out_dir);
   if (simulation.precision) report += precision_summary(*simulation.precision);
   return report;
@@ -104,7 +113,7 @@ RunOutcome run_command(const RunRequest& request) {
 PlotOutcome plot_command(const PlotRequest& request) {
   PlotOutcome outcome;
   if (!Communicator::world().is_root()) return outcome;
-  write_plots_and_summary(request.out_dir);
+  update_result_set(request.out_dir, [&] { return plots_and_summary(request.out_dir); });
   outcome.report = "Wrote the charts and summary.md in " + request.out_dir + "\n";
   return outcome;
 }
