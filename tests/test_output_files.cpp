@@ -135,13 +135,17 @@ TEST_F(OutputFiles, LeftoversOfKilledRunsAreCleaned) {
   put(out / (".summary.md.capplan-tmp-" + dead + "-aaaaaaaaaaaa"), "stale\n");
   put(out / (".summary.md.capplan-tmp-" + live + "-bbbbbbbbbbbb"), "in use\n");
   put(dir_ / (".base.json.capplan-tmp-" + dead + "-cccccccccccc"), "stale\n");
+  fs::last_write_time(dir_ / (".base.json.capplan-tmp-" + dead + "-cccccccccccc"),
+                      fs::file_time_type::clock::now() - std::chrono::hours(1));
+  put(dir_ / (".base.json.capplan-tmp-" + dead + "-dddddddddddd"), "recent: kept\n");
   put(dir_ / "unrelated.capplan-new", "mine\n");
   update_result_set(out.string(), [] { return capplan::OutputFiles{}; });
   EXPECT_EQ(names(out), (std::set<std::string>{".capplan-run", "forecast.csv",
                                                ".summary.md.capplan-tmp-" + live + "-bbbbbbbbbbbb"}));
   write_file_atomically((dir_ / "base.json").string(), "{}\n");
   write_result_set(out.string(), {{"forecast.csv", "b\n"}});
-  EXPECT_EQ(names(dir_), (std::set<std::string>{"out", "out.capplan-lock", "base.json", "unrelated.capplan-new"}));
+  EXPECT_EQ(names(dir_), (std::set<std::string>{"out", "out.capplan-lock", "base.json", "unrelated.capplan-new",
+                                                ".base.json.capplan-tmp-" + dead + "-dddddddddddd"}));
 }
 
 // ---- the real binary -------------------------------------------------------
@@ -178,7 +182,7 @@ std::uint64_t seed_of(const fs::path& run_json) {
 
 class OutputSets : public OutputFiles {
  protected:
-  static constexpr int kTrials = 50000;  // about 0.2 s on one thread
+  static constexpr int kTrials = 25000;  // about 0.1 s on one thread
   // The tables of a clean run with `seed`, by file name.
   std::map<std::string, std::string> reference(int seed) {
     const fs::path out = dir_ / ("reference-" + std::to_string(seed));
@@ -213,17 +217,30 @@ TEST_F(OutputSets, ConcurrentRunsLeaveOneWholeSet) {
                                                 "reference-22", "reference-22.capplan-lock"}));
 }
 
+TEST_F(OutputSets, TheBinaryRefusesAForeignFolderWithExitTwo) {
+  const fs::path out = dir_ / "mine";
+  fs::create_directories(out);
+  put(out / "notes.txt", "mine\n");
+  EXPECT_EQ(wait_for(start_run(out, 1, 100)), 2);
+  EXPECT_EQ(names(out), (std::set<std::string>{"notes.txt"}));
+}
+
 TEST_F(OutputSets, KilledRunsLeaveThePreviousSetOrTheNewOne) {
   const std::map<int, std::map<std::string, std::string>> runs{{1, reference(1)}, {2, reference(2)}};
   const fs::path out = dir_ / "out";
   std::mt19937 random(12345);
+  int finished = 0, earlier = 0, absent = 0;
   for (int i = 0; i < 20; ++i) {
+    ::setenv("CAPPLAN_OUTPUT_TEST_PAUSE_MS", "15", 1);  // a write phase of about 0.1 s
     const pid_t pid = start_run(out, 1 + i % 2, kTrials);
+    ::unsetenv("CAPPLAN_OUTPUT_TEST_PAUSE_MS");
     std::this_thread::sleep_for(std::chrono::milliseconds(random() % 300));
     ::kill(pid, SIGKILL);
     wait_for(pid);
     if (fs::exists(out)) expect_one_set(out, runs);
+    (fs::exists(out) ? seed_of(out / "run.json") == 1u + i % 2 ? finished : earlier : absent) += 1;
   }
+  std::printf("kills: %d left the new set, %d the previous one, %d no set yet\n", finished, earlier, absent);
   EXPECT_EQ(wait_for(start_run(out, 2, kTrials)), 0);
   expect_one_set(out, runs);
   EXPECT_EQ(seed_of(out / "run.json"), 2u);

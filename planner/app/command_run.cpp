@@ -27,6 +27,11 @@ OutputFiles plots_and_summary(const std::string& out_dir) {
   return {{"summary.md", summary_markdown(out_dir)}};
 }
 
+// The folder the run writes: --out, or out/NAME.
+std::string out_dir_for(const RunRequest& request, const Spec& spec) {
+  return request.out_dir.empty() ? "out/" + spec.name : request.out_dir;
+}
+
 // The precision goal with its default cap: 100 x the spec's trials, at most kMaxTrials.
 std::optional<PrecisionGoal> goal_for(const RunRequest& request, const Spec& spec) {
   std::optional<PrecisionGoal> goal = request.precision;
@@ -81,6 +86,7 @@ RunOutcome run_command(const RunRequest& request) {
     std::vector<DayNumber> dates;
     if (request.driver_date) dates.push_back(*request.driver_date);
     scenario = load_scenario(request.spec_path, request.simulation, dates);
+    if (communicator.is_root()) check_result_set_target(out_dir_for(request, scenario.spec));
   });
   const Spec& spec = scenario.spec;
   const DayNumber driver_date = request.driver_date.value_or(spec.horizon.end);
@@ -93,7 +99,7 @@ RunOutcome run_command(const RunRequest& request) {
   nlohmann::ordered_json processes = gather_processes(simulation, communicator);
 
   RunOutcome outcome;
-  outcome.out_dir = request.out_dir.empty() ? "out/" + spec.name : request.out_dir;
+  outcome.out_dir = out_dir_for(request, spec);
   outcome.trials = simulation.trials;
   outcome.seed = spec.seed;
   outcome.backend = simulation.backend;

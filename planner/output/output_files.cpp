@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 
 #include <openssl/evp.h>
@@ -170,15 +171,27 @@ bool owned_by_us(const fs::path& path, bool directory) {
   return directory ? S_ISDIR(info.st_mode) : S_ISREG(info.st_mode);
 }
 
-// Removes, in `dir`, capplan's temporary files whose process is gone (with
-// `in_set`, also an older capplan's and chart work folders, which exist only
-// while their creator holds the set's lock, which the caller now does).
+// Whether the file at `path` was last written more than ten minutes ago (a
+// temporary lives for one write, fsync and rename).
+bool older_than_ten_minutes(const fs::path& path) {
+  struct stat info {};
+  return ::lstat(path.c_str(), &info) == 0 && info.st_mtime + 600 < ::time(nullptr);
+}
+
+// Removes, in `dir`, capplan's temporary files whose process is gone. In a
+// result set (`in_set`: the caller holds its lock) also an older capplan's
+// temporaries and chart work folders, which exist only under that lock;
+// elsewhere, where no lock orders writers, only temporaries also older than
+// ten minutes (a process id may belong to another PID namespace).
 void remove_dead_leftovers(const fs::path& dir, bool in_set) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     const std::string pid = temporary_pid(name, in_set);
-    if (!pid.empty() && process_gone(pid) && owned_by_us(entry.path(), false)) fs::remove(entry.path(), ec);
+    if (!pid.empty() && process_gone(pid) && owned_by_us(entry.path(), false) &&
+        (in_set || older_than_ten_minutes(entry.path()))) {
+      fs::remove(entry.path(), ec);
+    }
     if (in_set && name.rfind(kPlotsPrefix, 0) == 0 && owned_by_us(entry.path(), true)) fs::remove_all(entry.path(), ec);
   }
 }
@@ -272,6 +285,12 @@ void swap_in(const fs::path& staging, const fs::path& target) {
   if (::rename(old.c_str(), staging.c_str()) != 0) fail("cannot rename " + old.string() + " to", staging);
 }
 
+// CAPPLAN_OUTPUT_TEST_PAUSE_MS=N sleeps N ms after each file of a set, so that
+// tests can kill a run while it writes.
+void pause_for_tests() {
+  if (const char* ms = std::getenv("CAPPLAN_OUTPUT_TEST_PAUSE_MS")) ::usleep(1000 * std::atoi(ms));
+}
+
 }  // namespace
 
 void write_new_file(const std::string& path, const std::string& content) {
@@ -293,7 +312,10 @@ void write_result_set(const std::string& directory, const OutputFiles& files,
   if (!::mkdtemp(pattern.data())) fail("cannot create a folder beside", target);
   const fs::path staging = pattern;
   try {
-    for (const auto& [name, content] : files) write_new_file((staging / name).string(), content);
+    for (const auto& [name, content] : files) {
+      write_new_file((staging / name).string(), content);
+      pause_for_tests();
+    }
     write_new_file((staging / kResultSetMarker).string(), "capplan result set\n");
     if (finish) finish(staging.string());
     const mode_t mask = ::umask(0);
@@ -308,6 +330,8 @@ void write_result_set(const std::string& directory, const OutputFiles& files,
   }
   fs::remove_all(staging, ec);  // the previous set, if there was one
 }
+
+void check_result_set_target(const std::string& directory) { require_result_set(resolve_target(directory)); }
 
 void update_result_set(const std::string& directory, const std::function<OutputFiles()>& make) {
   const fs::path target = resolve_target(directory);

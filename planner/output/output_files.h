@@ -31,6 +31,10 @@ extern const char* const kResultSetMarker;
 void write_result_set(const std::string& directory, const OutputFiles& files,
                       const std::function<void(const std::string& staging)>& finish = {});
 
+// Throws the UsageError write_result_set would for `directory`, so that a
+// command can refuse before it simulates (write_result_set checks again).
+void check_result_set_target(const std::string& directory);
+
 // Updates the existing directory `directory` under the same lock as
 // write_result_set: removes temporaries and chart work folders that killed
 // processes left there, calls `make` (which may move files in, each with one
