@@ -1,6 +1,7 @@
 // capplan run and capplan plot.
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -62,15 +63,23 @@ std::string write_outputs(const std::string& out_dir, bool plots, const Scenario
   std::vector<std::pair<std::string, std::string>> files = run_tables(spec, *scenario.model, simulation, driver_date);
   record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   files.emplace_back("run.json", run_json(spec, record));
+  // Charts go into the set before it is published; if drawing fails, the
+  // tables are published without them and the failure is reported after.
+  std::exception_ptr plot_failure;
   std::function<void(const std::string&)> add_plots;
   if (plots) {
-    add_plots = [](const std::string& staging) {
-      for (const auto& [name, content] : plots_and_summary(staging)) {
-        write_new_file(staging + "/" + name, content);
+    add_plots = [&plot_failure](const std::string& staging) {
+      try {
+        for (const auto& [name, content] : plots_and_summary(staging)) {
+          write_new_file(staging + "/" + name, content);
+        }
+      } catch (...) {
+        plot_failure = std::current_exception();
       }
     };
   }
   write_result_set(out_dir, files, add_plots);
+  if (plot_failure) std::rethrow_exception(plot_failure);
   std::string report = run_summary(spec, *scenario.model, *simulation.statistics, record, out_dir);
   if (simulation.precision) report += precision_summary(*simulation.precision);
   return report;
