@@ -26,13 +26,6 @@ RunTables tables_of(const Scenario& scenario, const ForecastStatistics& stats) {
           targets_csv(scenario.spec, *scenario.model, stats)};
 }
 
-// Writes `content` to the file at `path` (its folder created if needed).
-void write_file_atomically(const std::string& path, const std::string& content) {
-  const std::filesystem::path file(path);
-  const std::string directory = file.has_parent_path() ? file.parent_path().string() : ".";
-  write_files_atomically(directory, {{file.filename().string(), content}});
-}
-
 // The baseline document at `path`; a UsageError if it cannot be read or parsed.
 nlohmann::json read_baseline(const std::string& path) {
   std::string text;

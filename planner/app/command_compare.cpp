@@ -10,6 +10,15 @@
 
 namespace capplan {
 
+namespace {
+
+// The folder the comparison writes: --out, or out/compare-A-vs-B.
+std::string compare_out_dir(const CompareRequest& request, const Spec& a, const Spec& b) {
+  return request.out_dir.empty() ? "out/compare-" + a.name + "-vs-" + b.name : request.out_dir;
+}
+
+}  // namespace
+
 CompareOutcome compare_command(const CompareRequest& request) {
   const Communicator& communicator = Communicator::world();
   Scenario a, b;
@@ -25,6 +34,7 @@ CompareOutcome compare_command(const CompareRequest& request) {
     if (!changed.seed) changed.seed = a.spec.seed;  // common random numbers
     b = load_scenario(request.spec_b.value_or(request.spec_a), changed);
     check_comparable(a.spec, *a.model, b.spec, *b.model);
+    if (communicator.is_root()) check_result_set_target(compare_out_dir(request, a.spec, b.spec));
   });
   const RunOptions options = run_options(a, request.simulation, BackendRequest{Backend::kCpu, {}}, communicator);
   std::optional<PairedSimulation> paired;
@@ -35,14 +45,14 @@ CompareOutcome compare_command(const CompareRequest& request) {
   paired->reduce_to_root(communicator);
 
   CompareOutcome outcome;
-  outcome.out_dir = request.out_dir.empty() ? "out/compare-" + a.spec.name + "-vs-" + b.spec.name : request.out_dir;
+  outcome.out_dir = compare_out_dir(request, a.spec, b.spec);
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
     const ForecastStatistics& stats_a = *paired->a;
     const ForecastStatistics& stats_b = *paired->b;
-    write_files_atomically(outcome.out_dir,
-                           {{"compare.csv", compare_csv(a.spec, *a.model, stats_a, *b.model, stats_b, paired->paired)},
-                            {"compare_targets.csv", compare_targets_csv(*a.model, stats_a, *b.model, stats_b)}});
+    write_result_set(outcome.out_dir,
+                     {{"compare.csv", compare_csv(a.spec, *a.model, stats_a, *b.model, stats_b, paired->paired)},
+                      {"compare_targets.csv", compare_targets_csv(*a.model, stats_a, *b.model, stats_b)}});
     outcome.report = compare_summary(a.spec, b.spec, *a.model, stats_a, *b.model, stats_b, paired->paired) +
                      "\nWrote " + outcome.out_dir + "/{compare.csv,compare_targets.csv}\n";
   });

@@ -1,6 +1,8 @@
 // capplan run and capplan plot.
 #include <algorithm>
 #include <chrono>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,9 +22,15 @@ namespace capplan {
 
 namespace {
 
-void write_plots_and_summary(const std::string& out_dir) {
+// Draws the charts into `out_dir` and returns summary.md, written after them.
+OutputFiles plots_and_summary(const std::string& out_dir) {
   write_plots(out_dir);
-  write_files_atomically(out_dir, {{"summary.md", summary_markdown(out_dir)}});
+  return {{"summary.md", summary_markdown(out_dir)}};
+}
+
+// The folder the run writes: --out, or out/NAME.
+std::string out_dir_for(const RunRequest& request, const Spec& spec) {
+  return request.out_dir.empty() ? "out/" + spec.name : request.out_dir;
 }
 
 // The precision goal with its default cap: 100 x the spec's trials, at most kMaxTrials.
@@ -55,8 +63,23 @@ std::string write_outputs(const std::string& out_dir, bool plots, const Scenario
   std::vector<std::pair<std::string, std::string>> files = run_tables(spec, *scenario.model, simulation, driver_date);
   record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   files.emplace_back("run.json", run_json(spec, record));
-  write_files_atomically(out_dir, files);
-  if (plots) write_plots_and_summary(out_dir);
+  // Charts go into the set before it is published; if drawing fails, the
+  // tables are published without them and the failure is reported after.
+  std::exception_ptr plot_failure;
+  std::function<void(const std::string&)> add_plots;
+  if (plots) {
+    add_plots = [&plot_failure](const std::string& staging) {
+      try {
+        for (const auto& [name, content] : plots_and_summary(staging)) {
+          write_new_file(staging + "/" + name, content);
+        }
+      } catch (...) {
+        plot_failure = std::current_exception();
+      }
+    };
+  }
+  write_result_set(out_dir, files, add_plots);
+  if (plot_failure) std::rethrow_exception(plot_failure);
   std::string report = run_summary(spec, *scenario.model, *simulation.statistics, record, out_dir);
   if (simulation.precision) report += precision_summary(*simulation.precision);
   return report;
@@ -72,6 +95,7 @@ RunOutcome run_command(const RunRequest& request) {
     std::vector<DayNumber> dates;
     if (request.driver_date) dates.push_back(*request.driver_date);
     scenario = load_scenario(request.spec_path, request.simulation, dates);
+    if (communicator.is_root()) check_result_set_target(out_dir_for(request, scenario.spec));
   });
   const Spec& spec = scenario.spec;
   const DayNumber driver_date = request.driver_date.value_or(spec.horizon.end);
@@ -84,7 +108,7 @@ RunOutcome run_command(const RunRequest& request) {
   nlohmann::ordered_json processes = gather_processes(simulation, communicator);
 
   RunOutcome outcome;
-  outcome.out_dir = request.out_dir.empty() ? "out/" + spec.name : request.out_dir;
+  outcome.out_dir = out_dir_for(request, spec);
   outcome.trials = simulation.trials;
   outcome.seed = spec.seed;
   outcome.backend = simulation.backend;
@@ -104,7 +128,7 @@ RunOutcome run_command(const RunRequest& request) {
 PlotOutcome plot_command(const PlotRequest& request) {
   PlotOutcome outcome;
   if (!Communicator::world().is_root()) return outcome;
-  write_plots_and_summary(request.out_dir);
+  update_result_set(request.out_dir, [&] { return plots_and_summary(request.out_dir); });
   outcome.report = "Wrote the charts and summary.md in " + request.out_dir + "\n";
   return outcome;
 }

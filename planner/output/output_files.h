@@ -1,19 +1,56 @@
-// Writing output files so that an interrupted run never leaves a half-written
-// table, and hashing inputs for the run record.
+// Writing output files: a run's result set as one unit (the complete previous
+// set or the complete new one, never a mix), single files atomically, and never
+// through a symlink planted at a temporary name. Hashing inputs for the run
+// record.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace capplan {
 
-// Writes every (file name, content) into `directory` (created if needed): all
-// contents go to temporary files first, which are then renamed over their
-// targets. Throws RuntimeFailure naming the path on any I/O error, after
-// removing the temporary files.
-void write_files_atomically(const std::string& directory,
-                            const std::vector<std::pair<std::string, std::string>>& files);
+using OutputFiles = std::vector<std::pair<std::string, std::string>>;
+
+// The marker file capplan writes into every result set it publishes.
+extern const char* const kResultSetMarker;
+
+// Publishes `files` as the whole content of the directory `directory` (plus the
+// marker file). Under an exclusive lock (flock on `<directory>.capplan-lock`,
+// beside it) the files go into a fresh private sibling `<directory>.capplan-new-XXXXXX`,
+// each created with O_EXCL|O_NOFOLLOW and fsync'd; `finish` (if given) may add
+// files to that sibling (charts); the sibling then replaces `directory` with
+// one renameat2(RENAME_EXCHANGE) (fallback where unsupported: `directory` is
+// renamed away first, so it is briefly absent but never mixed) and the old set
+// is removed. Leftover siblings of killed runs are removed first. An existing
+// `directory` holding anything capplan does not write (a name outside its
+// tables, charts, summary.md, marker and temporaries, or a symlink) is refused
+// with a UsageError and left untouched.
+// Throws RuntimeFailure naming the path on any I/O error, leaving the previous set.
+void write_result_set(const std::string& directory, const OutputFiles& files,
+                      const std::function<void(const std::string& staging)>& finish = {});
+
+// Throws the UsageError write_result_set would for `directory`, so that a
+// command can refuse before it simulates (write_result_set checks again).
+void check_result_set_target(const std::string& directory);
+
+// Updates the existing directory `directory` under the same lock as
+// write_result_set: removes temporaries and chart work folders that killed
+// processes left there, calls `make` (which may move files in, each with one
+// rename) and writes the files it returns, each atomically (exclusive
+// temporary, fsync, rename).
+void update_result_set(const std::string& directory, const std::function<OutputFiles()>& make);
+
+// Creates the new file `path` with `content` (O_CREAT|O_EXCL|O_NOFOLLOW, mode
+// 0644 less the umask) and fsyncs it; fails if anything, a symlink included,
+// is already there.
+void write_new_file(const std::string& path, const std::string& content);
+
+// Writes `content` to the file at `path` (its folder created if needed) through
+// an exclusive temporary `.<name>.capplan-tmp-<pid>-XXXXXX` beside it, fsync'd
+// and renamed over `path`. Temporaries of dead processes there are removed.
+void write_file_atomically(const std::string& path, const std::string& content);
 
 // Hex SHA-256 of `bytes` (OpenSSL EVP).
 std::string sha256_hex(const std::string& bytes);

@@ -9,9 +9,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 
 #include "planner/base/errors.h"
+#include "planner/output/output_files.h"
 
 namespace capplan::plots {
 
@@ -137,10 +137,7 @@ WorkDir::~WorkDir() {
 }
 
 void WorkDir::write(const std::string& name, const std::string& content) const {
-  std::ofstream out(path_ / name, std::ios::binary);
-  out << content;
-  out.close();
-  if (!out) throw RuntimeFailure("cannot write " + (path_ / name).string());
+  write_new_file((path_ / name).string(), content);
 }
 
 }  // namespace capplan::plots
