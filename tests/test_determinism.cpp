@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <map>
+#include <sstream>
+#include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/trial.h"
@@ -258,6 +262,63 @@ TEST(Determinism, WarpInterleavedWorkspaceMatchesThePlainLayout) {
       }
     }
   }
+}
+
+// The interval columns written to targets.csv and tranches.csv are Wilson 95%
+// intervals (z = 1.959964, Phi^-1(0.975)) of the written probability, computed
+// here by hand from the closed form: a wrong z (e.g. 1.64) moves them by far
+// more than the 1e-6 of the 6-decimal print.
+std::pair<double, double> wilson95(double p, double n) {
+  const double z = 1.959963984540054;
+  const double denominator = 1.0 + z * z / n;
+  const double center = (p + z * z / (2.0 * n)) / denominator;
+  const double half = z * std::sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denominator;
+  return {center - half, center + half};
+}
+
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> fields;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1) {
+    fields.push_back(line.substr(start, comma - start));
+  }
+  fields.push_back(line.substr(start));
+  return fields;
+}
+
+TEST(WrittenIntervals, TargetAndTrancheProbabilitiesCarryWilson95Intervals) {
+  const Spec spec = load_spec_file(testing::source_path("configs/example-all-features.yaml"));
+  const CompiledModel model = build_model(spec);
+  RunOptions options;
+  options.trials = 2000;
+  options.seed = spec.seed;
+  options.progress = false;
+  const RunResult result = run_simulation(model, options);
+  const double n = 2000.0;
+  int checked = 0;
+  // targets.csv: target,metric,date,threshold,probability,ci_lo,ci_hi
+  std::istringstream targets(targets_csv(spec, model, *result.statistics));
+  std::string line;
+  std::getline(targets, line);
+  while (std::getline(targets, line)) {
+    const std::vector<std::string> f = csv_fields(line);
+    ASSERT_EQ(f.size(), 7u) << line;
+    const auto [lo, hi] = wilson95(std::stod(f[4]), n);
+    EXPECT_NEAR(std::stod(f[5]), lo, 1e-6) << line;
+    EXPECT_NEAR(std::stod(f[6]), hi, 1e-6) << line;
+    ++checked;
+  }
+  // tranches.csv: ..., probability_complete (column 3), ..., probability_ci_lo, probability_ci_hi, criticality
+  std::istringstream tranches(tranches_csv(spec, model, *result.statistics));
+  std::getline(tranches, line);
+  while (std::getline(tranches, line)) {
+    const std::vector<std::string> f = csv_fields(line);
+    const auto [lo, hi] = wilson95(std::stod(f[2]), n);
+    EXPECT_NEAR(std::stod(f[f.size() - 3]), lo, 1e-6) << line;
+    EXPECT_NEAR(std::stod(f[f.size() - 2]), hi, 1e-6) << line;
+    ++checked;
+  }
+  EXPECT_EQ(checked, static_cast<int>(spec.targets.size() + spec.tranches.size()));
 }
 
 }  // namespace

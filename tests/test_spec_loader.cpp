@@ -321,6 +321,9 @@ TEST(SpecErrors, ProbabilitiesOutsideUnitInterval) {
                "expected a probability in [0, 1], found 1.5");
   expect_error(kBase + "risks:\n  r: {probability: -0.1, delay_days: 3, applies_to: [tranche:t1]}\n", 17,
                "risks.r.probability", "in [0, 1]");
+  // A risk without probability would never occur: it is an error, not a silent 0.
+  expect_error(kBase + "risks:\n  r: {delay_days: 3, applies_to: [tranche:t1]}\n", 17, "risks.r.probability",
+               "missing required key 'probability'");
   expect_error(kBase + "    acceptance: {uniform: [0.5, 1.2]}\n", 16, "tranches.t1.acceptance",
                "can go outside [0, 1]");
   expect_error(kBase + "    acceptance: {lognormal: {median: 0.5, p90: 0.9}}\n", 16, "tranches.t1.acceptance",

@@ -185,6 +185,49 @@ TEST(TrialRamp, RiskDelaysAndPowerFactors) {
   EXPECT_EQ(metric_on(r, 59, kInstalledSystems), 10);
 }
 
+// Two certain delays on one tranche, on one site's ready date and on one power
+// step add up (spec-format.md §4.1: "delays add to the delays they apply to").
+TEST(TrialRamp, TwoDelaysOnOneTargetAddUp) {
+  Spec spec = base_spec(80);
+  Site& site = spec.sites[0];
+  site.power_limited = true;
+  PowerStep step;
+  step.planned = spec.horizon.start;
+  step.add_mw = 100.0;
+  site.power_mw = {step};
+  spec.tranches.push_back(tranche(spec, "t1", 5, 10));
+  auto delay = [](const std::string& id, RiskTarget::Kind kind, const std::string& target_id) {
+    Risk risk;
+    risk.id = id;
+    risk.probability = 1.0;
+    risk.has_delay = true;
+    risk.delay_days = Distribution::constant_value(10.0);
+    RiskTarget target;
+    target.kind = kind;
+    target.id = target_id;
+    if (kind == RiskTarget::Kind::power) target.power_index = 0;
+    risk.applies_to = {target};
+    return risk;
+  };
+  spec.risks = {delay("a", RiskTarget::Kind::tranche, "t1"), delay("b", RiskTarget::Kind::tranche, "t1")};
+  auto r = run_trial(build_model(spec), 1, 0);
+  // Planned on day 10, two 10-day delays: delivered on day 30, not 20.
+  EXPECT_EQ(metric_on(r, 29, kDeliveredSystems), 0);
+  EXPECT_EQ(metric_on(r, 30, kDeliveredSystems), 5);
+
+  // The site ready on day 0, two 10-day delays: nothing installed before day 20.
+  spec.risks = {delay("a", RiskTarget::Kind::site, "s1"), delay("b", RiskTarget::Kind::site, "s1")};
+  r = run_trial(build_model(spec), 1, 0);
+  EXPECT_EQ(metric_on(r, 19, kInstalledSystems), 0);
+  EXPECT_EQ(metric_on(r, 20, kInstalledSystems), 5);
+
+  // The power step on day 0, two 10-day delays: no power, so no installs, before day 20.
+  spec.risks = {delay("a", RiskTarget::Kind::power, "s1"), delay("b", RiskTarget::Kind::power, "s1")};
+  r = run_trial(build_model(spec), 1, 0);
+  EXPECT_EQ(metric_on(r, 19, kInstalledSystems), 0);
+  EXPECT_EQ(metric_on(r, 20, kInstalledSystems), 5);
+}
+
 TEST(TrialRamp, TrancheThatDoesNotHappenDeliversNothingAndBlocksNothing) {
   Spec spec = base_spec(10);
   Tranche never = tranche(spec, "never", 10, 0);
