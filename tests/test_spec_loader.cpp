@@ -321,6 +321,9 @@ TEST(SpecErrors, ProbabilitiesOutsideUnitInterval) {
                "expected a probability in [0, 1], found 1.5");
   expect_error(kBase + "risks:\n  r: {probability: -0.1, delay_days: 3, applies_to: [tranche:t1]}\n", 17,
                "risks.r.probability", "in [0, 1]");
+  // A beta so narrow that its quantile table would take unbounded time.
+  expect_error(kBase + "    acceptance: {beta: {mean: 0.5, sd: 1e-9}}\n", 16, "tranches.t1.acceptance.beta.sd",
+               "exceeds 1e+08; use the constant 0.5 or an sd of at least 5e-05");
   // A risk without probability would never occur: it is an error, not a silent 0.
   expect_error(kBase + "risks:\n  r: {delay_days: 3, applies_to: [tranche:t1]}\n", 17, "risks.r.probability",
                "missing required key 'probability'");

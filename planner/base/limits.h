@@ -34,6 +34,9 @@ constexpr std::size_t kMaxBaselineFileBytes = std::size_t(1) << 30;
 constexpr std::int64_t kMaxHorizonDays = 36525;     // 100 years
 constexpr std::uint64_t kMaxUnits = 1'000'000'000;  // systems per tranche
 constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;
+// A beta {mean, sd} has alpha + beta = mean (1 - mean) / sd^2 - 1; above this the
+// quantile table's inverse incomplete beta takes unbounded time (1e8: about 0.1 s).
+constexpr double kMaxBetaConcentration = 1e8;
 constexpr std::uint64_t kMaxSpreadDays = 100'000;
 
 }  // namespace capplan

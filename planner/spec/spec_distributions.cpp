@@ -1,4 +1,5 @@
 #include "planner/spec/spec_distributions.h"
+#include "planner/base/limits.h"
 
 #include <cmath>
 #include <limits>
@@ -163,6 +164,15 @@ std::optional<Distribution> read_beta(SpecDiagnostics& diag, const Field& body) 
     return std::nullopt;
   }
   const double k = variance_limit / (*sd * *sd) - 1.0;
+  if (k > kMaxBetaConcentration) {
+    // alpha + beta = k: Boost's inverse incomplete beta (the quantile table) slows without bound as k grows.
+    error(diag, *sd_field,
+          fmt::format("sd {} is too small for a beta with mean {}: alpha + beta = {:.3g} exceeds {:.0e}; use the "
+                      "constant {} or an sd of at least {:.3g}",
+                      *sd, *mean, k, kMaxBetaConcentration, *mean,
+                      std::sqrt(variance_limit / (kMaxBetaConcentration + 1.0))));
+    return std::nullopt;
+  }
   Distribution d;
   d.kind = Distribution::Kind::beta;
   d.a = *mean * k;
