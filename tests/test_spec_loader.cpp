@@ -16,6 +16,7 @@
 
 #include "planner/base/date.h"
 #include "planner/base/errors.h"
+#include "planner/base/limits.h"
 #include "planner/base/text_file.h"
 #include "planner/spec/correlation.h"
 #include "planner/spec/spec.h"
@@ -905,6 +906,17 @@ TEST(SpecErrors, UnreadableFileMessages) {
   };
   EXPECT_EQ(message_of(kSpecDir), "is a directory, not a spec file");
   EXPECT_EQ(message_of(kSpecDir + "does-not-exist.yaml"), "cannot open the spec file: No such file or directory");
+}
+
+// A huge list is refused by the event parse, before a tree of it is built.
+TEST(SpecLimits, MoreYamlValuesThanTheLimitAreRefusedBeforeLoading) {
+  std::string text = kBase + "junk:\n";
+  text.reserve(text.size() + 9 * (kMaxSpecNodes + 10));
+  for (std::size_t i = 0; i <= kMaxSpecNodes; ++i) text += "  - 12345\n";
+  const auto diagnostics = errors_of(text);
+  ASSERT_EQ(diagnostics.size(), 1u) << all_messages(diagnostics);
+  EXPECT_NE(diagnostics[0].message.find("more than 1000000 YAML values"), std::string::npos) << diagnostics[0].message;
+  EXPECT_GT(diagnostics[0].line, 16);
 }
 
 TEST(TextFile, ReadsWholeFilesUpToTheCap) {

@@ -31,6 +31,10 @@ constexpr std::size_t kMaxSpecFileBytes = std::size_t(64) << 20;
 // A baseline file (capplan check) is read whole; larger files are refused
 // [bytes]. The baseline of the largest shipped spec is well under 1 MiB.
 constexpr std::size_t kMaxBaselineFileBytes = std::size_t(1) << 30;
+// YAML values (scalars, sequences, maps) in a spec, counted by an event parse
+// before the tree is built. bench-large, the largest shipped spec, has about
+// 20,000; at the limit loading takes well under a second and 100 MB.
+constexpr std::size_t kMaxSpecNodes = 1'000'000;
 constexpr std::int64_t kMaxHorizonDays = 36525;     // 100 years
 constexpr std::uint64_t kMaxUnits = 1'000'000'000;  // systems per tranche
 constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;

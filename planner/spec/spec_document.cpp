@@ -12,12 +12,19 @@
 
 #include <fmt/format.h>
 
+#include "planner/base/limits.h"
 #include "planner/spec/spec_lexical.h"
 
 namespace capplan::loader {
 namespace {
 
 constexpr int kMaxFlowNesting = 64;  // [ and { levels accepted by the pre-scan
+
+// Thrown by the event parse at the first node beyond kMaxSpecNodes, before any
+// tree is built (a 64 MiB list would take seconds and gigabytes to load).
+struct TooManyNodes {
+  YAML::Mark mark;
+};
 
 // Flow collections ([ and {) nested deeper than kMaxFlowNesting. yaml-cpp stops
 // at a few hundred levels with the bare message "bad file" at 0:0; this pre-scan
@@ -94,7 +101,9 @@ class DocumentProbe : public YAML::EventHandler {
  private:
   void node(const YAML::Mark& mark) {
     if (depth_ == 0 && !documents.empty() && !documents.back().has_root) documents.back() = {mark, true};
+    if (++nodes_ > kMaxSpecNodes) throw TooManyNodes{mark};
   }
+  std::size_t nodes_ = 0;
   int depth_ = 0;
 };
 
@@ -137,6 +146,11 @@ std::optional<YAML::Node> parse_spec_document(const std::string& text, SpecDiagn
   try {
     if (!check_documents(text, diag)) return std::nullopt;
     root = YAML::Load(text);  // the first (and only) document
+  } catch (const TooManyNodes& e) {
+    diag.error(
+        SourceLocation{std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1}, "",
+        fmt::format("more than {} YAML values (keys, items and collections); a spec needs far fewer", kMaxSpecNodes));
+    return std::nullopt;
   } catch (const YAML::DeepRecursion& e) {
     diag.error(SourceLocation{std::max(e.mark.line, 0) + 1, std::max(e.mark.column, 0) + 1}, "",
                fmt::format("malformed YAML: nesting deeper than {} levels", e.depth()));
