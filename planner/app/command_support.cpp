@@ -12,12 +12,7 @@ Scenario load_scenario(const std::string& path, const SimulationRequest& request
                        const std::vector<DayNumber>& extra_dates) {
   Scenario scenario;
   scenario.spec = load_spec_file(path, request.overrides);
-  if (request.trials) {
-    if (*request.trials < 1 || *request.trials > kMaxTrials) {
-      throw UsageError(fmt::format("--trials must be between 1 and {}, got {}", kMaxTrials, *request.trials));
-    }
-    scenario.spec.trials = *request.trials;
-  }
+  if (request.trials) scenario.spec.trials = checked_trials(*request.trials);
   if (request.seed) scenario.spec.seed = *request.seed;
   const Horizon& horizon = scenario.spec.horizon;
   for (const DayNumber date : extra_dates) {
@@ -46,11 +41,16 @@ RunOptions run_options(const Scenario& scenario, const SimulationRequest& reques
   return options;
 }
 
-std::uint64_t checked_trials(std::int64_t trials, const char* option) {
-  if (trials < 1 || static_cast<std::uint64_t>(trials) > kMaxTrials) {
+std::uint64_t checked_trials(std::uint64_t trials, const char* option) {
+  if (trials < 1 || trials > kMaxTrials) {
     throw UsageError(fmt::format("{} must be between 1 and {}, got {}", option, kMaxTrials, trials));
   }
-  return static_cast<std::uint64_t>(trials);
+  return trials;
+}
+
+std::uint64_t checked_trials(std::int64_t trials, const char* option) {
+  if (trials < 1) throw UsageError(fmt::format("{} must be between 1 and {}, got {}", option, kMaxTrials, trials));
+  return checked_trials(static_cast<std::uint64_t>(trials), option);
 }
 
 }  // namespace capplan

@@ -36,5 +36,6 @@ RunOptions run_options(const Scenario& scenario, const SimulationRequest& reques
 // `trials` if it is a trial count a run accepts (1 .. kMaxTrials), else a
 // UsageError naming `option`.
 std::uint64_t checked_trials(std::int64_t trials, const char* option = "--trials");
+std::uint64_t checked_trials(std::uint64_t trials, const char* option = "--trials");
 
 }  // namespace capplan
