@@ -96,7 +96,7 @@ BenchOutcome bench_command(const BenchRequest& request, std::ostream& table) {
   const std::uint64_t gpu_trials = request.gpu_trials          ? *request.gpu_trials
                                    : backend == Backend::kCuda ? request.trials
                                                                : std::min(kMaxTrials, 100 * request.trials);
-  const bool gpu = backend == Backend::kCuda || (backend == Backend::kAuto && probe_cuda_device(0).available);
+  const bool gpu = resolve_backend(backend, 0) == Backend::kCuda;
   const std::vector<CudaOptions> variants = cuda_variants(request.backend.cuda, request.cuda_sweep);
   table << fmt::format("{:<28}{:>7}{:>18}{:>12}{:>11}{:>16}{:>11}\n", "scenario", "report", "backend", "trials",
                        "seconds", "trials/s", "vs cpu x1");

@@ -93,9 +93,7 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
   }
   seed_ = options.seed;
   device_ = cpu_description(threads_);
-  bool use_gpu = options.backend == Backend::kCuda;
-  if (options.backend == Backend::kAuto) use_gpu = probe_cuda_device(options.device).available;
-  if (use_gpu) {
+  if (resolve_backend(options.backend, options.device) == Backend::kCuda) {
     // Throws RuntimeFailure (exit 3) naming why when no usable GPU is there.
     gpu_ = make_cuda_simulator(model, *statistics_, options.device, options.cuda);
     backend_ = Backend::kCuda;
