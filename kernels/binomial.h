@@ -147,13 +147,16 @@ CAPPLAN_HD_INLINE std::int64_t binomial_btrd(std::int64_t n, double p, UniformSo
     v = v * alpha / (a / (us * us) + b);
     const std::int64_t km = k > m ? k - m : m - k;
     if (km <= 15) {
-      // Step 3.1: f(k)/f(m) by the pmf recurrence.
-      double f = 1.0;
-      if (m < k) {
-        for (std::int64_t i = m + 1; i <= k; ++i) f *= nr / static_cast<double>(i) - r;
-      } else if (m > k) {
-        for (std::int64_t i = k + 1; i <= m; ++i) v *= nr / static_cast<double>(i) - r;
-      }
+      // Step 3.1: f(k)/f(m) by the pmf recurrence: f = prod_{i=m+1..k} (nr/i - r)
+      // when m < k, else v is multiplied by prod_{i=k+1..m}. One loop serves
+      // both directions (the same products in the same order, so the same
+      // bits), so that GPU lanes on either side of the mode run it together.
+      const bool above_mode = m < k;
+      double product = above_mode ? 1.0 : v;
+      const std::int64_t last = above_mode ? k : m;
+      for (std::int64_t i = (above_mode ? m : k) + 1; i <= last; ++i) product *= nr / static_cast<double>(i) - r;
+      const double f = above_mode ? product : 1.0;
+      if (!above_mode) v = product;
       if (v <= f) return k;
       continue;
     }
