@@ -49,9 +49,13 @@
 // * The record of a daily report is large (rows x 64 bytes; 2,557 rows for
 //   configs/bench-large.yaml = 160 KiB per trial), which is what caps the
 //   trials in flight there; aggregation then dominates (20k cells per trial).
-// * Kernel variants (CudaOptions): a register cap of 128 or none, and the
-//   day's install and burn-in steps inlined or called out of line;
-//   `capplan bench --cuda-sweep` measures them all.
+// * Kernel variants (CudaOptions): a register cap of 128 (the default: the
+//   fastest on an H200) or none, and the day's install and burn-in steps
+//   inlined (the default) or called out of line; `capplan bench --cuda-sweep`
+//   measures them all.
+// * Measured (docs/performance.md): bound by instruction issue; lanes diverge
+//   in the binomial failure draws (about 10 of 32 active per instruction) and
+//   warps wait for instruction fetch.
 // * Possible next steps: aggregate per row straight after each record day
 //   (needs a hook in simulate_trial), or keep hot counters of small layouts
 //   in shared memory.

@@ -49,7 +49,8 @@ struct CudaOptions {
   std::int64_t trials_in_flight = 0;  // resident threads, each with its own scratch; 0 = fill the GPU within the budget
   std::int64_t launch_trials = 0;     // trials per kernel launch; 0 = automatic
   std::size_t memory_budget_bytes = 0;  // per-thread scratch budget; 0 = min(half the free memory, 32 GiB)
-  int registers = 0;                    // register cap per thread: 0 = none (fewer resident warps), 128
+  int registers = 128;                  // register cap per thread: 128 (the default: fastest in the sweep of
+                                        // docs/performance.md) or 0 = none (about 240, half the resident warps)
   bool out_of_line_steps = false;       // call the day's install and burn-in steps out of line (fewer
                                         // registers, more resident warps) instead of inlining them
 };

@@ -110,13 +110,14 @@ std::size_t scratch_budget_from_environment() {
 // defaults are backends/cuda_backend.cu's; docs/performance.md has what each
 // variant measured.
 struct CudaTuning {
-  int block = 0;      // 0: the default
-  int registers = 0;  // 0 (no cap) or 128
+  int block = 0;        // 0: the default
+  int registers = 128;  // 128 or 0 (no cap)
   std::string steps = "inline";
 
   void add_to(CLI::App* command) {
     command->add_option("--cuda-block", block, "cuda backend: threads per block, a multiple of 32 (default 128)");
-    command->add_option("--cuda-registers", registers, "cuda backend: register cap per thread, 0 (none) or 128");
+    command->add_option("--cuda-registers", registers,
+                        "cuda backend: register cap per thread, 128 (default) or 0 (none)");
     command->add_option("--cuda-steps", steps,
                         "cuda backend: inline or called (the day's install and burn-in steps out of line)");
   }
