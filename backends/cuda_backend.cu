@@ -480,6 +480,7 @@ struct CudaSimulator::Impl {
     const std::size_t at_site_tranches = blob.add(m.site_tranches, model.site_tranches);
     const std::size_t at_power_steps = blob.add(m.power_steps, count(m.power_step_count));
     const std::size_t at_systems = blob.add(m.systems, count(m.system_count));
+    const std::size_t at_fleets = blob.add(m.fleets, count(m.fleet_count));
     const std::size_t at_risks = blob.add(m.risks, count(m.risk_count));
     const std::size_t at_risk_targets = blob.add(m.risk_targets, model.risk_targets);
     const std::size_t at_components = blob.add(m.components, count(m.component_count));
@@ -503,6 +504,7 @@ struct CudaSimulator::Impl {
     view.site_tranches = reinterpret_cast<const int*>(base + at_site_tranches);
     view.power_steps = reinterpret_cast<const PowerStepParams*>(base + at_power_steps);
     view.systems = reinterpret_cast<const SystemParams*>(base + at_systems);
+    view.fleets = reinterpret_cast<const FleetParams*>(base + at_fleets);
     view.risks = reinterpret_cast<const RiskParams*>(base + at_risks);
     view.risk_targets = reinterpret_cast<const RiskTargetParams*>(base + at_risk_targets);
     view.components = reinterpret_cast<const CorrelationComponent*>(base + at_components);

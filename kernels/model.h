@@ -57,6 +57,7 @@ struct TrancheParams {
   std::int64_t remainder = 0;  // ... plus one on each of the first units % spread_days days
   int slot_slip = 0, slot_burn_in = 0, slot_acceptance = 0, slot_rework = 0, slot_happens = 0;
   std::uint32_t burn_in_stream = 0;  // stream for per-cohort burn-in pass draws
+  int fleet = 0;                     // index into ModelView::fleets: its (site, system type) pair
   int after_offset = 0;              // into ModelView::after
   int after_count = 0;
 };
@@ -84,8 +85,16 @@ struct SystemParams {
   int accelerators = 0;
   double power_kw = 0.0;             // IT power per system [kW]
   double tflops = 0.0;               // dense TFLOPS per accelerator at the spec's precision
-  double down_probability = 0.0;     // q = f r / (1 + f r), per online system per day
-  std::uint32_t failure_stream = 0;  // stream for the daily down-count draws
+  double down_probability = 0.0;  // q = f r / (1 + f r), per online system per day
+};
+
+// The systems of one type at one site (every pair that some tranche has):
+// units go online, and are drawn down for repair each day, per fleet, so that
+// a site's failures are its own.
+struct FleetParams {
+  int site = 0;
+  int system = 0;
+  std::uint32_t failure_stream = 0;  // stream for the fleet's daily down-count draws
 };
 
 enum RiskTargetKind : int { kRiskTargetTranche = 0, kRiskTargetSite = 1, kRiskTargetPower = 2 };
@@ -135,6 +144,9 @@ struct ModelView {
 
   int system_count = 0;
   const SystemParams* systems = nullptr;
+
+  int fleet_count = 0;  // (site, system type) pairs with a tranche, site-major in spec order
+  const FleetParams* fleets = nullptr;
 
   int risk_count = 0;
   const RiskParams* risks = nullptr;

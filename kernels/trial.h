@@ -300,7 +300,7 @@ CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, 
                                        Workspace& w) {
   const TrancheParams& tp = m.tranches[t];
   const double acceptance = w.acceptance[t];
-  const auto additions = w.online_additions + static_cast<std::int64_t>(tp.system) * m.days;
+  const auto additions = w.online_additions + static_cast<std::int64_t>(tp.fleet) * m.days;
   std::int64_t remaining = units;
   std::int64_t finish = static_cast<std::int64_t>(d) + w.burn_in_days[t];
   const std::int64_t cycle = static_cast<std::int64_t>(w.burn_in_days[t]) + w.rework_days[t];
@@ -330,16 +330,17 @@ CAPPLAN_HD_INLINE void close_day(const ModelView& m, std::uint32_t trial, int d,
                                  Output& out, double& delivered_flop_e24, int& next_record) {
   std::int64_t online_systems = 0, available_accelerators = 0;
   double peak_tflops = 0.0;
-  for (int y = 0; y < m.system_count; ++y) {
-    const SystemParams& sp = m.systems[y];
-    w.online[y] += w.online_additions[static_cast<std::int64_t>(y) * m.days + d];
+  for (int f = 0; f < m.fleet_count; ++f) {
+    const FleetParams& fleet = m.fleets[f];
+    const SystemParams& sp = m.systems[fleet.system];
+    w.online[f] += w.online_additions[static_cast<std::int64_t>(f) * m.days + d];
     std::int64_t down = 0;
-    if (sp.down_probability > 0.0 && w.online[y] > 0) {
-      UniformStream stream(m.seed, trial, sp.failure_stream, static_cast<std::uint32_t>(d));
-      down = sample_binomial(w.online[y], sp.down_probability, stream);
+    if (sp.down_probability > 0.0 && w.online[f] > 0) {
+      UniformStream stream(m.seed, trial, fleet.failure_stream, static_cast<std::uint32_t>(d));
+      down = sample_binomial(w.online[f], sp.down_probability, stream);
     }
-    const std::int64_t accelerators = (w.online[y] - down) * sp.accelerators;
-    online_systems += w.online[y];
+    const std::int64_t accelerators = (w.online[f] - down) * sp.accelerators;
+    online_systems += w.online[f];
     available_accelerators += accelerators;
     peak_tflops += static_cast<double>(accelerators) * sp.tflops;
   }
@@ -436,8 +437,8 @@ CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, B
     w.power_change_day[s] = -1;
     w.available_kw[s] = 0.0;
   }
-  for (int y = 0; y < m.system_count; ++y) w.online[y] = 0;
-  const std::int64_t addition_count = static_cast<std::int64_t>(m.system_count) * m.days;
+  for (int f = 0; f < m.fleet_count; ++f) w.online[f] = 0;
+  const std::int64_t addition_count = static_cast<std::int64_t>(m.fleet_count) * m.days;
   for (std::int64_t i = 0; i < addition_count; ++i) w.online_additions[i] = 0;
   w.delivering_count = 0;
   w.installed_list_count = 0;

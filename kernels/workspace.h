@@ -73,9 +73,9 @@ struct BasicWorkspace {
   Array<int> power_change_day;  // ... until this day, when the next power step comes on line
   // per power step
   Array<int> power_step_day;
-  // per system type
+  // per fleet (site x system type)
   Array<std::int64_t> online;
-  Array<std::int32_t> online_additions;  // [system_count * days] units going online on each day
+  Array<std::int32_t> online_additions;  // [fleet_count * days] units going online on each day
   // scalars of the current day
   int delivering_count = 0;
   int installed_list_count = 0;
@@ -119,8 +119,8 @@ CAPPLAN_HD_INLINE void for_each_workspace_array(const ModelView& m, BasicWorkspa
   f(w.available_kw, s);
   f(w.power_change_day, s);
   f(w.power_step_day, m.power_step_count);
-  f(w.online, m.system_count);
-  f(w.online_additions, static_cast<std::int64_t>(m.system_count) * m.days);
+  f(w.online, m.fleet_count);
+  f(w.online_additions, static_cast<std::int64_t>(m.fleet_count) * m.days);
 }
 
 // Lays out the arrays of a group of kStride trials from `base` (may be null

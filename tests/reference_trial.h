@@ -93,8 +93,8 @@ inline void simulate_trial(const ModelView& m, std::uint32_t trial, TrialWorkspa
     w.run_length[s] = 0;
     w.installed_kw[s] = 0.0;
   }
-  for (int y = 0; y < m.system_count; ++y) w.online[y] = 0;
-  const std::int64_t addition_count = static_cast<std::int64_t>(m.system_count) * m.days;
+  for (int f = 0; f < m.fleet_count; ++f) w.online[f] = 0;
+  const std::int64_t addition_count = static_cast<std::int64_t>(m.fleet_count) * m.days;
   for (std::int64_t i = 0; i < addition_count; ++i) w.online_additions[i] = 0;
 
   double delivered_flop_e24 = 0.0;

@@ -39,6 +39,8 @@ ModelView CompiledModel::view(std::uint64_t seed) const {
   v.power_steps = power_steps.data();
   v.system_count = static_cast<int>(systems.size());
   v.systems = systems.data();
+  v.fleet_count = static_cast<int>(fleets.size());
+  v.fleets = fleets.data();
   v.risk_count = static_cast<int>(risks.size());
   v.risks = risks.data();
   v.risk_targets = risk_targets.data();
@@ -397,9 +399,30 @@ void add_systems(const Spec& spec, CompiledModel& model) {
     // q = f r / (1 + f r), f = failures per system-day, r = mean repair days.
     const double fr = spec.operations.failures_per_accelerator_day * system.accelerators * repair_days;
     p.down_probability = fr / (1.0 + fr);
-    p.failure_stream = stream_id_of(("system:" + system.id + ".down").c_str());
     model.systems.push_back(p);
   }
+}
+
+// The stable name of a fleet's daily down-count stream (docs/spec-format.md §4.10).
+std::string fleet_down_stream_name(const Spec& spec, const FleetParams& fleet) {
+  return "site:" + spec.sites[static_cast<std::size_t>(fleet.site)].id + ".system:" +
+         spec.systems[static_cast<std::size_t>(fleet.system)].id + ".down";
+}
+
+// Appends one FleetParams per (site, system type) pair that some tranche has,
+// site-major in spec order, and sets each tranche's fleet; needs tranches.
+void add_fleets(const Spec& spec, CompiledModel& model) {
+  std::map<std::pair<int, int>, int> fleet_of;  // (site, system) -> fleet index, in that order
+  for (const TrancheParams& t : model.tranches) fleet_of.emplace(std::make_pair(t.site, t.system), 0);
+  for (auto& [pair, index] : fleet_of) {
+    FleetParams fleet;
+    fleet.site = pair.first;
+    fleet.system = pair.second;
+    fleet.failure_stream = stream_id_of(fleet_down_stream_name(spec, fleet).c_str());
+    index = static_cast<int>(model.fleets.size());
+    model.fleets.push_back(fleet);
+  }
+  for (TrancheParams& t : model.tranches) t.fleet = fleet_of.at(std::make_pair(t.site, t.system));
 }
 
 // Maps the copula's blocks onto slots with packed Cholesky factors; throws SpecError if unusable.
@@ -433,7 +456,8 @@ void add_correlations(const Spec& spec, CompiledModel& model) {
 }
 
 // Units of one system type over all its tranches: units going online on one
-// day are counted per system type in 32 bits (TrialWorkspace::online_additions,
+// day are counted per fleet (a system type at one site, at most all of the
+// type's units) in 32 bits (TrialWorkspace::online_additions,
 // which keeps the per-trial workspace small).
 constexpr std::int64_t kMaxUnitsPerSystemType = 2'000'000'000;
 
@@ -467,9 +491,7 @@ void check_stream_ids(const Spec& spec, const CompiledModel& model) {
   for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
     claim(model.tranches[t].burn_in_stream, "tranche:" + spec.tranches[t].id + ".burn_in_outcome");
   }
-  for (std::size_t y = 0; y < spec.systems.size(); ++y) {
-    claim(model.systems[y].failure_stream, "system:" + spec.systems[y].id + ".down");
-  }
+  for (const FleetParams& fleet : model.fleets) claim(fleet.failure_stream, fleet_down_stream_name(spec, fleet));
 }
 
 // Sets the record days (report, target and extra dates, ascending), report rows and compiled targets.
@@ -552,6 +574,7 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
   builder.fill_beta_tables();
 
   add_systems(spec, model);
+  add_fleets(spec, model);
   add_correlations(spec, model);
   check_system_unit_totals(spec);
   check_stream_ids(spec, model);

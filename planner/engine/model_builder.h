@@ -42,6 +42,7 @@ class CompiledModel {
   std::vector<int> site_tranches;
   std::vector<PowerStepParams> power_steps;
   std::vector<SystemParams> systems;
+  std::vector<FleetParams> fleets;
   std::vector<RiskParams> risks;
   std::vector<RiskTargetParams> risk_targets;
   std::vector<CorrelationComponent> components;
