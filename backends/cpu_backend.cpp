@@ -22,8 +22,8 @@ int default_cpu_threads() {
 
 void run_trials_cpu(const ModelView& model, std::uint64_t first_trial, std::int64_t count, double* records,
                     int* completion_days, double* sampled, int threads) {
-  const std::size_t record_stride = static_cast<std::size_t>(model.record_day_count) * kMetricCount;
-  const std::size_t completion_stride = static_cast<std::size_t>(model.tranche_count);
+  const std::size_t record_stride = static_cast<std::size_t>(record_values(model));
+  const std::size_t completion_stride = static_cast<std::size_t>(outcome_count(model));
   const std::size_t scratch_bytes = workspace_bytes(model);
   (void)threads;
 #if defined(CAPPLAN_HAVE_OPENMP)

@@ -8,7 +8,7 @@
 namespace capplan {
 
 // Simulates trials first_trial .. first_trial + count - 1 into
-// records[count][record_day_count][kMetricCount], completion_days[count][tranche_count]
+// records[count][record_values(model)], completion_days[count][outcome_count(model)]
 // and, when `sampled` is not null, sampled[count][slot_count] (the quantities sampled once).
 // Results do not depend on `threads`: each trial's draws are keyed by its number.
 void run_trials_cpu(const ModelView& model, std::uint64_t first_trial, std::int64_t count, double* records,

@@ -400,12 +400,13 @@ CudaDeviceInfo probe_cuda_device(int device) {
 
 namespace cuda_detail {
 
-// Throws RuntimeFailure unless `layout` fits `model`: one cell per record row
-// and metric, every histogram inside the bins, days + 1 completion bins and a
-// criticality counter per tranche, every target inside the record.
+// Throws RuntimeFailure unless `layout` fits `model`: one cell per record value
+// (every scope block), every histogram inside the bins, days + 1 completion
+// bins per tranche and milestone, a criticality counter per tranche, every
+// target inside the record.
 void check_layout(const ModelView& model, const CounterLayout& layout) {
   const CounterSizes& n = layout.sizes;
-  const std::uint64_t cells = static_cast<std::uint64_t>(model.record_day_count) * kMetricCount;
+  const std::uint64_t cells = static_cast<std::uint64_t>(record_values(model));
   if (n.cells != cells) {
     throw RuntimeFailure("CudaSimulator: cell layouts do not match the model (" + std::to_string(n.cells) +
                          " layouts, " + std::to_string(cells) + " cells)");
@@ -416,7 +417,8 @@ void check_layout(const ModelView& model, const CounterLayout& layout) {
     }
   }
   const std::uint64_t tranches = static_cast<std::uint64_t>(model.tranche_count);
-  if (n.completion != tranches * (static_cast<std::uint64_t>(model.days) + 1) || n.tranches != tranches) {
+  const std::uint64_t outcomes = static_cast<std::uint64_t>(outcome_count(model));
+  if (n.completion != outcomes * (static_cast<std::uint64_t>(model.days) + 1) || n.tranches != tranches) {
     throw RuntimeFailure("CudaSimulator: the statistics' completion or criticality counters do not match the model");
   }
   for (std::uint64_t k = 0; k < n.targets; ++k) {
@@ -481,6 +483,8 @@ struct CudaSimulator::Impl {
     const std::size_t at_power_steps = blob.add(m.power_steps, count(m.power_step_count));
     const std::size_t at_systems = blob.add(m.systems, count(m.system_count));
     const std::size_t at_fleets = blob.add(m.fleets, count(m.fleet_count));
+    const std::size_t at_scopes = blob.add(m.scopes, count(m.scope_count));
+    const std::size_t at_milestones = blob.add(m.milestones, count(m.milestone_count));
     const std::size_t at_risks = blob.add(m.risks, count(m.risk_count));
     const std::size_t at_risk_targets = blob.add(m.risk_targets, model.risk_targets);
     const std::size_t at_components = blob.add(m.components, count(m.component_count));
@@ -505,6 +509,8 @@ struct CudaSimulator::Impl {
     view.power_steps = reinterpret_cast<const PowerStepParams*>(base + at_power_steps);
     view.systems = reinterpret_cast<const SystemParams*>(base + at_systems);
     view.fleets = reinterpret_cast<const FleetParams*>(base + at_fleets);
+    view.scopes = reinterpret_cast<const ScopeParams*>(base + at_scopes);
+    view.milestones = reinterpret_cast<const MilestoneParams*>(base + at_milestones);
     view.risks = reinterpret_cast<const RiskParams*>(base + at_risks);
     view.risk_targets = reinterpret_cast<const RiskTargetParams*>(base + at_risk_targets);
     view.components = reinterpret_cast<const CorrelationComponent*>(base + at_components);
@@ -567,11 +573,10 @@ struct CudaSimulator::Impl {
   void size_scratch_and_grid(const CudaOptions& options) {
     KernelParams& p = params;
     p.record_offset = group_workspace_bytes<kWarpLanes>(p.view);
-    const std::size_t record_bytes =
-        static_cast<std::size_t>(p.view.record_day_count) * kMetricCount * sizeof(double) * kWarpLanes;
+    const std::size_t record_bytes = static_cast<std::size_t>(record_values(p.view)) * sizeof(double) * kWarpLanes;
     p.completion_offset = p.record_offset + align_to(record_bytes, kSliceAlignment);
     p.warp_bytes =
-        align_to(p.completion_offset + static_cast<std::size_t>(p.view.tranche_count) * sizeof(int) * kWarpLanes,
+        align_to(p.completion_offset + static_cast<std::size_t>(outcome_count(p.view)) * sizeof(int) * kWarpLanes,
                  kSliceAlignment);
     const std::size_t block_bytes = p.warp_bytes * static_cast<std::size_t>(block / kWarpLanes);
     if (options.trials_in_flight > 0) {

@@ -48,7 +48,7 @@ struct TargetCell {
 struct CounterSizes {
   std::uint64_t bins = 0;        // all cells' histograms
   std::uint64_t cells = 0;       // record rows x kMetricCount: sums, minima, maxima
-  std::uint64_t completion = 0;  // tranches x (days + 1)
+  std::uint64_t completion = 0;  // (tranches + milestones) x (days + 1)
   std::uint64_t targets = 0;     // target hits
   std::uint64_t tranches = 0;    // criticality
 };
@@ -74,7 +74,8 @@ struct BasicCounterView {
   std::uint64_t* sums = nullptr;         // [cells] fixed-point sums
   Extremum* minima = nullptr;            // [cells]
   Extremum* maxima = nullptr;            // [cells]
-  std::uint64_t* completion = nullptr;   // [tranche][days + 1]; the last bin is "not within the horizon"
+  std::uint64_t* completion = nullptr;   // [tranche, then milestone][days + 1]; the last bin is "not
+                                         // within the horizon"
   std::uint64_t* target_hits = nullptr;  // [targets]
   std::uint64_t* critical = nullptr;     // [tranches]: trials in which it is among its site's last to complete
 };
@@ -141,14 +142,15 @@ CAPPLAN_HD_INLINE void aggregate_cell(Sink& sink, const CellLayout& c, double va
   sink.maximum(to.maximum, value);
 }
 
-// Adds each active lane's completion days (completion_day[tranche]) and target
-// hits (record[cell]) of one trial: completion-day bins, criticality, targets.
+// Adds each active lane's completion days (completion_day[tranche], then each
+// milestone's first-passage day) and target hits (record[cell]) of one trial:
+// completion-day bins, criticality, targets.
 template <class Sink, class Record, class Days>
 CAPPLAN_HD_INLINE void aggregate_outcomes(Sink& sink, const ModelView& model, const CounterLayout& layout,
                                           const BasicCounterView<typename Sink::Extremum>& to, const Record& record,
                                           const Days& completion_day) {
   const std::uint64_t stride = static_cast<std::uint64_t>(model.days) + 1;
-  for (int t = 0; t < model.tranche_count; ++t) {
+  for (int t = 0; t < model.tranche_count + model.milestone_count; ++t) {
     const int day = sink.active() ? completion_day[t] : 0;
     const int bin = day < 0 || day >= model.days ? model.days : day;
     sink.count(to.completion, static_cast<std::uint64_t>(t) * stride + static_cast<std::uint64_t>(bin));
@@ -183,7 +185,7 @@ CAPPLAN_HD_INLINE void aggregate_outcomes(Sink& sink, const ModelView& model, co
 }
 
 // Adds each active lane's trial: record[row x kMetricCount + metric] (every
-// cell) and completion_day[tranche]. An inactive lane's record is not read.
+// cell of every scope block) and completion_day[tranche + milestone]. An inactive lane's record is not read.
 template <class Sink, class Record, class Days>
 CAPPLAN_HD_INLINE void aggregate_trial(Sink& sink, const ModelView& model, const CounterLayout& layout,
                                        const BasicCounterView<typename Sink::Extremum>& to, const Record& record,

@@ -5,6 +5,9 @@
 
 #include <cstdint>
 
+#include "kernels/hd.h"
+#include "kernels/metrics.h"
+
 namespace capplan {
 
 // Inverse-CDF samplers; parameters precomputed on the host (planner/engine/model_builder.cpp).
@@ -73,6 +76,8 @@ struct SiteParams {
   int power_step_count = 0;
   int tranche_offset = 0;  // into ModelView::site_tranches (tranche indices in spec order)
   int tranche_count = 0;
+  int fleet_offset = 0;  // the site's fleets are ModelView::fleets[fleet_offset .. + fleet_count)
+  int fleet_count = 0;
 };
 
 struct PowerStepParams {
@@ -119,12 +124,38 @@ struct CorrelationComponent {
   int cholesky_offset = 0;  // into ModelView::cholesky (packed lower triangle, row-major)
 };
 
+// The part of the roll-out a recorded block or a milestone is about
+// (planner/spec/spec.h Scope): the total, one site, one system type, or the
+// largest single-site value of each metric.
+enum ScopeKind : int { kScopeTotal = 0, kScopeSite = 1, kScopeSystem = 2, kScopeLargestSite = 3 };
+
+struct ScopeParams {
+  int kind = kScopeTotal;
+  int index = 0;  // site or system index
+};
+
+// The first day on which `metric` in `scope` is at least `at_least`.
+struct MilestoneParams {
+  ScopeParams scope;
+  int metric = 0;
+  double at_least = 0.0;
+};
+
 struct ModelView {
   std::uint64_t seed = 0;
   int days = 0;  // simulated days 0 .. days-1
 
   int record_day_count = 0;          // days whose metrics are recorded (report and target dates)
   const int* record_days = nullptr;  // ascending
+  // A trial's record is scope_count blocks of record_day_count rows of
+  // kMetricCount values: record[(scope x record_day_count + row) x kMetricCount + metric].
+  // Block 0 is the total; blocks 1.. are the breakdown scopes.
+  int scope_count = 1;
+  const ScopeParams* scopes = nullptr;
+  int track_fleets = 0;  // 1 when a breakdown or milestone needs per-fleet values
+
+  int milestone_count = 0;
+  const MilestoneParams* milestones = nullptr;
 
   int slot_count = 0;
   const QuantitySlot* slots = nullptr;
@@ -160,5 +191,13 @@ struct ModelView {
 
   int slot_utilization = 0;
 };
+
+// Completion days of one trial: one per tranche, then one per milestone.
+CAPPLAN_HD_INLINE int outcome_count(const ModelView& m) { return m.tranche_count + m.milestone_count; }
+
+// Values in one trial's record (every block).
+CAPPLAN_HD_INLINE std::int64_t record_values(const ModelView& m) {
+  return static_cast<std::int64_t>(m.record_day_count) * m.scope_count * kMetricCount;
+}
 
 }  // namespace capplan

@@ -22,8 +22,10 @@ namespace capplan {
 template <int kStride>
 struct BasicTrialOutput {
   LaneArray<double, kStride> record;       // [record_day_count * kMetricCount] metrics at the end of each record day
-  LaneArray<int, kStride> completion_day;  // [tranche_count] day the tranche's last unit goes online; -1 if not
-                                           // within the horizon, -2 if the tranche does not happen in this trial
+  LaneArray<int, kStride> completion_day;  // [tranche_count + milestone_count] day the tranche's last unit
+                                           // goes online; -1 if not within the horizon, -2 if the tranche
+                                           // does not happen in this trial; then each milestone's first
+                                           // day reached, -1 if not within the horizon
   double* sampled = nullptr;               // optional [slot_count]: the values of the quantities sampled once (drivers)
 };
 using TrialOutput = BasicTrialOutput<1>;
@@ -281,6 +283,7 @@ CAPPLAN_HD_INLINE void install_at_site(const ModelView& m, int s, int d, Workspa
     if (n <= 0) break;
     if (w.installed_today[best] == 0) w.installed_list[w.installed_list_count++] = best;
     w.installed[best] += n;
+    if (m.track_fleets) w.fleet_installed[m.tranches[best].fleet] += n;
     if (w.installed[best] < m.tranches[best].units) {
       w.head_day[best] = w.delivery_day[best] + unit_arrival_offset(m.tranches[best], w.installed[best]);
     }
@@ -321,15 +324,64 @@ CAPPLAN_HD_INLINE void resolve_burn_in(const ModelView& m, std::uint32_t trial, 
   }
 }
 
-// The end of day d, common to every way of running the installations: units
-// that pass burn-in today go online, each system type's down count is drawn,
-// compute accrues, and on a record day the metrics are written.
-template <class Workspace, class Output>
-CAPPLAN_HD_INLINE void close_day(const ModelView& m, std::uint32_t trial, int d, double utilization,
-                                 std::int64_t delivered_systems, std::int64_t installed_systems, Workspace& w,
-                                 Output& out, double& delivered_flop_e24, int& next_record) {
-  std::int64_t online_systems = 0, available_accelerators = 0;
-  double peak_tflops = 0.0;
+// The value of `metric` for fleet f at the end of today (after today's down
+// draws); the delivered compute is kept only when m.track_fleets.
+template <class Workspace>
+CAPPLAN_HD_INLINE double fleet_metric(const ModelView& m, const Workspace& w, int f, int metric, double utilization) {
+  const FleetParams& fleet = m.fleets[f];
+  const SystemParams& sp = m.systems[fleet.system];
+  const double available = static_cast<double>((w.online[f] - w.fleet_down[f]) * sp.accelerators);
+  switch (metric) {
+    case kDeliveredSystems:
+      return static_cast<double>(w.fleet_delivered[f]);
+    case kInstalledSystems:
+      return static_cast<double>(w.fleet_installed[f]);
+    case kOnlineSystems:
+      return static_cast<double>(w.online[f]);
+    case kAvailableAccelerators:
+      return available;
+    case kFacilityPowerMw:
+      return static_cast<double>(w.fleet_installed[f]) * sp.power_kw * m.sites[fleet.site].pue / 1000.0;
+    case kPeakPflops:
+      return available * sp.tflops / 1000.0;
+    case kEffectivePflops:
+      return available * sp.tflops / 1000.0 * utilization;
+    default:
+      return w.fleet_flop_e24[f];
+  }
+}
+
+// The value of `metric` in `scope` at the end of today; `total` holds the
+// totals (kMetricCount values). Sites and system types sum their fleets (in
+// fleet order); largest-site is the largest site value of this metric.
+template <class Workspace>
+CAPPLAN_HD_INLINE double scope_metric(const ModelView& m, const Workspace& w, ScopeParams scope, int metric,
+                                      double utilization, const double* total) {
+  if (scope.kind == kScopeTotal) return total[metric];
+  if (scope.kind == kScopeSystem) {
+    double sum = 0.0;
+    for (int f = 0; f < m.fleet_count; ++f) {
+      if (m.fleets[f].system == scope.index) sum += fleet_metric(m, w, f, metric, utilization);
+    }
+    return sum;
+  }
+  const int first = scope.kind == kScopeSite ? scope.index : 0;
+  const int last = scope.kind == kScopeSite ? scope.index : m.site_count - 1;
+  double largest = 0.0;
+  for (int s = first; s <= last; ++s) {
+    const SiteParams& site = m.sites[s];
+    double sum = 0.0;
+    for (int f = site.fleet_offset; f < site.fleet_offset + site.fleet_count; ++f) {
+      sum += fleet_metric(m, w, f, metric, utilization);
+    }
+    largest = s == first || sum > largest ? sum : largest;
+  }
+  return largest;
+}
+
+// Each fleet's down count of day d, drawn from its own stream.
+template <class Workspace>
+CAPPLAN_HD_INLINE void draw_down_counts(const ModelView& m, std::uint32_t trial, int d, Workspace& w) {
   for (int f = 0; f < m.fleet_count; ++f) {
     const FleetParams& fleet = m.fleets[f];
     const SystemParams& sp = m.systems[fleet.system];
@@ -339,29 +391,65 @@ CAPPLAN_HD_INLINE void close_day(const ModelView& m, std::uint32_t trial, int d,
       UniformStream stream(m.seed, trial, fleet.failure_stream, static_cast<std::uint32_t>(d));
       down = sample_binomial(w.online[f], sp.down_probability, stream);
     }
-    const std::int64_t accelerators = (w.online[f] - down) * sp.accelerators;
+    w.fleet_down[f] = down;
+  }
+}
+
+// The end of day d, common to every way of running the installations: units
+// that pass burn-in today go online, each fleet's down count is drawn, compute
+// accrues, the milestones are checked, and on a record day the metrics of
+// every recorded scope are written. `total` receives today's totals.
+template <class Workspace, class Output>
+CAPPLAN_HD_INLINE void close_day(const ModelView& m, std::uint32_t trial, int d, double utilization,
+                                 std::int64_t delivered_systems, std::int64_t installed_systems, Workspace& w,
+                                 Output& out, double& delivered_flop_e24, int& next_record) {
+  draw_down_counts(m, trial, d, w);
+  std::int64_t online_systems = 0, available_accelerators = 0;
+  double peak_tflops = 0.0;
+  for (int f = 0; f < m.fleet_count; ++f) {
+    const SystemParams& sp = m.systems[m.fleets[f].system];
+    const std::int64_t accelerators = (w.online[f] - w.fleet_down[f]) * sp.accelerators;
     online_systems += w.online[f];
     available_accelerators += accelerators;
     peak_tflops += static_cast<double>(accelerators) * sp.tflops;
+    if (m.track_fleets) {
+      w.fleet_flop_e24[f] += static_cast<double>(accelerators) * sp.tflops / 1000.0 * utilization * kE24FlopPerPflopsDay;
+    }
   }
   const double peak_pflops = peak_tflops / 1000.0;
   const double effective_pflops = peak_pflops * utilization;
   delivered_flop_e24 += effective_pflops * kE24FlopPerPflopsDay;
 
-  if (next_record < m.record_day_count && m.record_days[next_record] == d) {
-    double facility_kw = 0.0;
-    for (int s = 0; s < m.site_count; ++s) facility_kw += w.installed_kw[s] * m.sites[s].pue;
-    const auto row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
-    row[kDeliveredSystems] = static_cast<double>(delivered_systems);
-    row[kInstalledSystems] = static_cast<double>(installed_systems);
-    row[kOnlineSystems] = static_cast<double>(online_systems);
-    row[kAvailableAccelerators] = static_cast<double>(available_accelerators);
-    row[kFacilityPowerMw] = facility_kw / 1000.0;
-    row[kPeakPflops] = peak_pflops;
-    row[kEffectivePflops] = effective_pflops;
-    row[kDeliveredFlopE24] = delivered_flop_e24;
-    ++next_record;
+  const bool record_day = next_record < m.record_day_count && m.record_days[next_record] == d;
+  if (!record_day && m.milestone_count == 0) return;
+  double facility_kw = 0.0;
+  for (int s = 0; s < m.site_count; ++s) facility_kw += w.installed_kw[s] * m.sites[s].pue;
+  double total[kMetricCount];
+  total[kDeliveredSystems] = static_cast<double>(delivered_systems);
+  total[kInstalledSystems] = static_cast<double>(installed_systems);
+  total[kOnlineSystems] = static_cast<double>(online_systems);
+  total[kAvailableAccelerators] = static_cast<double>(available_accelerators);
+  total[kFacilityPowerMw] = facility_kw / 1000.0;
+  total[kPeakPflops] = peak_pflops;
+  total[kEffectivePflops] = effective_pflops;
+  total[kDeliveredFlopE24] = delivered_flop_e24;
+  for (int k = 0; k < m.milestone_count; ++k) {
+    int& reached = out.completion_day[m.tranche_count + k];
+    if (reached >= 0) continue;
+    const MilestoneParams& ms = m.milestones[k];
+    if (scope_metric(m, w, ms.scope, ms.metric, utilization, total) >= ms.at_least) reached = d;
   }
+  if (!record_day) return;
+  const auto total_row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
+  for (int metric = 0; metric < kMetricCount; ++metric) total_row[metric] = total[metric];
+  for (int scope = 1; scope < m.scope_count; ++scope) {
+    const auto row =
+        out.record + (static_cast<std::int64_t>(scope) * m.record_day_count + next_record) * kMetricCount;
+    for (int metric = 0; metric < kMetricCount; ++metric) {
+      row[metric] = scope_metric(m, w, m.scopes[scope], metric, utilization, total);
+    }
+  }
+  ++next_record;
 }
 
 // The tranche completion days (and the sampled inputs, when asked for).
@@ -437,7 +525,16 @@ CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, B
     w.power_change_day[s] = -1;
     w.available_kw[s] = 0.0;
   }
-  for (int f = 0; f < m.fleet_count; ++f) w.online[f] = 0;
+  for (int f = 0; f < m.fleet_count; ++f) {
+    w.online[f] = 0;
+    w.fleet_down[f] = 0;
+    if (m.track_fleets) {
+      w.fleet_delivered[f] = 0;
+      w.fleet_installed[f] = 0;
+      w.fleet_flop_e24[f] = 0.0;
+    }
+  }
+  for (int k = 0; k < m.milestone_count; ++k) out.completion_day[m.tranche_count + k] = kNotCompleted;
   const std::int64_t addition_count = static_cast<std::int64_t>(m.fleet_count) * m.days;
   for (std::int64_t i = 0; i < addition_count; ++i) w.online_additions[i] = 0;
   w.delivering_count = 0;
@@ -463,6 +560,7 @@ CAPPLAN_HD_INLINE void simulate_trial(const ModelView& m, std::uint32_t trial, B
       if (arrived > 0) {
         w.delivered[t] = now;
         delivered_systems += arrived;
+        if (m.track_fleets) w.fleet_delivered[tp.fleet] += arrived;
         w.waiting[tp.site] += arrived;
         w.blocked_until[tp.site] = -1;
       }

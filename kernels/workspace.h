@@ -76,6 +76,11 @@ struct BasicWorkspace {
   // per fleet (site x system type)
   Array<std::int64_t> online;
   Array<std::int32_t> online_additions;  // [fleet_count * days] units going online on each day
+  Array<std::int64_t> fleet_down;        // down today (drawn at the end of the day)
+  // per fleet, kept only when ModelView::track_fleets (breakdowns, milestones by scope)
+  Array<std::int64_t> fleet_delivered;
+  Array<std::int64_t> fleet_installed;
+  Array<double> fleet_flop_e24;  // cumulative effective compute [1e24 FLOP]
   // scalars of the current day
   int delivering_count = 0;
   int installed_list_count = 0;
@@ -121,6 +126,11 @@ CAPPLAN_HD_INLINE void for_each_workspace_array(const ModelView& m, BasicWorkspa
   f(w.power_step_day, m.power_step_count);
   f(w.online, m.fleet_count);
   f(w.online_additions, static_cast<std::int64_t>(m.fleet_count) * m.days);
+  f(w.fleet_down, m.fleet_count);
+  const std::int64_t tracked = m.track_fleets ? m.fleet_count : 0;
+  f(w.fleet_delivered, tracked);
+  f(w.fleet_installed, tracked);
+  f(w.fleet_flop_e24, tracked);
 }
 
 // Lays out the arrays of a group of kStride trials from `base` (may be null

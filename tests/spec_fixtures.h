@@ -70,9 +70,12 @@ inline Distribution triangular(double a, double m, double b) {
 
 // One trial's output.
 struct TrialResult {
-  std::vector<double> records;  // [record rows][kMetricCount]
-  std::vector<int> completion;  // [tranches]
+  std::vector<double> records;  // [scope blocks][record rows][kMetricCount]
+  std::vector<int> completion;  // [tranches, then milestones]
+  int rows = 0;                 // record rows per scope block
   double at(int row, int metric) const { return records[static_cast<std::size_t>(row) * kMetricCount + metric]; }
+  // Row `row` of scope block `block` (0: the total; then CompiledModel::scope_names).
+  double at(int block, int row, int metric) const { return at(block * rows + row, metric); }
 };
 
 inline TrialResult run_trial(const CompiledModel& model, std::uint64_t seed, std::uint32_t trial) {
@@ -80,8 +83,9 @@ inline TrialResult run_trial(const CompiledModel& model, std::uint64_t seed, std
   std::vector<double> scratch(workspace_bytes(view) / sizeof(double) + 1);
   TrialWorkspace workspace = carve_workspace(view, reinterpret_cast<char*>(scratch.data()));
   TrialResult result;
-  result.records.assign(model.record_days.size() * kMetricCount, -1.0);
-  result.completion.assign(model.tranches.size(), -2);
+  result.records.assign(model.record_values(), -1.0);
+  result.rows = static_cast<int>(model.record_days.size());
+  result.completion.assign(model.outcome_count(), -2);
   simulate_trial(view, trial, workspace, TrialOutput{result.records.data(), result.completion.data()});
   return result;
 }

@@ -86,7 +86,7 @@ TEST_F(Cli, RunWritesItsOutputs) {
             "tranche,units,probability_complete,p10,p50,p90,p10_lo,p10_hi,p50_lo,p50_hi,p90_lo,p90_hi,"
             "probability_ci_lo,probability_ci_hi,criticality");
   const std::string targets = read_file(out / "targets.csv");
-  EXPECT_EQ(targets.substr(0, targets.find('\n')), "target,metric,date,threshold,probability,ci_lo,ci_hi");
+  EXPECT_EQ(targets.substr(0, targets.find('\n')), "target,metric,scope,date,threshold,probability,ci_lo,ci_hi");
   const std::string sensitivity = read_file(out / "sensitivity.csv");
   EXPECT_EQ(sensitivity.substr(0, sensitivity.find('\n')),
             "output,date,rank,input,spearman,variance_explained,contribution_to_variance");

@@ -240,8 +240,8 @@ TEST(Determinism, WarpInterleavedWorkspaceMatchesThePlainLayout) {
     // Trials 0..31 in lanes 0..31 (run in the reverse order, so that a lane
     // writing outside its elements would spoil an earlier lane's output), then
     // compared with the plain layout.
-    const std::size_t record_size = model.record_days.size() * kMetricCount;
-    const std::size_t tranche_count = model.tranches.size();
+    const std::size_t record_size = model.record_values();
+    const std::size_t tranche_count = model.outcome_count();
     std::vector<double> records(record_size * kWarpLanes);
     std::vector<int> completion(tranche_count * kWarpLanes);
     for (int lane = kWarpLanes - 1; lane >= 0; --lane) {
@@ -296,16 +296,16 @@ TEST(WrittenIntervals, TargetAndTrancheProbabilitiesCarryWilson95Intervals) {
   const RunResult result = run_simulation(model, options);
   const double n = 2000.0;
   int checked = 0;
-  // targets.csv: target,metric,date,threshold,probability,ci_lo,ci_hi
+  // targets.csv: target,metric,scope,date,threshold,probability,ci_lo,ci_hi
   std::istringstream targets(targets_csv(spec, model, *result.statistics));
   std::string line;
   std::getline(targets, line);
   while (std::getline(targets, line)) {
     const std::vector<std::string> f = csv_fields(line);
-    ASSERT_EQ(f.size(), 7u) << line;
-    const auto [lo, hi] = wilson95(std::stod(f[4]), n);
-    EXPECT_NEAR(std::stod(f[5]), lo, 1e-6) << line;
-    EXPECT_NEAR(std::stod(f[6]), hi, 1e-6) << line;
+    ASSERT_EQ(f.size(), 8u) << line;
+    const auto [lo, hi] = wilson95(std::stod(f[5]), n);
+    EXPECT_NEAR(std::stod(f[6]), lo, 1e-6) << line;
+    EXPECT_NEAR(std::stod(f[7]), hi, 1e-6) << line;
     ++checked;
   }
   // tranches.csv: ..., probability_complete (column 3), ..., probability_ci_lo, probability_ci_hi, criticality

@@ -127,7 +127,7 @@ TEST(Equivalence, SkippingLoopMatchesThePlainDayByDayLoop) {
     std::vector<double> scratch_b(workspace_bytes(view) / sizeof(double) + 1);
     TrialWorkspace fast = carve_workspace(view, reinterpret_cast<char*>(scratch_a.data()));
     TrialWorkspace plain = carve_workspace(view, reinterpret_cast<char*>(scratch_b.data()));
-    const std::size_t record_size = model.record_days.size() * kMetricCount;
+    const std::size_t record_size = model.record_values();
     std::vector<double> record_fast(record_size), record_plain(record_size);
     std::vector<int> done_fast(model.tranches.size()), done_plain(model.tranches.size());
     for (std::uint32_t trial = 0; trial < 20; ++trial) {

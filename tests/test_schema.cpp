@@ -112,7 +112,8 @@ TEST(Schema, IsJsonWithTheExpectedShape) {
   for (const auto& [key, value] : schema.at("properties").items()) keys.push_back(key);
   std::vector<std::string> expected = {"version",   "name",         "description", "horizon", "simulation",
                                        "precision", "accelerators", "systems",     "sites",   "tranches",
-                                       "risks",     "correlations", "operations",  "report",  "targets"};
+                                       "risks",     "correlations", "operations",  "report",  "targets",
+                                       "milestones"};
   std::sort(keys.begin(), keys.end());
   std::sort(expected.begin(), expected.end());
   EXPECT_EQ(keys, expected);

@@ -26,8 +26,8 @@ PairedCounts::PairedCounts(const CompiledModel& a, const CompiledModel& b) : a_(
 }
 
 void PairedCounts::add(const double* records_a, const double* records_b, std::int64_t n) {
-  const std::size_t stride_a = a_.record_days.size() * kMetricCount;
-  const std::size_t stride_b = b_.record_days.size() * kMetricCount;
+  const std::size_t stride_a = a_.record_values();
+  const std::size_t stride_b = b_.record_values();
   for (std::int64_t i = 0; i < n; ++i) {
     const double* ra = records_a + static_cast<std::size_t>(i) * stride_a;
     const double* rb = records_b + static_cast<std::size_t>(i) * stride_b;

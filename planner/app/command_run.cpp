@@ -40,17 +40,24 @@ std::optional<PrecisionGoal> goal_for(const RunRequest& request, const Spec& spe
   return goal;
 }
 
-// The tables of a run, named as written: forecast.csv, tranches.csv,
-// targets.csv, completion_cdf.csv and sensitivity.csv (drivers at driver_date).
+// The tables of a run, named as written: forecast.csv, forecast_by.csv (with
+// report.by), tranches.csv, targets.csv, completion_cdf.csv, milestones.csv and
+// milestone_cdf.csv (with milestones) and sensitivity.csv (drivers at driver_date).
 std::vector<std::pair<std::string, std::string>> run_tables(const Spec& spec, const CompiledModel& model,
                                                             const Simulation& simulation, DayNumber driver_date) {
   const ForecastStatistics& stats = *simulation.statistics;
-  return {{"forecast.csv", forecast_csv(spec, model, stats)},
-          {"tranches.csv", tranches_csv(spec, model, stats)},
-          {"targets.csv", targets_csv(spec, model, stats)},
-          {"completion_cdf.csv", completion_cdf_csv(spec, model, stats)},
-          {"sensitivity.csv",
-           sensitivity_csv(compute_drivers(simulation.drivers, model.slot_names), format_date(driver_date))}};
+  std::vector<std::pair<std::string, std::string>> tables = {{"forecast.csv", forecast_csv(spec, model, stats)}};
+  if (model.breakdown_blocks > 0) tables.emplace_back("forecast_by.csv", forecast_by_csv(spec, model, stats));
+  tables.emplace_back("tranches.csv", tranches_csv(spec, model, stats));
+  tables.emplace_back("targets.csv", targets_csv(spec, model, stats));
+  tables.emplace_back("completion_cdf.csv", completion_cdf_csv(spec, model, stats));
+  if (!model.milestone_specs.empty()) {
+    tables.emplace_back("milestones.csv", milestones_csv(spec, model, stats));
+    tables.emplace_back("milestone_cdf.csv", milestone_cdf_csv(model, stats));
+  }
+  tables.emplace_back("sensitivity.csv",
+                      sensitivity_csv(compute_drivers(simulation.drivers, model.slot_names), format_date(driver_date)));
+  return tables;
 }
 
 // Writes the run's files (rank 0) and returns the summary for stdout. `record`
@@ -59,8 +66,10 @@ std::string write_outputs(const std::string& out_dir, bool plots, const Scenario
                           const Simulation& simulation, DayNumber driver_date, RunRecord record,
                           std::chrono::steady_clock::time_point wall_start) {
   const Spec& spec = scenario.spec;
-  record.outputs = {"forecast.csv", "tranches.csv", "targets.csv", "completion_cdf.csv", "sensitivity.csv", "run.json"};
   std::vector<std::pair<std::string, std::string>> files = run_tables(spec, *scenario.model, simulation, driver_date);
+  record.outputs.clear();
+  for (const auto& file : files) record.outputs.push_back(file.first);
+  record.outputs.push_back("run.json");
   record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   files.emplace_back("run.json", run_json(spec, record));
   // Charts go into the set before it is published; if drawing fails, the

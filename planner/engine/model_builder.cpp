@@ -41,6 +41,13 @@ ModelView CompiledModel::view(std::uint64_t seed) const {
   v.systems = systems.data();
   v.fleet_count = static_cast<int>(fleets.size());
   v.fleets = fleets.data();
+  v.scope_count = static_cast<int>(scopes.size());
+  v.scopes = scopes.data();
+  v.milestone_count = static_cast<int>(milestones.size());
+  v.milestones = milestones.data();
+  v.track_fleets = scopes.size() > 1 || std::any_of(milestones.begin(), milestones.end(), [](const MilestoneParams& m) {
+                     return m.scope.kind != kScopeTotal;
+                   });
   v.risk_count = static_cast<int>(risks.size());
   v.risks = risks.data();
   v.risk_targets = risk_targets.data();
@@ -423,6 +430,68 @@ void add_fleets(const Spec& spec, CompiledModel& model) {
     model.fleets.push_back(fleet);
   }
   for (TrancheParams& t : model.tranches) t.fleet = fleet_of.at(std::make_pair(t.site, t.system));
+  for (std::size_t s = 0; s < model.sites.size(); ++s) {
+    SiteParams& site = model.sites[s];
+    site.fleet_offset = static_cast<int>(model.fleets.size());
+    for (std::size_t f = 0; f < model.fleets.size(); ++f) {
+      if (model.fleets[f].site == static_cast<int>(s)) {
+        site.fleet_offset = std::min(site.fleet_offset, static_cast<int>(f));
+        ++site.fleet_count;
+      }
+    }
+  }
+}
+
+ScopeParams scope_params(const Spec& spec, const Scope& scope) {
+  ScopeParams p;
+  switch (scope.kind) {
+    case Scope::Kind::total:
+      break;
+    case Scope::Kind::site:
+      p.kind = kScopeSite;
+      p.index = spec.site_index(scope.id);
+      break;
+    case Scope::Kind::system:
+      p.kind = kScopeSystem;
+      p.index = spec.system_index(scope.id);
+      break;
+    case Scope::Kind::largest_site:
+      p.kind = kScopeLargestSite;
+      break;
+  }
+  return p;
+}
+
+// The recorded scopes: the total, then report.by's breakdowns in a fixed order
+// (sites in spec order, systems in spec order, largest-site, each kind only if
+// listed), then any other scope a target needs.
+void set_scopes(const Spec& spec, CompiledModel& model) {
+  std::vector<Scope> scopes(1);
+  if (spec.report.breaks_down_by("site")) {
+    for (const Site& site : spec.sites) scopes.push_back(Scope{Scope::Kind::site, site.id});
+  }
+  if (spec.report.breaks_down_by("system")) {
+    for (const System& system : spec.systems) scopes.push_back(Scope{Scope::Kind::system, system.id});
+  }
+  if (spec.report.breaks_down_by("largest-site")) scopes.push_back(Scope{Scope::Kind::largest_site, ""});
+  model.breakdown_blocks = static_cast<int>(scopes.size()) - 1;
+  for (const Target& target : spec.targets) {
+    if (std::find(scopes.begin(), scopes.end(), target.scope) == scopes.end()) scopes.push_back(target.scope);
+  }
+  model.scope_names = scopes;
+  for (const Scope& scope : scopes) model.scopes.push_back(scope_params(spec, scope));
+}
+
+void add_milestones(const Spec& spec, CompiledModel& model) {
+  const auto& names = metric_names();
+  for (const Milestone& milestone : spec.milestones) {
+    MilestoneParams p;
+    p.scope = scope_params(spec, milestone.scope);
+    p.metric = static_cast<int>(std::find(names.begin(), names.end(), milestone.metric) - names.begin());
+    p.at_least = milestone.at_least;
+    model.milestones.push_back(p);
+    model.milestone_specs.push_back(milestone);
+  }
 }
 
 // Maps the copula's blocks onto slots with packed Cholesky factors; throws SpecError if unusable.
@@ -512,6 +581,8 @@ void set_record_days(const Spec& spec, const std::vector<DayNumber>& extra_recor
     ct.id = target.id;
     ct.metric = static_cast<int>(std::find(names.begin(), names.end(), target.metric) - names.begin());
     ct.record_index = row_of(day_index(spec, target.date));
+    ct.scope_block = static_cast<int>(std::find(model.scope_names.begin(), model.scope_names.end(), target.scope) -
+                                      model.scope_names.begin());
     ct.threshold = target.at_least;
     ct.date = target.date;
     model.targets.push_back(ct);
@@ -575,6 +646,8 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
 
   add_systems(spec, model);
   add_fleets(spec, model);
+  set_scopes(spec, model);
+  add_milestones(spec, model);
   add_correlations(spec, model);
   check_system_unit_totals(spec);
   check_stream_ids(spec, model);

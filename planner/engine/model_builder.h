@@ -13,10 +13,11 @@
 
 namespace capplan {
 
-// A target, resolved to a record row.
+// A target, resolved to a record row of a scope's block.
 struct CompiledTarget {
   std::string id;
   int metric = 0;
+  int scope_block = 0;  // 0 = total, else the block of CompiledModel::scope_names
   int record_index = 0;
   double threshold = 0.0;
   DayNumber date = 0;
@@ -43,6 +44,8 @@ class CompiledModel {
   std::vector<PowerStepParams> power_steps;
   std::vector<SystemParams> systems;
   std::vector<FleetParams> fleets;
+  std::vector<ScopeParams> scopes;       // one per record block; [0] is the total
+  std::vector<MilestoneParams> milestones;
   std::vector<RiskParams> risks;
   std::vector<RiskTargetParams> risk_targets;
   std::vector<CorrelationComponent> components;
@@ -57,10 +60,18 @@ class CompiledModel {
   DayNumber horizon_start = 0;
   std::vector<int> report_rows;  // record rows that are report dates, ascending
   std::vector<CompiledTarget> targets;
+  std::vector<Scope> scope_names;  // one per record block, as in the spec; [0] is the total
+  int breakdown_blocks = 0;        // blocks 1 .. breakdown_blocks are report.by's (forecast_by.csv); any
+                                   // later ones only serve scoped targets
+  std::vector<Milestone> milestone_specs;  // as in the spec, one per MilestoneParams
   std::array<MetricScale, kMetricCount> metric_scales{};
 
   // A view for the host backend; `seed` keys every random stream.
   ModelView view(std::uint64_t seed) const;
+  // Values in one trial's record (every scope block), and its completion days
+  // (tranches, then milestones).
+  std::size_t record_values() const { return record_days.size() * scopes.size() * kMetricCount; }
+  std::size_t outcome_count() const { return tranches.size() + milestones.size(); }
 };
 
 // Throws SpecError if the spec cannot be compiled (e.g. two quantity names

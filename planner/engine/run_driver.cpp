@@ -72,8 +72,8 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
     throw UsageError("--trials must be between 1 and " + std::to_string(kMaxTrials));
   }
   threads_ = options.threads > 0 ? options.threads : default_cpu_threads();
-  const std::size_t record_values = model.record_days.size() * kMetricCount;
-  const std::size_t bytes_per_trial = record_values * sizeof(double) + model.tranches.size() * sizeof(int);
+  const std::size_t record_values = model.record_values();
+  const std::size_t bytes_per_trial = record_values * sizeof(double) + model.outcome_count() * sizeof(int);
   std::int64_t batch = options.batch_trials;
   if (batch <= 0) {
     batch = static_cast<std::int64_t>(kBatchBufferBytes / std::max<std::size_t>(bytes_per_trial, 1));
@@ -85,7 +85,7 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
   drivers_.input_count = static_cast<int>(model.slots.size());
   try {
     records_.resize(static_cast<std::size_t>(batch_) * record_values);
-    completion_.resize(static_cast<std::size_t>(batch_) * model.tranches.size());
+    completion_.resize(static_cast<std::size_t>(batch_) * model.outcome_count());
     if (driver_sample_ > 0) sampled_.resize(static_cast<std::size_t>(batch_) * model.slots.size());
     statistics_ = std::make_unique<ForecastStatistics>(model);
   } catch (const std::bad_alloc&) {
@@ -113,7 +113,7 @@ void TrialRunner::run_batch(std::uint64_t first, std::int64_t count) {
   statistics_->add(records_.data(), completion_.data(), count, threads_);
   if (keep_inputs) {
     const std::size_t slots = model_.slots.size();
-    const std::size_t row_values = model_.record_days.size() * kMetricCount;
+    const std::size_t row_values = model_.record_values();
     for (std::int64_t i = 0; i < count && first + static_cast<std::uint64_t>(i) < driver_sample_; ++i) {
       const std::size_t k = static_cast<std::size_t>(i);
       drivers_.trials.push_back(first + k);

@@ -10,21 +10,41 @@
 
 namespace capplan {
 
+namespace {
+
+// One step coarser, if the resolution can still be lowered.
+bool lower(HistogramResolution& r) {
+  if (r.count_bits <= 6 && r.continuous_bits <= 6) return false;
+  r.count_bits = std::max(6, r.count_bits - 1);
+  r.continuous_bits = std::max(6, r.continuous_bits - 1);
+  return true;
+}
+
+}  // namespace
+
 ForecastStatistics::ForecastStatistics(const CompiledModel& model, HistogramResolution resolution)
-    : model_(&model), resolution_(resolution) {
+    : model_(&model), resolution_(resolution), breakdown_resolution_(resolution) {
   rows_ = static_cast<int>(model.record_days.size());
+  blocks_ = std::max<int>(1, static_cast<int>(model.scopes.size()));
   days_ = model.days;
-  std::size_t bins = lay_out(model);
-  // Lower the resolution until the histograms fit the budget (deterministic: depends only on the spec).
-  while (bins * sizeof(std::uint64_t) > resolution_.memory_budget_bytes &&
-         (resolution_.count_bits > 6 || resolution_.continuous_bits > 6)) {
-    resolution_.count_bits = std::max(6, resolution_.count_bits - 1);
-    resolution_.continuous_bits = std::max(6, resolution_.continuous_bits - 1);
-    bins = lay_out(model);
+  layouts_.assign(static_cast<std::size_t>(blocks_) * static_cast<std::size_t>(rows_) * kMetricCount, CellLayout{});
+  // Lower the resolution until the histograms fit the budget (deterministic:
+  // depends only on the spec). The totals and the breakdowns each have a
+  // budget, so turning breakdowns on never coarsens the totals.
+  std::size_t total_bins = lay_out(model, 0, 1, resolution_, 0);
+  while (total_bins * sizeof(std::uint64_t) > resolution_.memory_budget_bytes && lower(resolution_)) {
+    total_bins = lay_out(model, 0, 1, resolution_, 0);
+  }
+  if (blocks_ > 1) {
+    std::size_t bins = lay_out(model, 1, blocks_, breakdown_resolution_, total_bins);
+    while ((bins - total_bins) * sizeof(std::uint64_t) > breakdown_resolution_.memory_budget_bytes &&
+           lower(breakdown_resolution_)) {
+      bins = lay_out(model, 1, blocks_, breakdown_resolution_, total_bins);
+    }
   }
   for (const CompiledTarget& target : model.targets) {
     TargetCell t;
-    t.cell = static_cast<std::uint64_t>(target.record_index) * kMetricCount + static_cast<std::uint64_t>(target.metric);
+    t.cell = cell(target.scope_block * rows_ + target.record_index, target.metric);
     t.threshold = target.threshold;
     targets_.push_back(t);
   }
@@ -48,22 +68,21 @@ CounterView StatisticsCounters::view() {
   return v;
 }
 
-std::size_t ForecastStatistics::lay_out(const CompiledModel& model) {
-  layouts_.assign(static_cast<std::size_t>(rows_) * kMetricCount, CellLayout{});
-  std::size_t offset = 0;
-  const std::int64_t continuous_steps = std::int64_t(1) << resolution_.continuous_range_bits;
-  for (int row = 0; row < rows_; ++row) {
+std::size_t ForecastStatistics::lay_out(const CompiledModel& model, int first_block, int end_block,
+                                       const HistogramResolution& resolution, std::size_t offset) {
+  const std::int64_t continuous_steps = std::int64_t(1) << resolution.continuous_range_bits;
+  for (int row = first_block * rows_; row < end_block * rows_; ++row) {
     for (int m = 0; m < kMetricCount; ++m) {
       CellLayout& c = layouts_[cell(row, m)];
       const MetricScale& scale = model.metric_scales[static_cast<std::size_t>(m)];
       c.is_count = scale.is_count ? 1 : 0;
       c.sum_bound = scale.maximum;
       if (scale.is_count) {
-        c.bits = resolution_.count_bits;
+        c.bits = resolution.count_bits;
         c.scale = scale.unit;
         c.max_x = static_cast<std::int64_t>(std::floor(scale.maximum / scale.unit + 0.5));
       } else {
-        c.bits = resolution_.continuous_bits;
+        c.bits = resolution.continuous_bits;
         c.max_x = continuous_steps - 1;
         c.scale = scale.maximum > 0.0 ? scale.maximum / static_cast<double>(continuous_steps) : 1.0;
       }
@@ -94,14 +113,14 @@ StatisticsCounters ForecastStatistics::empty_counters() const {
   c.sums.assign(layouts_.size(), 0);
   c.minima.assign(layouts_.size(), std::numeric_limits<double>::infinity());
   c.maxima.assign(layouts_.size(), -std::numeric_limits<double>::infinity());
-  c.completion.assign(model_->tranches.size() * static_cast<std::size_t>(days_ + 1), 0);
+  c.completion.assign(outcome_count() * static_cast<std::size_t>(days_ + 1), 0);
   c.target_hits.assign(model_->targets.size(), 0);
   c.critical.assign(model_->tranches.size(), 0);
   return c;
 }
 
 void ForecastStatistics::add(const double* records, const int* completion_days, std::int64_t n, int threads) {
-  const std::size_t row_stride = static_cast<std::size_t>(rows_) * kMetricCount;
+  const std::size_t row_stride = layouts_.size();  // a trial's record: every block's rows
   std::uint64_t* bins = counters_.bins.data();
   // Each record row (its kMetricCount cells, one 64-byte line of a trial's
   // record) is owned by one thread: no atomics, no order dependence, and every
@@ -111,7 +130,7 @@ void ForecastStatistics::add(const double* records, const int* completion_days, 
 #if defined(CAPPLAN_HAVE_OPENMP)
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
 #endif
-  for (int row = 0; row < rows_; ++row) {
+  for (int row = 0; row < blocks_ * rows_; ++row) {
     const std::size_t first = static_cast<std::size_t>(row) * kMetricCount;
     std::uint64_t sum[kMetricCount];
     double lowest[kMetricCount], highest[kMetricCount];
@@ -140,10 +159,10 @@ void ForecastStatistics::add(const double* records, const int* completion_days, 
   const CounterLayout layout = counter_layout();
   const CounterView to = counters_.view();
   PlainSink sink;
-  const std::size_t tranches = model_->tranches.size();
+  const std::size_t outcomes = outcome_count();
   for (std::int64_t i = 0; i < n; ++i) {
     aggregate_outcomes(sink, model, layout, to, records + static_cast<std::size_t>(i) * row_stride,
-                       completion_days + static_cast<std::size_t>(i) * tranches);
+                       completion_days + static_cast<std::size_t>(i) * outcomes);
   }
   counters_.trials += static_cast<std::uint64_t>(n);
 }

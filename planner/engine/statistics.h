@@ -48,7 +48,8 @@ class ForecastStatistics {
  public:
   explicit ForecastStatistics(const CompiledModel& model, HistogramResolution resolution = {});
 
-  // Adds `n` trials: records[n][record rows][kMetricCount], completion[n][tranches].
+  // Adds `n` trials: records[n][scope blocks][record rows][kMetricCount] and
+  // completion[n][tranches + milestones] (kernels/trial.h).
   void add(const double* records, const int* completion_days, std::int64_t n, int threads);
   // Adds counters gathered in this statistics' layout (see empty_counters()).
   void add(const StatisticsCounters& counters);
@@ -97,20 +98,33 @@ class ForecastStatistics {
   double criticality(int tranche) const;
 
   std::size_t memory_bytes() const;
+  // The totals' resolution, and the breakdown blocks' (each fits its own budget).
   const HistogramResolution& resolution() const { return resolution_; }
+  const HistogramResolution& breakdown_resolution() const { return breakdown_resolution_; }
+  // Record rows per block; row `block_row(b, r)` is row r of scope block b in
+  // every (row, metric) accessor above.
+  int record_rows() const { return rows_; }
+  int block_row(int block, int row) const { return block * rows_ + row; }
+  // Milestone k's first-passage days are outcome tranches() + k of the completion accessors.
+  int milestone_outcome(int milestone) const { return static_cast<int>(model_->tranches.size()) + milestone; }
 
  private:
   std::size_t cell(int row, int metric) const {
     return static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(metric);
   }
-  std::size_t lay_out(const CompiledModel& model);  // returns the total bin count
+  // Lays out blocks [first_block, end_block) from bin `offset` on; returns the next free bin.
+  std::size_t lay_out(const CompiledModel& model, int first_block, int end_block,
+                      const HistogramResolution& resolution, std::size_t offset);
+  std::size_t outcome_count() const { return model_->tranches.size() + model_->milestones.size(); }
   static std::uint64_t rank_for(double p, std::uint64_t n);
   double value_at_rank(std::size_t cell_index, std::uint64_t rank) const;
   int completion_day_at_rank(int tranche, std::uint64_t rank) const;
 
   const CompiledModel* model_;
   HistogramResolution resolution_;
-  int rows_ = 0;
+  HistogramResolution breakdown_resolution_;
+  int rows_ = 0;    // record rows per block
+  int blocks_ = 1;  // scope blocks: the total, then the breakdowns
   int days_ = 0;
   std::vector<CellLayout> layouts_;
   std::vector<TargetCell> targets_;  // the model's targets, as record cells

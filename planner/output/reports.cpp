@@ -30,20 +30,68 @@ std::string quantile_header(const std::vector<double>& quantiles) {
 
 }  // namespace
 
-std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
-  const auto& quantiles = spec.report.quantiles;
-  std::string out = "date,metric,mean" + quantile_header(quantiles) + ",min,max\n";
+namespace {
+
+// One forecast row per metric of record row `row` (a row of any scope block):
+// "<date>[,<scope>],<metric>,mean,<quantiles>,<intervals>,min,max".
+void append_forecast_rows(std::string& out, const std::string& date_and_scope, const std::vector<double>& quantiles,
+                          const ForecastStatistics& stats, int row) {
   const auto& names = metric_names();
+  for (int m = 0; m < kMetricCount; ++m) {
+    out += date_and_scope + "," + names[static_cast<std::size_t>(m)] + "," + format_mean(stats.mean(row, m));
+    for (double q : quantiles) out += "," + format_value(m, stats.quantile(row, m, q));
+    for (double q : quantiles) {
+      const ValueInterval interval = stats.quantile_interval(row, m, q, kZ95);
+      out += "," + format_value(m, interval.low) + "," + format_value(m, interval.high);
+    }
+    out += "," + format_value(m, stats.minimum(row, m)) + "," + format_value(m, stats.maximum(row, m)) + "\n";
+  }
+}
+
+std::string report_date(const CompiledModel& model, int row) {
+  return format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
+}
+
+// The columns of an outcome (a tranche's completion or a milestone's first
+// passage) after its first columns: probability, the quantile dates and their
+// intervals, and the probability's Wilson 95% interval.
+void append_outcome_columns(std::string& out, const std::vector<double>& quantiles, const CompiledModel& model,
+                            const ForecastStatistics& stats, int outcome) {
+  const double probability = stats.completion_probability(outcome);
+  out += format_probability(probability);
+  for (double q : quantiles) out += "," + completion_text(model, stats.completion_quantile(outcome, q));
+  for (double q : quantiles) {
+    const auto [low, high] = stats.completion_interval(outcome, q, kZ95);
+    out += "," + completion_text(model, low) + "," + completion_text(model, high);
+  }
+  const std::uint64_t n = stats.trials();
+  const auto hits = static_cast<std::uint64_t>(std::llround(probability * static_cast<double>(n)));
+  const auto [ci_low, ci_high] = wilson_interval(hits, n);
+  out += "," + format_probability(ci_low) + "," + format_probability(ci_high);
+}
+
+// The weekly dates of the completion and milestone CDFs: every 7th day and the horizon end.
+std::vector<int> cdf_days(const CompiledModel& model) {
+  std::vector<int> days;
+  for (int d = 6; d < model.days; d += 7) days.push_back(d);
+  if (days.empty() || days.back() != model.days - 1) days.push_back(model.days - 1);
+  return days;
+}
+
+}  // namespace
+
+std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  std::string out = "date,metric,mean" + quantile_header(spec.report.quantiles) + ",min,max\n";
+  for (int row : model.report_rows) append_forecast_rows(out, report_date(model, row), spec.report.quantiles, stats, row);
+  return out;
+}
+
+std::string forecast_by_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  std::string out = "date,scope,metric,mean" + quantile_header(spec.report.quantiles) + ",min,max\n";
   for (int row : model.report_rows) {
-    const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
-    for (int m = 0; m < kMetricCount; ++m) {
-      out += date + "," + names[static_cast<std::size_t>(m)] + "," + format_mean(stats.mean(row, m));
-      for (double q : quantiles) out += "," + format_value(m, stats.quantile(row, m, q));
-      for (double q : quantiles) {
-        const ValueInterval interval = stats.quantile_interval(row, m, q, kZ95);
-        out += "," + format_value(m, interval.low) + "," + format_value(m, interval.high);
-      }
-      out += "," + format_value(m, stats.minimum(row, m)) + "," + format_value(m, stats.maximum(row, m)) + "\n";
+    for (int block = 1; block <= model.breakdown_blocks; ++block) {
+      append_forecast_rows(out, report_date(model, row) + "," + model.scope_names[static_cast<std::size_t>(block)].text(),
+                           spec.report.quantiles, stats, stats.block_row(block, row));
     }
   }
   return out;
@@ -53,31 +101,37 @@ std::string tranches_csv(const Spec& spec, const CompiledModel& model, const For
   const auto& quantiles = spec.report.quantiles;
   std::string out = "tranche,units,probability_complete" + quantile_header(quantiles) +
                     ",probability_ci_lo,probability_ci_hi,criticality\n";
-  const std::uint64_t n = stats.trials();
   for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
     const int index = static_cast<int>(t);
-    const double probability = stats.completion_probability(index);
-    out += spec.tranches[t].id + "," + std::to_string(spec.tranches[t].units) + "," + format_probability(probability);
-    for (double q : quantiles) out += "," + completion_text(model, stats.completion_quantile(index, q));
-    for (double q : quantiles) {
-      const auto [low, high] = stats.completion_interval(index, q, kZ95);
-      out += "," + completion_text(model, low) + "," + completion_text(model, high);
-    }
-    const auto hits = static_cast<std::uint64_t>(std::llround(probability * static_cast<double>(n)));
-    const auto [ci_low, ci_high] = wilson_interval(hits, n);
-    out += "," + format_probability(ci_low) + "," + format_probability(ci_high) + "," +
-           format_probability(stats.criticality(index)) + "\n";
+    out += spec.tranches[t].id + "," + std::to_string(spec.tranches[t].units) + ",";
+    append_outcome_columns(out, quantiles, model, stats, index);
+    out += "," + format_probability(stats.criticality(index)) + "\n";
+  }
+  return out;
+}
+
+std::string milestones_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  const auto& quantiles = spec.report.quantiles;
+  std::string out = "milestone,metric,scope,threshold,probability_reached" + quantile_header(quantiles) +
+                    ",probability_ci_lo,probability_ci_hi\n";
+  for (std::size_t k = 0; k < model.milestone_specs.size(); ++k) {
+    const Milestone& milestone = model.milestone_specs[k];
+    out += milestone.id + "," + milestone.metric + "," + milestone.scope.text() + "," +
+           fmt::format("{:.10g}", milestone.at_least) + ",";
+    append_outcome_columns(out, quantiles, model, stats, stats.milestone_outcome(static_cast<int>(k)));
+    out += "\n";
   }
   return out;
 }
 
 std::string targets_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
   (void)spec;
-  std::string out = "target,metric,date,threshold,probability,ci_lo,ci_hi\n";
+  std::string out = "target,metric,scope,date,threshold,probability,ci_lo,ci_hi\n";
   for (std::size_t k = 0; k < model.targets.size(); ++k) {
     const CompiledTarget& target = model.targets[k];
     const auto [low, high] = wilson_interval(stats.target_hits(static_cast<int>(k)), stats.trials());
-    out += target.id + "," + metric_names()[static_cast<std::size_t>(target.metric)] + "," + format_date(target.date) +
+    out += target.id + "," + metric_names()[static_cast<std::size_t>(target.metric)] + "," +
+           model.scope_names[static_cast<std::size_t>(target.scope_block)].text() + "," + format_date(target.date) +
            "," + fmt::format("{:.10g}", target.threshold) + "," +
            format_probability(stats.target_probability(static_cast<int>(k))) + "," + format_probability(low) + "," +
            format_probability(high) + "\n";
@@ -87,13 +141,23 @@ std::string targets_csv(const Spec& spec, const CompiledModel& model, const Fore
 
 std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
   std::string out = "tranche,date,probability_complete\n";
-  std::vector<int> days;
-  for (int d = 6; d < model.days; d += 7) days.push_back(d);
-  if (days.empty() || days.back() != model.days - 1) days.push_back(model.days - 1);
+  const std::vector<int> days = cdf_days(model);
   for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
     for (int d : days) {
       out += spec.tranches[t].id + "," + format_date(model.horizon_start + d) + "," +
              format_probability(stats.completion_cdf(static_cast<int>(t), d)) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string milestone_cdf_csv(const CompiledModel& model, const ForecastStatistics& stats) {
+  std::string out = "milestone,date,probability_reached\n";
+  const std::vector<int> days = cdf_days(model);
+  for (std::size_t k = 0; k < model.milestone_specs.size(); ++k) {
+    for (int d : days) {
+      out += model.milestone_specs[k].id + "," + format_date(model.horizon_start + d) + "," +
+             format_probability(stats.completion_cdf(stats.milestone_outcome(static_cast<int>(k)), d)) + "\n";
     }
   }
   return out;

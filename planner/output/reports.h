@@ -47,6 +47,12 @@ struct RunRecord {
 RunRecord make_run_record(const Spec& spec, const Simulation& simulation, DayNumber driver_date);
 
 std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
+// forecast.csv's columns with `scope` after `date`: report.by's scopes, per report date and metric.
+std::string forecast_by_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
+// Per milestone: probability reached, the first-passage date's quantiles and intervals, Wilson interval.
+std::string milestones_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
+// Per milestone and weekly date: P(reached by the end of that day).
+std::string milestone_cdf_csv(const CompiledModel& model, const ForecastStatistics& stats);
 std::string tranches_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 std::string targets_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 // Per tranche, P(complete by the date) at the end of each 7-day week and the horizon end (S-curves).

@@ -472,21 +472,53 @@ Json report() {
   quantiles["uniqueItems"] = true;
   quantiles["default"] = defaults.quantiles;
 
+  Json breakdown = Json::object();
+  breakdown["enum"] = Json::array({"site", "system", "largest-site"});
+  Json by = Json::object();
+  by["type"] = "array";
+  by["description"] =
+      "Breakdowns written to forecast_by.csv: per site, per system type, and the largest single-site value.";
+  by["items"] = breakdown;
+  by["uniqueItems"] = true;
+  by["default"] = Json::array();
+
   Json props = Json::object();
   props["every"] = every;
   props["quantiles"] = quantiles;
-  return keyed("Which days and quantiles are reported. Default: monthly, quantiles [0.1, 0.5, 0.9].", props);
+  props["by"] = by;
+  return keyed("Which days, quantiles and breakdowns are reported. Default: monthly, quantiles [0.1, 0.5, 0.9].",
+               props);
+}
+
+Json metric(const char* description) {
+  Json metric = text(description);
+  metric["enum"] = metric_names();
+  return metric;
+}
+
+Json threshold() {
+  Json at_least = number("Threshold, in the metric's unit (>= 0).");
+  at_least["minimum"] = 0;
+  return at_least;
 }
 
 Json target() {
-  Json metric = text("The metric tested.");
-  metric["enum"] = metric_names();
   Json props = Json::object();
-  props["metric"] = metric;
+  props["metric"] = metric("The metric tested.");
+  props["scope"] = ref("scope", "The part of the roll-out tested. Default: total.");
   props["date"] = ref("date", "The day it is tested on (value at the end of that day), inside the horizon.");
-  props["at_least"] = number("Threshold, in the metric's unit.");
+  props["at_least"] = threshold();
   return keyed("A target: the probability that a metric is at least a threshold on a date.", props,
                {"metric", "date", "at_least"});
+}
+
+Json milestone() {
+  Json props = Json::object();
+  props["metric"] = metric("The metric watched.");
+  props["scope"] = ref("scope", "The part of the roll-out watched. Default: total.");
+  props["at_least"] = threshold();
+  return keyed("A milestone: the first day on which a metric in a scope is at least a threshold.", props,
+               {"metric", "at_least"});
 }
 
 // The top-level keys.
@@ -545,6 +577,7 @@ Json root_properties() {
   props["operations"] = operations();
   props["report"] = report();
   props["targets"] = id_map("Targets by id.", "target", false);
+  props["milestones"] = id_map("Milestones by id: when is a level first reached?", "milestone", false);
   return props;
 }
 
@@ -576,6 +609,11 @@ Json definitions() {
   defs["correlation"] = correlation();
   defs["quantity_name"] = quantity_name();
   defs["target"] = target();
+  defs["milestone"] = milestone();
+  Json scope = text("total, site:<site id>, system:<system id> or largest-site.");
+  scope["pattern"] = std::string("^(total|largest-site|(site|system):") + kId + ")$";
+  scope["default"] = "total";
+  defs["scope"] = scope;
   return defs;
 }
 

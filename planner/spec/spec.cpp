@@ -1,7 +1,9 @@
 #include "planner/spec/spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -82,6 +84,40 @@ double Distribution::mean() const {
 }
 
 std::string quantile_column(double q) { return "p" + fmt::format("{:.10g}", q * 100.0); }
+
+std::string Scope::text() const {
+  switch (kind) {
+    case Kind::total:
+      return "total";
+    case Kind::site:
+      return "site:" + id;
+    case Kind::system:
+      return "system:" + id;
+    case Kind::largest_site:
+      return "largest-site";
+  }
+  return "total";
+}
+
+std::optional<Scope> parse_scope(const std::string& text) {
+  Scope scope;
+  if (text == "total") return scope;
+  if (text == "largest-site") {
+    scope.kind = Scope::Kind::largest_site;
+    return scope;
+  }
+  for (const auto& [prefix, kind] : {std::pair<std::string, Scope::Kind>{"site:", Scope::Kind::site},
+                                     std::pair<std::string, Scope::Kind>{"system:", Scope::Kind::system}}) {
+    if (text.size() > prefix.size() && text.compare(0, prefix.size(), prefix) == 0) {
+      scope.kind = kind;
+      scope.id = text.substr(prefix.size());
+      return scope;
+    }
+  }
+  return std::nullopt;
+}
+
+bool Report::breaks_down_by(const std::string& kind) const { return std::find(by.begin(), by.end(), kind) != by.end(); }
 
 std::string RiskTarget::text() const {
   switch (kind) {

@@ -69,8 +69,8 @@ struct System {
   SourceLocation location;
 };
 
-// A planned date that may slip by a random number of days.
-struct Milestone {
+// A planned date that may slip by a random number of days (a site's ready date).
+struct PlannedEvent {
   DayNumber planned = 0;
   Distribution slip_days;  // constant 0 by default; may be negative
   SourceLocation location;
@@ -85,7 +85,7 @@ struct PowerStep {
 
 struct Site {
   std::string id;
-  Milestone ready;             // default: horizon start, no slip
+  PlannedEvent ready;          // default: horizon start, no slip
   bool power_limited = false;  // false when power_mw is absent (unlimited)
   std::vector<PowerStep> power_mw;
   double pue = 1.0;              // facility MW = IT MW x pue (>= 1)
@@ -143,11 +143,30 @@ struct Operations {
   Distribution utilization = Distribution::constant_value(1.0);  // in [0, 1]
 };
 
+// The part of the roll-out a value is about, written "total", "site:<id>",
+// "system:<id>" or "largest-site" wherever a scope appears (spec, CSV, JSON).
+struct Scope {
+  enum class Kind { total, site, system, largest_site };
+  Kind kind = Kind::total;
+  std::string id;  // the site or system id (Kind::site, Kind::system)
+
+  std::string text() const;
+  bool operator==(const Scope& other) const { return kind == other.kind && id == other.id; }
+  bool operator!=(const Scope& other) const { return !(*this == other); }
+};
+
+// The scope written as `text`, or nullopt if it is not one of the four forms
+// (ids are not checked against a spec here).
+std::optional<Scope> parse_scope(const std::string& text);
+
 struct Report {
   enum class Every { day, week, month, dates };
   Every every = Every::month;
   std::vector<DayNumber> dates;                  // for Every::dates, ascending, inside the horizon
   std::vector<double> quantiles{0.1, 0.5, 0.9};  // ascending, each in (0, 1)
+  // Breakdowns written to forecast_by.csv, each at most once: "site", "system", "largest-site".
+  std::vector<std::string> by;
+  bool breaks_down_by(const std::string& kind) const;
 };
 
 // Column name of report quantile q in every table: 0.1 -> "p10", 0.025 -> "p2.5".
@@ -156,8 +175,19 @@ std::string quantile_column(double q);
 struct Target {
   std::string id;
   std::string metric;  // one of the metric names (see kernels/metrics.h)
+  Scope scope;         // default: total
   DayNumber date = 0;  // inside the horizon
-  double at_least = 0.0;
+  double at_least = 0.0;  // >= 0
+  SourceLocation location;
+};
+
+// "When do we reach N?": the first day whose end-of-day value of `metric` in
+// `scope` is at least `at_least` (every day of the horizon is checked).
+struct Milestone {
+  std::string id;
+  std::string metric;
+  Scope scope;
+  double at_least = 0.0;  // >= 0
   SourceLocation location;
 };
 
@@ -178,6 +208,7 @@ struct Spec {
   Operations operations;
   Report report;
   std::vector<Target> targets;
+  std::vector<Milestone> milestones;
 
   std::string source_file;             // path as given by the user
   std::string source_text;             // the file's bytes (for the sha256 in run.json)

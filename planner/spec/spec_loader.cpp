@@ -47,7 +47,8 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"version",   "name",         "description", "horizon", "simulation",
                                            "precision", "accelerators", "systems",     "sites",   "tranches",
-                                           "risks",     "correlations", "operations",  "report",  "targets"};
+                                           "risks",     "correlations", "operations",  "report",  "targets",
+                                           "milestones"};
 
 // version: exactly 1.
 void read_version(SpecDiagnostics& diag, const Field& field, Spec& spec) {
@@ -109,7 +110,8 @@ void read_root(SpecDiagnostics& diag, const Field& root, Spec& spec) {
   if (const Field* f = top->find("operations")) read_operations(diag, *f, spec.operations);
   const Horizon* horizon = horizon_ok ? &spec.horizon : nullptr;
   if (const Field* f = top->find("report")) read_report(diag, *f, horizon, spec.report);
-  if (const Field* f = top->find("targets")) read_targets(diag, *f, horizon, spec.targets);
+  if (const Field* f = top->find("targets")) read_targets(diag, *f, horizon, spec);
+  if (const Field* f = top->find("milestones")) read_milestones(diag, *f, spec);
   if (const Field* f = top->find("correlations")) read_correlations(diag, *f, spec);
 }
 

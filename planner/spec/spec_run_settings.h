@@ -20,10 +20,15 @@ void read_simulation(SpecDiagnostics& diag, const Field& field, Spec& spec);
 // In the next two, `horizon` is null when the horizon had problems; dates are
 // then not checked against it.
 
-// report: {every: day | week | month | [dates], quantiles: [ascending, distinct, in (0, 1)]}.
+// report: {every: day | week | month | [dates], quantiles: [ascending, distinct, in (0, 1)],
+//          by: [distinct of site, system, largest-site]}.
 void read_report(SpecDiagnostics& diag, const Field& field, const Horizon* horizon, Report& report);
 
-// targets: id -> {metric: a metric name, date: inside the horizon, at_least: number}.
-void read_targets(SpecDiagnostics& diag, const Field& field, const Horizon* horizon, std::vector<Target>& targets);
+// targets: id -> {metric: a metric name, scope: a scope of the spec (default total),
+// date: inside the horizon, at_least: number >= 0}. Needs the sites and systems read.
+void read_targets(SpecDiagnostics& diag, const Field& field, const Horizon* horizon, Spec& spec);
+
+// milestones: id -> {metric: a metric name, scope (default total), at_least: number >= 0}.
+void read_milestones(SpecDiagnostics& diag, const Field& field, Spec& spec);
 
 }  // namespace capplan::loader
