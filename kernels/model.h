@@ -88,8 +88,8 @@ struct PowerStepParams {
 
 struct SystemParams {
   int accelerators = 0;
-  double power_kw = 0.0;             // IT power per system [kW]
-  double tflops = 0.0;               // dense TFLOPS per accelerator at the spec's precision
+  double power_kw = 0.0;          // IT power per system [kW]
+  double tflops = 0.0;            // dense TFLOPS per accelerator at the spec's precision
   double down_probability = 0.0;  // q = f r / (1 + f r), per online system per day
 };
 

@@ -413,7 +413,8 @@ CAPPLAN_HD_INLINE void close_day(const ModelView& m, std::uint32_t trial, int d,
     available_accelerators += accelerators;
     peak_tflops += static_cast<double>(accelerators) * sp.tflops;
     if (m.track_fleets) {
-      w.fleet_flop_e24[f] += static_cast<double>(accelerators) * sp.tflops / 1000.0 * utilization * kE24FlopPerPflopsDay;
+      w.fleet_flop_e24[f] +=
+          static_cast<double>(accelerators) * sp.tflops / 1000.0 * utilization * kE24FlopPerPflopsDay;
     }
   }
   const double peak_pflops = peak_tflops / 1000.0;
@@ -443,8 +444,7 @@ CAPPLAN_HD_INLINE void close_day(const ModelView& m, std::uint32_t trial, int d,
   const auto total_row = out.record + static_cast<std::int64_t>(next_record) * kMetricCount;
   for (int metric = 0; metric < kMetricCount; ++metric) total_row[metric] = total[metric];
   for (int scope = 1; scope < m.scope_count; ++scope) {
-    const auto row =
-        out.record + (static_cast<std::int64_t>(scope) * m.record_day_count + next_record) * kMetricCount;
+    const auto row = out.record + (static_cast<std::int64_t>(scope) * m.record_day_count + next_record) * kMetricCount;
     for (int metric = 0; metric < kMetricCount; ++metric) {
       row[metric] = scope_metric(m, w, m.scopes[scope], metric, utilization, total);
     }

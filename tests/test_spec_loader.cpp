@@ -217,12 +217,28 @@ TEST(SpecLoader, EveryFeatureLoadsWithExactValues) {
             (std::vector<DayNumber>{*parse_date("2026-03-31"), *parse_date("2026-06-30"), *parse_date("2026-12-31")}));
   EXPECT_EQ(spec.report.quantiles, (std::vector<double>{0.05, 0.5, 0.95}));
 
-  ASSERT_EQ(spec.targets.size(), 2u);
+  EXPECT_EQ(spec.report.by, (std::vector<std::string>{"largest-site", "site", "system"}));
+
+  ASSERT_EQ(spec.targets.size(), 4u);
   EXPECT_EQ(spec.targets[0].id, "eoy-accelerators");
   EXPECT_EQ(spec.targets[0].metric, "available_accelerators");
+  EXPECT_EQ(spec.targets[0].scope.kind, Scope::Kind::total);
   EXPECT_EQ(spec.targets[0].date, *parse_date("2026-12-31"));
   EXPECT_EQ(spec.targets[0].at_least, 20000.0);
   EXPECT_EQ(spec.targets[1].at_least, 1.5);
+  EXPECT_EQ(spec.targets[2].scope.text(), "site:site-b");
+  EXPECT_EQ(spec.targets[3].scope.kind, Scope::Kind::system);
+  EXPECT_EQ(spec.targets[3].scope.id, "trn2-ultra");
+
+  ASSERT_EQ(spec.milestones.size(), 4u);
+  EXPECT_EQ(spec.milestones[0].id, "first-10k");
+  EXPECT_EQ(spec.milestones[0].metric, "available_accelerators");
+  EXPECT_EQ(spec.milestones[0].scope.kind, Scope::Kind::total);
+  EXPECT_EQ(spec.milestones[0].at_least, 10000.0);
+  EXPECT_EQ(spec.milestones[1].scope.text(), "system:trn2-ultra");
+  EXPECT_EQ(spec.milestones[2].scope.kind, Scope::Kind::largest_site);
+  EXPECT_EQ(spec.milestones[3].metric, "facility_power_mw");
+  EXPECT_EQ(spec.milestones[3].at_least, 20.0);
 }
 
 TEST(SpecLoader, MinimalSpecGetsTheDefaults) {
@@ -939,6 +955,84 @@ TEST(TextFile, ReadsWholeFilesUpToTheCap) {
   EXPECT_EQ(read_text_file(path.string(), "table", small, 1000),
             std::optional<std::string>("the table is larger than 1000 bytes"));
   std::filesystem::remove(path);
+}
+
+// ---- breakdowns, scopes and milestones ---------------------------------------------------
+
+TEST(SpecLoader, BreakdownsScopesAndMilestonesLoad) {
+  const Spec spec =
+      load_spec_text(kBase +
+                         "report: {by: [system, site]}\n"
+                         "targets:\n"
+                         "  a: {metric: installed_systems, scope: site:site-a, date: 2026-06-01, at_least: 5}\n"
+                         "milestones:\n"
+                         "  m: {metric: online_systems, scope: largest-site, at_least: 0}\n"
+                         "  n: {metric: delivered_flop_e24, at_least: 1.5}\n",
+                     "test.yaml");
+  EXPECT_EQ(spec.report.by, (std::vector<std::string>{"system", "site"}));
+  EXPECT_TRUE(spec.report.breaks_down_by("site"));
+  EXPECT_FALSE(spec.report.breaks_down_by("largest-site"));
+  ASSERT_EQ(spec.targets.size(), 1u);
+  EXPECT_EQ(spec.targets[0].scope, (Scope{Scope::Kind::site, "site-a"}));
+  ASSERT_EQ(spec.milestones.size(), 2u);
+  EXPECT_EQ(spec.milestones[0].scope.kind, Scope::Kind::largest_site);
+  EXPECT_EQ(spec.milestones[0].at_least, 0.0);
+  EXPECT_EQ(spec.milestones[1].scope.kind, Scope::Kind::total);
+  EXPECT_EQ(spec.milestones[1].location.line, 21);
+}
+
+TEST(SpecLoader, ScopesAreWrittenOneWay) {
+  for (const char* text : {"total", "site:a", "system:nvl72", "largest-site"}) {
+    const auto scope = parse_scope(text);
+    ASSERT_TRUE(scope) << text;
+    EXPECT_EQ(scope->text(), text);
+  }
+  for (const char* text : {"", "Total", "site:", "system", "site-a", "largest_site", "rack:x"}) {
+    EXPECT_FALSE(parse_scope(text)) << text;
+  }
+}
+
+TEST(SpecLoader, BadBreakdownsScopesAndMilestonesNameTheRule) {
+  expect_error(kBase + "report: {by: [sites]}\n", 16, "report.by[0]", "did you mean 'site'?");
+  expect_error(kBase + "report: {by: [site, site]}\n", 16, "report.by[1]", "the breakdown 'site' is listed twice");
+  expect_error(kBase + "report: {by: site}\n", 16, "report.by", "expected");
+  const std::string target = "targets:\n  a: {metric: installed_systems, date: 2026-06-01, at_least: 5, ";
+  expect_error(kBase + target + "scope: site:site-b}\n", 17, "targets.a.scope", "unknown site 'site-b'");
+  expect_error(kBase + target + "scope: site:site-aa}\n", 17, "targets.a.scope", "did you mean 'site-a'?");
+  expect_error(kBase + target + "scope: system:nvl27}\n", 17, "targets.a.scope", "did you mean 'nvl72'?");
+  expect_error(kBase + target + "scope: region:x}\n", 17, "targets.a.scope", "expected a scope: total, site:");
+  expect_error(kBase + target + "scope: largest_site}\n", 17, "targets.a.scope", "did you mean 'largest-site'?");
+  expect_error(kBase + "targets:\n  a: {metric: installed_systems, date: 2026-06-01, at_least: -1}\n", 17,
+               "targets.a.at_least", "expected a threshold >= 0, found -1");
+  const std::string milestones = kBase + "milestones:\n";
+  expect_error(milestones + "  m: {metric: online_systems, at_least: -0.5}\n", 17, "milestones.m.at_least",
+               "expected a threshold >= 0");
+  expect_error(milestones + "  m: {metric: online_system, at_least: 5}\n", 17, "milestones.m.metric",
+               "did you mean 'online_systems'?");
+  expect_error(milestones + "  m: {metric: online_systems, scope: site:nowhere, at_least: 5}\n", 17,
+               "milestones.m.scope", "unknown site 'nowhere'");
+  expect_error(milestones + "  m: {at_least: 5}\n", 17, "milestones.m.metric", "missing required key 'metric'");
+  expect_error(milestones + "  m: {metric: online_systems}\n", 17, "milestones.m.at_least",
+               "missing required key 'at_least'");
+  expect_error(milestones + "  m: {metric: online_systems, at_least: 5, date: 2026-06-01}\n", 17, "milestones.m.date",
+               "expected one of: metric, scope, at_least");
+  expect_error(milestones + "  m: {metric: online_systems, at_least: 5}\n  m: {metric: online_systems, at_least: 6}\n",
+               18, "milestones.m", "");
+}
+
+TEST(SpecLoader, SetReachesBreakdownsAndMilestones) {
+  const Spec spec =
+      load_spec_text(kBase + "milestones:\n  m: {metric: online_systems, at_least: 5}\n", "test.yaml",
+                     {"report.by=[largest-site]", "milestones.m.at_least=7", "milestones.m.scope=system:nvl72",
+                      "targets.t={metric: online_systems, "
+                      "scope: largest-site, date: 2026-05-01, "
+                      "at_least: 1}"});
+  EXPECT_EQ(spec.report.by, (std::vector<std::string>{"largest-site"}));
+  ASSERT_EQ(spec.milestones.size(), 1u);
+  EXPECT_EQ(spec.milestones[0].at_least, 7.0);
+  EXPECT_EQ(spec.milestones[0].scope.text(), "system:nvl72");
+  ASSERT_EQ(spec.targets.size(), 1u);
+  EXPECT_EQ(spec.targets[0].scope.kind, Scope::Kind::largest_site);
 }
 
 }  // namespace

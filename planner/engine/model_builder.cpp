@@ -412,8 +412,8 @@ void add_systems(const Spec& spec, CompiledModel& model) {
 
 // The stable name of a fleet's daily down-count stream (docs/spec-format.md §4.10).
 std::string fleet_down_stream_name(const Spec& spec, const FleetParams& fleet) {
-  return "site:" + spec.sites[static_cast<std::size_t>(fleet.site)].id + ".system:" +
-         spec.systems[static_cast<std::size_t>(fleet.system)].id + ".down";
+  return "site:" + spec.sites[static_cast<std::size_t>(fleet.site)].id +
+         ".system:" + spec.systems[static_cast<std::size_t>(fleet.system)].id + ".down";
 }
 
 // Appends one FleetParams per (site, system type) pair that some tranche has,

@@ -44,7 +44,7 @@ class CompiledModel {
   std::vector<PowerStepParams> power_steps;
   std::vector<SystemParams> systems;
   std::vector<FleetParams> fleets;
-  std::vector<ScopeParams> scopes;       // one per record block; [0] is the total
+  std::vector<ScopeParams> scopes;  // one per record block; [0] is the total
   std::vector<MilestoneParams> milestones;
   std::vector<RiskParams> risks;
   std::vector<RiskTargetParams> risk_targets;
@@ -60,9 +60,9 @@ class CompiledModel {
   DayNumber horizon_start = 0;
   std::vector<int> report_rows;  // record rows that are report dates, ascending
   std::vector<CompiledTarget> targets;
-  std::vector<Scope> scope_names;  // one per record block, as in the spec; [0] is the total
-  int breakdown_blocks = 0;        // blocks 1 .. breakdown_blocks are report.by's (forecast_by.csv); any
-                                   // later ones only serve scoped targets
+  std::vector<Scope> scope_names;          // one per record block, as in the spec; [0] is the total
+  int breakdown_blocks = 0;                // blocks 1 .. breakdown_blocks are report.by's (forecast_by.csv); any
+                                           // later ones only serve scoped targets
   std::vector<Milestone> milestone_specs;  // as in the spec, one per MilestoneParams
   std::array<MetricScale, kMetricCount> metric_scales{};
 

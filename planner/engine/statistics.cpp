@@ -69,7 +69,7 @@ CounterView StatisticsCounters::view() {
 }
 
 std::size_t ForecastStatistics::lay_out(const CompiledModel& model, int first_block, int end_block,
-                                       const HistogramResolution& resolution, std::size_t offset) {
+                                        const HistogramResolution& resolution, std::size_t offset) {
   const std::int64_t continuous_steps = std::int64_t(1) << resolution.continuous_range_bits;
   for (int row = first_block * rows_; row < end_block * rows_; ++row) {
     for (int m = 0; m < kMetricCount; ++m) {

@@ -113,8 +113,8 @@ class ForecastStatistics {
     return static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(metric);
   }
   // Lays out blocks [first_block, end_block) from bin `offset` on; returns the next free bin.
-  std::size_t lay_out(const CompiledModel& model, int first_block, int end_block,
-                      const HistogramResolution& resolution, std::size_t offset);
+  std::size_t lay_out(const CompiledModel& model, int first_block, int end_block, const HistogramResolution& resolution,
+                      std::size_t offset);
   std::size_t outcome_count() const { return model_->tranches.size() + model_->milestones.size(); }
   static std::uint64_t rank_for(double p, std::uint64_t n);
   double value_at_rank(std::size_t cell_index, std::uint64_t rank) const;

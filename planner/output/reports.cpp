@@ -82,7 +82,8 @@ std::vector<int> cdf_days(const CompiledModel& model) {
 
 std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
   std::string out = "date,metric,mean" + quantile_header(spec.report.quantiles) + ",min,max\n";
-  for (int row : model.report_rows) append_forecast_rows(out, report_date(model, row), spec.report.quantiles, stats, row);
+  for (int row : model.report_rows)
+    append_forecast_rows(out, report_date(model, row), spec.report.quantiles, stats, row);
   return out;
 }
 
@@ -90,7 +91,8 @@ std::string forecast_by_csv(const Spec& spec, const CompiledModel& model, const 
   std::string out = "date,scope,metric,mean" + quantile_header(spec.report.quantiles) + ",min,max\n";
   for (int row : model.report_rows) {
     for (int block = 1; block <= model.breakdown_blocks; ++block) {
-      append_forecast_rows(out, report_date(model, row) + "," + model.scope_names[static_cast<std::size_t>(block)].text(),
+      append_forecast_rows(out,
+                           report_date(model, row) + "," + model.scope_names[static_cast<std::size_t>(block)].text(),
                            spec.report.quantiles, stats, stats.block_row(block, row));
     }
   }

@@ -174,9 +174,9 @@ std::string quantile_column(double q);
 
 struct Target {
   std::string id;
-  std::string metric;  // one of the metric names (see kernels/metrics.h)
-  Scope scope;         // default: total
-  DayNumber date = 0;  // inside the horizon
+  std::string metric;     // one of the metric names (see kernels/metrics.h)
+  Scope scope;            // default: total
+  DayNumber date = 0;     // inside the horizon
   double at_least = 0.0;  // >= 0
   SourceLocation location;
 };

@@ -45,10 +45,9 @@ namespace capplan {
 namespace loader {
 namespace {
 
-const std::vector<std::string> kTopKeys = {"version",   "name",         "description", "horizon", "simulation",
-                                           "precision", "accelerators", "systems",     "sites",   "tranches",
-                                           "risks",     "correlations", "operations",  "report",  "targets",
-                                           "milestones"};
+const std::vector<std::string> kTopKeys = {
+    "version", "name",     "description", "horizon",      "simulation", "precision", "accelerators", "systems",
+    "sites",   "tranches", "risks",       "correlations", "operations", "report",    "targets",      "milestones"};
 
 // version: exactly 1.
 void read_version(SpecDiagnostics& diag, const Field& field, Spec& spec) {

@@ -134,8 +134,8 @@ std::optional<Scope> read_scope(SpecDiagnostics& diag, const Field& field, const
     const std::vector<std::string> ids = site ? ids_of(spec.sites) : ids_of(spec.systems);
     if (std::find(ids.begin(), ids.end(), scope->id) == ids.end()) {
       error(diag, field,
-            fmt::format("unknown {} '{}' in scope '{}'{}", site ? "site" : "system", excerpt(scope->id),
-                        excerpt(*text), did_you_mean(scope->id, ids)));
+            fmt::format("unknown {} '{}' in scope '{}'{}", site ? "site" : "system", excerpt(scope->id), excerpt(*text),
+                        did_you_mean(scope->id, ids)));
       return std::nullopt;
     }
   }
