@@ -369,12 +369,12 @@ Json risk() {
   Json props = Json::object();
   props["probability"] = probability("Probability in [0, 1] that the risk occurs in a trial.");
   props["delay_days"] =
-      ref("duration_days", "When the risk occurs: days added to every milestone it applies to (>= 0).");
+      ref("duration_days", "When the risk occurs: days added to every planned date it applies to (>= 0).");
   props["power_factor"] =
       ref("nonnegative", "When the risk occurs: factor (>= 0) multiplying the power of every site it applies to.");
   props["applies_to"] = applies;
   Json s = keyed(
-      "A risk: an event that occurs with a probability and then delays milestones and/or cuts site "
+      "A risk: an event that occurs with a probability and then delays planned dates and/or cuts site "
       "power. It needs delay_days, power_factor or both.",
       props, {"probability", "applies_to"});
 
