@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "planner/analysis/compare.h"
 #include "planner/engine/run_driver.h"
 #include "planner/engine/statistics.h"
 #include "planner/output/reports.h"
@@ -278,6 +279,42 @@ TEST(Milestones, ProbabilityOfAnUncertainTrancheMatchesItsProbability) {
   EXPECT_NEAR(result.statistics->completion_probability(result.statistics->milestone_outcome(0)), 0.5, 4 * se);
   const std::string csv = targets_csv(spec, model, *result.statistics);
   EXPECT_NE(csv.find("west-big,delivered_systems,site:west,2026-06-30,121,"), std::string::npos) << csv;
+}
+
+TEST(Breakdowns, CompareGoesScopeByScopeOnCommonRandomNumbers) {
+  // B adds 30 small systems to north only. With common random numbers every
+  // other site and the big systems see the same trials: P(equal) = 1 there.
+  const std::string by =
+      "report: {every: month, by: [site, system]}\n"
+      "targets: {north: {metric: delivered_systems, scope: site:north, date: 2026-06-30, "
+      "at_least: 50}}\n";
+  const Spec a = load_spec_text(stochastic_spec(by), "a.yaml");
+  const Spec b = load_spec_text(stochastic_spec(by), "b.yaml", {"tranches.n1.units=70"});
+  const CompiledModel ma = build_model(a), mb = build_model(b);
+  check_comparable(a, ma, b, mb);
+  RunOptions options;
+  options.trials = 1000;
+  options.progress = false;
+  const PairedSimulation paired = simulate_paired(ma, mb, options);
+  const std::vector<ComparedScope> scopes = compared_scopes(ma, mb);
+  ASSERT_EQ(scopes.size(), 6u);  // total, 3 sites, 2 systems
+  const int last = static_cast<int>(ma.report_rows.size()) - 1;
+  for (int s = 0; s < 6; ++s) {
+    const bool changed = scopes[static_cast<std::size_t>(s)].scope == "total" ||
+                         scopes[static_cast<std::size_t>(s)].scope == "site:north" ||
+                         scopes[static_cast<std::size_t>(s)].scope == "system:small";
+    const double equal = paired.paired.probability_equal(s, last, kDeliveredSystems);
+    if (changed) {
+      EXPECT_LT(equal, 1.0) << scopes[static_cast<std::size_t>(s)].scope;
+    } else {
+      EXPECT_EQ(equal, 1.0) << scopes[static_cast<std::size_t>(s)].scope;
+    }
+  }
+  const std::string csv = compare_csv(a, ma, *paired.a, mb, *paired.b, paired.paired);
+  EXPECT_NE(csv.find("2026-06-30,site:north,delivered_systems,p50,40,70,30,"), std::string::npos) << csv.substr(0, 500);
+  const std::string targets = compare_targets_csv(ma, *paired.a, mb, *paired.b);
+  EXPECT_EQ(targets.substr(0, targets.find('\n')), "target,metric,scope,probability_a,probability_b,difference");
+  EXPECT_NE(targets.find("north,delivered_systems,site:north,0.000000,"), std::string::npos) << targets;
 }
 
 }  // namespace

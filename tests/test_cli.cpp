@@ -507,7 +507,7 @@ TEST_F(Cli, CompareWritesThePairedTables) {
   EXPECT_NE(outcome.report.find("Wrote " + request.out_dir + "/{compare.csv,compare_targets.csv}"), std::string::npos)
       << outcome.report;
   const std::string csv = read_file(dir_ / "cmp" / "compare.csv");
-  EXPECT_EQ(csv.rfind("date,metric,quantile,a,b,difference,", 0), 0u) << csv.substr(0, 200);
+  EXPECT_EQ(csv.rfind("date,scope,metric,quantile,a,b,difference,", 0), 0u) << csv.substr(0, 200);
   EXPECT_NE(csv.find("delivered_systems,p50,100,90,-10,"), std::string::npos);
   EXPECT_TRUE(fs::exists(dir_ / "cmp" / "compare_targets.csv"));
 

@@ -242,8 +242,8 @@ TEST(Scenarios, CompareOnCommonRandomNumbersPairsTheTrials) {
     paired.add(ra.records(), rb.records(), 500);
   }
   const int last = static_cast<int>(ma.report_rows.size()) - 1;
-  EXPECT_EQ(paired.probability_b_greater(last, kDeliveredSystems), 0.0);
-  EXPECT_EQ(paired.probability_equal(0, kDeliveredSystems), 1.0);  // nothing delivered yet in January
+  EXPECT_EQ(paired.probability_b_greater(0, last, kDeliveredSystems), 0.0);
+  EXPECT_EQ(paired.probability_equal(0, 0, kDeliveredSystems), 1.0);  // nothing delivered yet in January
   const std::string csv = compare_csv(a, ma, ra.statistics(), mb, rb.statistics(), paired);
   EXPECT_NE(csv.find("delivered_systems,p50,100,80,-20,"), std::string::npos) << csv.substr(0, 2000);
   // simulate_paired does the same pairing, in batches of its own size.

@@ -20,23 +20,47 @@ constexpr double kZ975 = 2.241402727604947;
 
 }  // namespace
 
-PairedCounts::PairedCounts(const CompiledModel& a, const CompiledModel& b) : a_(a), b_(b) {
-  greater_.assign(a.report_rows.size() * kMetricCount, 0);
-  equal_.assign(a.report_rows.size() * kMetricCount, 0);
+std::vector<ComparedScope> compared_scopes(const CompiledModel& a, const CompiledModel& b) {
+  std::vector<ComparedScope> scopes = {{"total", 0, 0}};
+  for (int block_a = 1; block_a <= a.breakdown_blocks; ++block_a) {
+    const Scope& scope = a.scope_names[static_cast<std::size_t>(block_a)];
+    for (int block_b = 1; block_b <= b.breakdown_blocks; ++block_b) {
+      if (b.scope_names[static_cast<std::size_t>(block_b)] == scope) scopes.push_back({scope.text(), block_a, block_b});
+    }
+  }
+  return scopes;
+}
+
+PairedCounts::PairedCounts(const CompiledModel& a, const CompiledModel& b)
+    : a_(a), b_(b), scopes_(compared_scopes(a, b)) {
+  greater_.assign(scopes_.size() * a.report_rows.size() * kMetricCount, 0);
+  equal_.assign(greater_.size(), 0);
+}
+
+std::size_t PairedCounts::index(int scope, int report, int metric) const {
+  return (static_cast<std::size_t>(scope) * a_.report_rows.size() + static_cast<std::size_t>(report)) * kMetricCount +
+         static_cast<std::size_t>(metric);
 }
 
 void PairedCounts::add(const double* records_a, const double* records_b, std::int64_t n) {
-  const std::size_t stride_a = a_.record_values();
-  const std::size_t stride_b = b_.record_values();
+  const std::size_t stride_a = a_.record_values(), rows_a = a_.record_days.size();
+  const std::size_t stride_b = b_.record_values(), rows_b = b_.record_days.size();
   for (std::int64_t i = 0; i < n; ++i) {
     const double* ra = records_a + static_cast<std::size_t>(i) * stride_a;
     const double* rb = records_b + static_cast<std::size_t>(i) * stride_b;
-    for (std::size_t r = 0; r < a_.report_rows.size(); ++r) {
-      const double* va = ra + static_cast<std::size_t>(a_.report_rows[r]) * kMetricCount;
-      const double* vb = rb + static_cast<std::size_t>(b_.report_rows[r]) * kMetricCount;
-      for (int m = 0; m < kMetricCount; ++m) {
-        greater_[r * kMetricCount + static_cast<std::size_t>(m)] += vb[m] > va[m];
-        equal_[r * kMetricCount + static_cast<std::size_t>(m)] += vb[m] == va[m];
+    for (std::size_t s = 0; s < scopes_.size(); ++s) {
+      for (std::size_t r = 0; r < a_.report_rows.size(); ++r) {
+        const double* va =
+            ra + (static_cast<std::size_t>(scopes_[s].block_a) * rows_a + static_cast<std::size_t>(a_.report_rows[r])) *
+                     kMetricCount;
+        const double* vb =
+            rb + (static_cast<std::size_t>(scopes_[s].block_b) * rows_b + static_cast<std::size_t>(b_.report_rows[r])) *
+                     kMetricCount;
+        for (int m = 0; m < kMetricCount; ++m) {
+          const std::size_t k = index(static_cast<int>(s), static_cast<int>(r), m);
+          greater_[k] += vb[m] > va[m];
+          equal_[k] += vb[m] == va[m];
+        }
       }
     }
   }
@@ -54,18 +78,12 @@ void PairedCounts::reduce_to_root(const Communicator& communicator) {
   trials_ = all.back();
 }
 
-double PairedCounts::probability_b_greater(int report, int metric) const {
-  return trials_ ? static_cast<double>(
-                       greater_[static_cast<std::size_t>(report) * kMetricCount + static_cast<std::size_t>(metric)]) /
-                       static_cast<double>(trials_)
-                 : 0.0;
+double PairedCounts::probability_b_greater(int scope, int report, int metric) const {
+  return trials_ ? static_cast<double>(greater_[index(scope, report, metric)]) / static_cast<double>(trials_) : 0.0;
 }
 
-double PairedCounts::probability_equal(int report, int metric) const {
-  return trials_ ? static_cast<double>(
-                       equal_[static_cast<std::size_t>(report) * kMetricCount + static_cast<std::size_t>(metric)]) /
-                       static_cast<double>(trials_)
-                 : 0.0;
+double PairedCounts::probability_equal(int scope, int report, int metric) const {
+  return trials_ ? static_cast<double>(equal_[index(scope, report, metric)]) / static_cast<double>(trials_) : 0.0;
 }
 
 void PairedSimulation::reduce_to_root(const Communicator& communicator) {
@@ -109,20 +127,26 @@ void check_comparable(const Spec& a, const CompiledModel& model_a, const Spec& b
 std::string compare_csv(const Spec& spec_a, const CompiledModel& a, const ForecastStatistics& stats_a,
                         const CompiledModel& b, const ForecastStatistics& stats_b, const PairedCounts& paired) {
   std::string out =
-      "date,metric,quantile,a,b,difference,difference_lo,difference_hi,probability_b_greater,probability_equal\n";
+      "date,scope,metric,quantile,a,b,difference,difference_lo,difference_hi,probability_b_greater,"
+      "probability_equal\n";
+  const std::vector<ComparedScope> scopes = compared_scopes(a, b);
   for (std::size_t r = 0; r < a.report_rows.size(); ++r) {
-    const int row_a = a.report_rows[r], row_b = b.report_rows[r];
-    const std::string date = format_date(a.horizon_start + a.record_days[static_cast<std::size_t>(row_a)]);
-    for (int m = 0; m < kMetricCount; ++m) {
-      for (double q : spec_a.report.quantiles) {
-        const double va = stats_a.quantile(row_a, m, q), vb = stats_b.quantile(row_b, m, q);
-        const ValueInterval ia = stats_a.quantile_interval(row_a, m, q, kZ975);
-        const ValueInterval ib = stats_b.quantile_interval(row_b, m, q, kZ975);
-        out += fmt::format("{},{},{},{},{},{},{},{},{:.6f},{:.6f}\n", date, metric_names()[static_cast<std::size_t>(m)],
-                           quantile_column(q), format_value(m, va), format_value(m, vb), format_value(m, vb - va),
-                           format_value(m, ib.low - ia.high), format_value(m, ib.high - ia.low),
-                           paired.probability_b_greater(static_cast<int>(r), m),
-                           paired.probability_equal(static_cast<int>(r), m));
+    const std::string date = format_date(a.horizon_start + a.record_days[static_cast<std::size_t>(a.report_rows[r])]);
+    for (std::size_t s = 0; s < scopes.size(); ++s) {
+      const int row_a = stats_a.block_row(scopes[s].block_a, a.report_rows[r]);
+      const int row_b = stats_b.block_row(scopes[s].block_b, b.report_rows[r]);
+      for (int m = 0; m < kMetricCount; ++m) {
+        for (double q : spec_a.report.quantiles) {
+          const double va = stats_a.quantile(row_a, m, q), vb = stats_b.quantile(row_b, m, q);
+          const ValueInterval ia = stats_a.quantile_interval(row_a, m, q, kZ975);
+          const ValueInterval ib = stats_b.quantile_interval(row_b, m, q, kZ975);
+          out += fmt::format("{},{},{},{},{},{},{},{},{},{:.6f},{:.6f}\n", date, scopes[s].scope,
+                             metric_names()[static_cast<std::size_t>(m)], quantile_column(q), format_value(m, va),
+                             format_value(m, vb), format_value(m, vb - va), format_value(m, ib.low - ia.high),
+                             format_value(m, ib.high - ia.low),
+                             paired.probability_b_greater(static_cast<int>(s), static_cast<int>(r), m),
+                             paired.probability_equal(static_cast<int>(s), static_cast<int>(r), m));
+        }
       }
     }
   }
@@ -131,13 +155,16 @@ std::string compare_csv(const Spec& spec_a, const CompiledModel& a, const Foreca
 
 std::string compare_targets_csv(const CompiledModel& a, const ForecastStatistics& stats_a, const CompiledModel& b,
                                 const ForecastStatistics& stats_b) {
-  std::string out = "target,probability_a,probability_b,difference\n";
+  std::string out = "target,metric,scope,probability_a,probability_b,difference\n";
   for (std::size_t i = 0; i < a.targets.size(); ++i) {
     for (std::size_t j = 0; j < b.targets.size(); ++j) {
       if (a.targets[i].id != b.targets[j].id) continue;
+      const CompiledTarget& target = a.targets[i];
       const double pa = stats_a.target_probability(static_cast<int>(i));
       const double pb = stats_b.target_probability(static_cast<int>(j));
-      out += fmt::format("{},{:.6f},{:.6f},{:.6f}\n", a.targets[i].id, pa, pb, pb - pa);
+      out += fmt::format("{},{},{},{:.6f},{:.6f},{:.6f}\n", target.id,
+                         metric_names()[static_cast<std::size_t>(target.metric)],
+                         a.scope_names[static_cast<std::size_t>(target.scope_block)].text(), pa, pb, pb - pa);
     }
   }
   return out;
@@ -162,7 +189,7 @@ std::string compare_summary(const Spec& spec_a, const Spec& spec_b, const Compil
     out += fmt::format("  {:<26}{:>14}{:>14}{:>14}{:>26}{:>11.4f}\n", metric_names()[static_cast<std::size_t>(m)],
                        format_value(m, va), format_value(m, vb), format_value(m, vb - va),
                        "[" + format_value(m, ib.low - ia.high) + ", " + format_value(m, ib.high - ia.low) + "]",
-                       paired.probability_b_greater(last, m));
+                       paired.probability_b_greater(0, last, m));
   }
   bool header = false;
   for (std::size_t i = 0; i < a.targets.size(); ++i) {

@@ -17,19 +17,32 @@
 namespace capplan {
 
 // Per (report date, metric): in how many trials B's value exceeded A's, and equalled it.
+// A scope both specs record: its record block in A and in B.
+struct ComparedScope {
+  std::string scope;  // "total", "site:<id>", ...
+  int block_a = 0, block_b = 0;
+};
+
+// The scopes compare reports: the total, then A's report.by scopes that B reports too.
+std::vector<ComparedScope> compared_scopes(const CompiledModel& a, const CompiledModel& b);
+
 class PairedCounts {
  public:
   PairedCounts(const CompiledModel& a, const CompiledModel& b);
-  // records_a/b: the same trials' records of A and B ([trial][row][metric]).
+  // records_a/b: the same trials' records of A and B ([trial][block][row][metric]).
   void add(const double* records_a, const double* records_b, std::int64_t n);
   void reduce_to_root(const Communicator& communicator);
-  double probability_b_greater(int report, int metric) const;
-  double probability_equal(int report, int metric) const;
+  // `scope` indexes compared_scopes(a, b).
+  double probability_b_greater(int scope, int report, int metric) const;
+  double probability_equal(int scope, int report, int metric) const;
 
  private:
+  std::size_t index(int scope, int report, int metric) const;
+
   const CompiledModel& a_;
   const CompiledModel& b_;
-  std::vector<std::uint64_t> greater_, equal_;  // [report][metric]
+  std::vector<ComparedScope> scopes_;
+  std::vector<std::uint64_t> greater_, equal_;  // [scope][report][metric]
   std::uint64_t trials_ = 0;
 };
 
