@@ -236,9 +236,26 @@ std::string run_summary(const Spec& spec, const CompiledModel& model, const Fore
     out += "\nTargets (probability of meeting):\n";
     for (std::size_t k = 0; k < model.targets.size(); ++k) {
       const CompiledTarget& target = model.targets[k];
-      out += fmt::format("  {:<24}{} >= {:.10g} on {}: {:.4f}\n", target.id,
-                         metric_names()[static_cast<std::size_t>(target.metric)], target.threshold,
+      const Scope& scope = model.scope_names[static_cast<std::size_t>(target.scope_block)];
+      out += fmt::format("  {:<24}{}{} >= {:.10g} on {}: {:.4f}\n", target.id,
+                         metric_names()[static_cast<std::size_t>(target.metric)],
+                         scope.kind == Scope::Kind::total ? "" : " (" + scope.text() + ")", target.threshold,
                          format_date(target.date), stats.target_probability(static_cast<int>(k)));
+    }
+  }
+  if (!model.milestone_specs.empty()) {
+    out += fmt::format("\nMilestones (probability reached within the horizon; {} / {} / {} dates):\n",
+                       quantile_column(low), quantile_column(mid), quantile_column(high));
+    for (std::size_t k = 0; k < model.milestone_specs.size(); ++k) {
+      const Milestone& milestone = model.milestone_specs[k];
+      const int outcome = stats.milestone_outcome(static_cast<int>(k));
+      // At least one space after a long id.
+      out += fmt::format("  {:<23} {}{} >= {:.10g}: {:.4f}  {} / {} / {}\n", milestone.id, milestone.metric,
+                         milestone.scope.kind == Scope::Kind::total ? "" : " (" + milestone.scope.text() + ")",
+                         milestone.at_least, stats.completion_probability(outcome),
+                         completion_text(model, stats.completion_quantile(outcome, low)),
+                         completion_text(model, stats.completion_quantile(outcome, mid)),
+                         completion_text(model, stats.completion_quantile(outcome, high)));
     }
   }
   out += "\nTranches (probability complete by the horizon end; median completion):\n";
