@@ -18,14 +18,18 @@ struct PrecisionAssessment {
 };
 
 // Checked cells: every reported quantile of available_accelerators and
-// effective_pflops at every report date, and every target probability.
+// effective_pflops at every report date (the totals: report.by's breakdown
+// cells do not take part, so asking for breakdowns never lengthens a run),
+// every target probability (scoped ones too) and every milestone's
+// probability of being reached.
 // A quantile's 95% interval half-width must be within relative x max(|value|,
 // 1% of the metric's scale), the scale being the largest median of that metric
 // over the report dates (so cells near zero early in a roll-out are held to a
 // tolerance that means something), and never below one unit of a count (a
 // count's interval cannot be narrower than its lattice; likewise an interval
-// whose ends are neighbouring values with no trial between them); a target's Wilson 95% half-width within
-// `relative` in absolute terms (0.5% -> +-0.005).
+// whose ends are neighbouring values with no trial between them); a target's
+// or milestone's Wilson 95% half-width within `relative` in absolute terms
+// (0.5% -> +-0.005).
 PrecisionAssessment assess_precision(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
                                      double relative);
 
