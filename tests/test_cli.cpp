@@ -4,6 +4,7 @@
 
 #include "tests/test_support.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <new>
@@ -68,6 +69,37 @@ class Cli : public testing::ScratchDirTest {};
 
 // ---- end to end: the binary -----------------------------------------------------
 
+// The reference asks for every breakdown and milestone: the run writes their
+// tables, and --driver-scope points the driver analysis at one scope.
+TEST_F(Cli, RunWritesBreakdownsMilestonesAndScopedDrivers) {
+  const fs::path out = dir_ / "by";
+  const Outcome outcome =
+      capplan("run " + source("configs/openai-aws-2026.yaml") +
+              " --trials 1000 --drivers-sample 1000 --backend cpu --driver-scope site:site-b --out " + out.string());
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_NE(outcome.output.find("Milestones (probability reached"), std::string::npos) << outcome.output;
+  EXPECT_NE(outcome.output.find("(site:site-b) >= 50000"), std::string::npos) << outcome.output;
+  for (const char* file : {"forecast_by.csv", "milestones.csv", "milestone_cdf.csv"}) {
+    EXPECT_TRUE(fs::exists(out / file)) << file;
+  }
+  const std::string sensitivity = read_file(out / "sensitivity.csv");
+  EXPECT_EQ(sensitivity.substr(0, sensitivity.find('\n')),
+            "output,date,scope,rank,input,spearman,variance_explained,contribution_to_variance");
+  EXPECT_NE(sensitivity.find(",2026-12-31,site:site-b,1,"), std::string::npos) << sensitivity.substr(0, 400);
+  const auto run = nlohmann::json::parse(read_file(out / "run.json"));
+  EXPECT_NE(std::find(run["outputs"].begin(), run["outputs"].end(), "milestones.csv"), run["outputs"].end());
+
+  EXPECT_EQ(
+      capplan("run " + source("configs/minimal.yaml") + " --driver-scope site:nowhere --out " + (dir_ / "x").string())
+          .exit_code,
+      2);
+  EXPECT_EQ(capplan("run " + source("configs/minimal.yaml") + " --driver-scope region --out " + (dir_ / "y").string())
+                .exit_code,
+            2);
+  EXPECT_FALSE(fs::exists(dir_ / "x"));
+  EXPECT_FALSE(fs::exists(dir_ / "y"));
+}
+
 TEST_F(Cli, RunWritesItsOutputs) {
   const fs::path out = dir_ / "out";
   const Outcome outcome =
@@ -89,7 +121,7 @@ TEST_F(Cli, RunWritesItsOutputs) {
   EXPECT_EQ(targets.substr(0, targets.find('\n')), "target,metric,scope,date,threshold,probability,ci_lo,ci_hi");
   const std::string sensitivity = read_file(out / "sensitivity.csv");
   EXPECT_EQ(sensitivity.substr(0, sensitivity.find('\n')),
-            "output,date,rank,input,spearman,variance_explained,contribution_to_variance");
+            "output,date,scope,rank,input,spearman,variance_explained,contribution_to_variance");
   EXPECT_NE(read_file(out / "completion_cdf.csv").find("t1,2026-"), std::string::npos);
 
   const auto run = nlohmann::json::parse(read_file(out / "run.json"));

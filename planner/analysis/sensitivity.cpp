@@ -78,14 +78,14 @@ std::vector<DriverRow> compute_drivers(const DriverSample& sample, const std::ve
   return rows;
 }
 
-std::string sensitivity_csv(const std::vector<DriverRow>& rows, const std::string& date) {
-  std::string out = "output,date,rank,input,spearman,variance_explained,contribution_to_variance\n";
+std::string sensitivity_csv(const std::vector<DriverRow>& rows, const std::string& date, const std::string& scope) {
+  std::string out = "output,date,scope,rank,input,spearman,variance_explained,contribution_to_variance\n";
   int rank = 0;
   std::string previous;
   for (const auto& row : rows) {
     rank = row.output == previous ? rank + 1 : 1;
     previous = row.output;
-    out += fmt::format("{},{},{},{},{:.6f},{:.6f},{:.6f}\n", row.output, date, rank, row.input, row.spearman,
+    out += fmt::format("{},{},{},{},{},{:.6f},{:.6f},{:.6f}\n", row.output, date, scope, rank, row.input, row.spearman,
                        row.variance_explained, row.contribution_to_variance);
   }
   return out;

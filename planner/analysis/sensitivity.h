@@ -24,6 +24,6 @@ double spearman_correlation(const std::vector<double>& x, const std::vector<doub
 std::vector<DriverRow> compute_drivers(const DriverSample& sample, const std::vector<std::string>& input_names);
 
 // sensitivity.csv: output,date,rank,input,spearman,variance_explained,contribution_to_variance
-std::string sensitivity_csv(const std::vector<DriverRow>& rows, const std::string& date);
+std::string sensitivity_csv(const std::vector<DriverRow>& rows, const std::string& date, const std::string& scope);
 
 }  // namespace capplan

@@ -184,6 +184,7 @@ struct RunArguments {
   std::int64_t max_trials = 0;  // used only when given; else 100 x the starting trials, capped at kMaxTrials
   std::int64_t drivers_sample = 10000;
   std::string driver_date;  // used only when --driver-date is given; else the horizon end
+  std::string driver_scope = "total";
   CLI::Option *out_option = nullptr, *precision_option = nullptr, *max_trials_option = nullptr,
               *driver_date_option = nullptr;
 
@@ -202,6 +203,8 @@ struct RunArguments {
                     "Trials (the first N) used for sensitivity.csv; 0 turns the driver analysis off (default 10000)");
     driver_date_option =
         run->add_option("--driver-date", driver_date, "Date of the driver analysis (default the horizon end)");
+    run->add_option("--driver-scope", driver_scope,
+                    "Scope of the driver analysis: total (default), site:<id>, system:<id> or largest-site");
     run->add_flag("--plots", request.plots, "Also draw the charts and summary.md (needs gnuplot)");
     return run;
   }
@@ -215,6 +218,12 @@ struct RunArguments {
       out.driver_date = parse_date(driver_date);
       if (!out.driver_date) throw UsageError("--driver-date must be a date YYYY-MM-DD, got '" + driver_date + "'");
     }
+    const auto scope = parse_scope(driver_scope);
+    if (!scope) {
+      throw UsageError("--driver-scope must be total, site:<id>, system:<id> or largest-site, got '" +
+                       printable(driver_scope) + "'");
+    }
+    out.driver_scope = *scope;
     if (given(max_trials_option)) {
       const std::uint64_t cap = checked_trials(max_trials, "--max-trials");
       if (!out.precision) throw UsageError("--max-trials bounds a run to a precision: it needs --precision");

@@ -43,8 +43,14 @@ std::optional<PrecisionGoal> goal_for(const RunRequest& request, const Spec& spe
 // The tables of a run, named as written: forecast.csv, forecast_by.csv (with
 // report.by), tranches.csv, targets.csv, completion_cdf.csv, milestones.csv and
 // milestone_cdf.csv (with milestones) and sensitivity.csv (drivers at driver_date).
+// Where the driver analysis looks: a date and a scope.
+struct DriverPoint {
+  DayNumber date = 0;
+  Scope scope;
+};
+
 std::vector<std::pair<std::string, std::string>> run_tables(const Spec& spec, const CompiledModel& model,
-                                                            const Simulation& simulation, DayNumber driver_date) {
+                                                            const Simulation& simulation, const DriverPoint& drivers) {
   const ForecastStatistics& stats = *simulation.statistics;
   std::vector<std::pair<std::string, std::string>> tables = {{"forecast.csv", forecast_csv(spec, model, stats)}};
   if (model.breakdown_blocks > 0) tables.emplace_back("forecast_by.csv", forecast_by_csv(spec, model, stats));
@@ -55,18 +61,18 @@ std::vector<std::pair<std::string, std::string>> run_tables(const Spec& spec, co
     tables.emplace_back("milestones.csv", milestones_csv(spec, model, stats));
     tables.emplace_back("milestone_cdf.csv", milestone_cdf_csv(model, stats));
   }
-  tables.emplace_back("sensitivity.csv",
-                      sensitivity_csv(compute_drivers(simulation.drivers, model.slot_names), format_date(driver_date)));
+  tables.emplace_back("sensitivity.csv", sensitivity_csv(compute_drivers(simulation.drivers, model.slot_names),
+                                                         format_date(drivers.date), drivers.scope.text()));
   return tables;
 }
 
 // Writes the run's files (rank 0) and returns the summary for stdout. `record`
 // comes with its argv, ranks and processes; wall_seconds counts from wall_start.
 std::string write_outputs(const std::string& out_dir, bool plots, const Scenario& scenario,
-                          const Simulation& simulation, DayNumber driver_date, RunRecord record,
+                          const Simulation& simulation, const DriverPoint& drivers, RunRecord record,
                           std::chrono::steady_clock::time_point wall_start) {
   const Spec& spec = scenario.spec;
-  std::vector<std::pair<std::string, std::string>> files = run_tables(spec, *scenario.model, simulation, driver_date);
+  std::vector<std::pair<std::string, std::string>> files = run_tables(spec, *scenario.model, simulation, drivers);
   record.outputs.clear();
   for (const auto& file : files) record.outputs.push_back(file.first);
   record.outputs.push_back("run.json");
@@ -103,7 +109,7 @@ RunOutcome run_command(const RunRequest& request) {
   on_every_rank(communicator, [&] {
     std::vector<DayNumber> dates;
     if (request.driver_date) dates.push_back(*request.driver_date);
-    scenario = load_scenario(request.spec_path, request.simulation, dates);
+    scenario = load_scenario(request.spec_path, request.simulation, dates, {request.driver_scope});
     if (communicator.is_root()) check_result_set_target(out_dir_for(request, scenario.spec));
   });
   const Spec& spec = scenario.spec;
@@ -111,7 +117,9 @@ RunOutcome run_command(const RunRequest& request) {
 
   RunOptions options = run_options(scenario, request.simulation, request.backend, communicator);
   options.driver_sample = request.drivers_sample;
-  options.driver_row = record_row(*scenario.model, driver_date);
+  options.driver_row =
+      scope_block(*scenario.model, request.driver_scope) * static_cast<int>(scenario.model->record_days.size()) +
+      record_row(*scenario.model, driver_date);
   const Simulation simulation =
       simulate(spec, *scenario.model, options, communicator, goal_for(request, spec), request.simulation.log);
   nlohmann::ordered_json processes = gather_processes(simulation, communicator);
@@ -128,8 +136,8 @@ RunOutcome run_command(const RunRequest& request) {
     record.argv = request.argv;
     record.ranks = communicator.size();
     record.processes = std::move(processes);
-    outcome.report =
-        write_outputs(outcome.out_dir, request.plots, scenario, simulation, driver_date, std::move(record), wall_start);
+    outcome.report = write_outputs(outcome.out_dir, request.plots, scenario, simulation,
+                                   DriverPoint{driver_date, request.driver_scope}, std::move(record), wall_start);
   });
   return outcome;
 }

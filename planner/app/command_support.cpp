@@ -4,12 +4,13 @@
 
 #include "planner/base/errors.h"
 #include "planner/base/limits.h"
+#include "planner/base/printable.h"
 #include "planner/spec/spec_loader.h"
 
 namespace capplan {
 
 Scenario load_scenario(const std::string& path, const SimulationRequest& request,
-                       const std::vector<DayNumber>& extra_dates) {
+                       const std::vector<DayNumber>& extra_dates, const std::vector<Scope>& extra_scopes) {
   Scenario scenario;
   scenario.spec = load_spec_file(path, request.overrides);
   if (request.trials) scenario.spec.trials = checked_trials(*request.trials);
@@ -21,7 +22,15 @@ Scenario load_scenario(const std::string& path, const SimulationRequest& request
                        " .. " + format_date(horizon.end) + ", got '" + format_date(date) + "'");
     }
   }
-  scenario.model = std::make_unique<CompiledModel>(build_model(scenario.spec, extra_dates));
+  for (const Scope& scope : extra_scopes) {
+    const bool site = scope.kind == Scope::Kind::site;
+    if ((site && scenario.spec.site_index(scope.id) < 0) ||
+        (scope.kind == Scope::Kind::system && scenario.spec.system_index(scope.id) < 0)) {
+      throw UsageError(fmt::format("--driver-scope names {} '{}', which the spec {} does not have",
+                                   site ? "site" : "system", printable(scope.id), scenario.spec.name));
+    }
+  }
+  scenario.model = std::make_unique<CompiledModel>(build_model(scenario.spec, extra_dates, extra_scopes));
   return scenario;
 }
 

@@ -24,9 +24,11 @@ struct Scenario {
 
 // Loads the spec at `path` with the request's --set changes, trial count and
 // seed, and compiles it with `extra_dates` as record dates (each must lie
-// inside the horizon: a UsageError naming --driver-date otherwise).
+// inside the horizon: a UsageError naming --driver-date otherwise) and
+// `extra_scopes` recorded (each must name a site or system of the spec: a
+// UsageError naming --driver-scope otherwise).
 Scenario load_scenario(const std::string& path, const SimulationRequest& request,
-                       const std::vector<DayNumber>& extra_dates = {});
+                       const std::vector<DayNumber>& extra_dates = {}, const std::vector<Scope>& extra_scopes = {});
 
 // This rank's options for simulating `scenario`: its trials and seed, one GPU
 // per rank on a node (ranks beyond the node's GPUs share GPU 0).

@@ -59,6 +59,7 @@ struct RunRequest {
   std::optional<PrecisionGoal> precision;  // max_trials 0: 100 x the starting trials, capped at kMaxTrials
   std::uint64_t drivers_sample = 10000;    // trials kept for sensitivity.csv; 0 turns the driver analysis off
   std::optional<DayNumber> driver_date;    // inside the horizon; the horizon end when empty
+  Scope driver_scope;                      // the scope whose outputs the drivers explain (default total)
   bool plots = false;                      // also the charts and summary.md
   std::vector<std::string> argv;           // recorded in run.json
 };

@@ -465,7 +465,7 @@ ScopeParams scope_params(const Spec& spec, const Scope& scope) {
 // The recorded scopes: the total, then report.by's breakdowns in a fixed order
 // (sites in spec order, systems in spec order, largest-site, each kind only if
 // listed), then any other scope a target needs.
-void set_scopes(const Spec& spec, CompiledModel& model) {
+void set_scopes(const Spec& spec, const std::vector<Scope>& extra_scopes, CompiledModel& model) {
   std::vector<Scope> scopes(1);
   if (spec.report.breaks_down_by("site")) {
     for (const Site& site : spec.sites) scopes.push_back(Scope{Scope::Kind::site, site.id});
@@ -475,8 +475,11 @@ void set_scopes(const Spec& spec, CompiledModel& model) {
   }
   if (spec.report.breaks_down_by("largest-site")) scopes.push_back(Scope{Scope::Kind::largest_site, ""});
   model.breakdown_blocks = static_cast<int>(scopes.size()) - 1;
-  for (const Target& target : spec.targets) {
-    if (std::find(scopes.begin(), scopes.end(), target.scope) == scopes.end()) scopes.push_back(target.scope);
+  std::vector<Scope> needed;
+  for (const Target& target : spec.targets) needed.push_back(target.scope);
+  needed.insert(needed.end(), extra_scopes.begin(), extra_scopes.end());
+  for (const Scope& scope : needed) {
+    if (std::find(scopes.begin(), scopes.end(), scope) == scopes.end()) scopes.push_back(scope);
   }
   model.scope_names = scopes;
   for (const Scope& scope : scopes) model.scopes.push_back(scope_params(spec, scope));
@@ -631,7 +634,13 @@ int record_row(const CompiledModel& model, DayNumber date) {
   return found != model.record_days.end() && *found == day ? static_cast<int>(found - model.record_days.begin()) : -1;
 }
 
-CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_record_dates) {
+int scope_block(const CompiledModel& model, const Scope& scope) {
+  const auto found = std::find(model.scope_names.begin(), model.scope_names.end(), scope);
+  return found == model.scope_names.end() ? -1 : static_cast<int>(found - model.scope_names.begin());
+}
+
+CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_record_dates,
+                          const std::vector<Scope>& extra_scopes) {
   CompiledModel model;
   model.days = spec.horizon.days();
   model.horizon_start = spec.horizon.start;
@@ -646,7 +655,7 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
 
   add_systems(spec, model);
   add_fleets(spec, model);
-  set_scopes(spec, model);
+  set_scopes(spec, extra_scopes, model);
   add_milestones(spec, model);
   add_correlations(spec, model);
   check_system_unit_totals(spec);

@@ -78,7 +78,13 @@ class CompiledModel {
 // hashing to one stream id, which renaming an id resolves).
 // `extra_record_dates` are recorded too (e.g. the driver analysis date); they
 // must lie inside the horizon.
-CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_record_dates = {});
+// `extra_scopes` are recorded too (e.g. the driver analysis's scope); their
+// ids must name sites and systems of the spec.
+CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_record_dates = {},
+                          const std::vector<Scope>& extra_scopes = {});
+
+// The record block of `scope` (0: the total), or -1 if it is not recorded.
+int scope_block(const CompiledModel& model, const Scope& scope);
 
 // The record row of a date that build_model recorded, or -1.
 int record_row(const CompiledModel& model, DayNumber date);
