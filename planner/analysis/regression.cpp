@@ -432,6 +432,17 @@ class BaselineValidator {
 
 void validate_baseline(const json& baseline, const std::string& file) { BaselineValidator(baseline, file).run(); }
 
+json parse_baseline(const std::string& text, const std::string& file) {
+  json baseline;
+  try {
+    baseline = json::parse(text);
+  } catch (const json::exception& e) {
+    throw UsageError("the baseline " + file + " is not valid JSON: " + e.what());
+  }
+  validate_baseline(baseline, file);
+  return baseline;
+}
+
 void check_baseline_spec(const json& baseline, const Spec& spec, const std::string& file) {
   const std::string name = baseline.at("spec").at("name").get<std::string>();
   if (name != spec.name) {
