@@ -3,8 +3,10 @@
 # UBSan) and runs each on its committed seed corpus (tests/fuzz/corpus/).
 #
 # Usage: tools/fuzz.sh                 CI mode: a fixed number of runs per target
-#                                      from a fixed seed (-runs, -seed=1), so the
-#                                      same tree runs the same inputs every time
+#                                      from a fixed seed (-runs, -seed=1) and the
+#                                      committed seeds only (coverage, and so the
+#                                      later mutations, can differ a little
+#                                      between runs: docs/reliability.md)
 #        tools/fuzz.sh --long SECONDS  nightly mode: each target for SECONDS
 #                                      (-max_total_time) from a random seed,
 #                                      keeping what it learns in build/fuzz-runs/corpus/
@@ -76,12 +78,14 @@ for line in "${targets[@]}"; do
     exit 2
   fi
   # New inputs go to the first folder, never to the committed seeds. In CI
-  # mode it starts empty, so a run depends on the committed tree only.
-  scratch="$out/corpus/$target"
+  # mode it starts empty, so a run depends on the committed tree only; the
+  # nightly corpus has its own folder, so a CI run does not wipe it.
   if [[ -z "$long_seconds" ]]; then
+    scratch="$out/ci-corpus/$target"
     rm -rf "$scratch"
     mode=(-runs="$runs" -seed=1)
   else
+    scratch="$out/corpus/$target"
     mode=(-max_total_time="$long_seconds" -seed=0)
   fi
   mkdir -p "$scratch"
