@@ -10,6 +10,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   python3-yaml python3-jsonschema
   gnuplot-nox fonts-dejavu-core  # charts (capplan plot, run --plots): pngcairo and svg terminals, DejaVu Sans
+  clang libclang-rt-14-dev  # the fuzz preset (tools/fuzz.sh): clang++-14, libFuzzer and its sanitizer runtimes
 )
 
 missing=()

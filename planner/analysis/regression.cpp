@@ -432,6 +432,28 @@ class BaselineValidator {
 
 void validate_baseline(const json& baseline, const std::string& file) { BaselineValidator(baseline, file).run(); }
 
+json parse_baseline(const std::string& text, const std::string& file) {
+  // The parser itself does not recurse, but printing, comparing and
+  // destroying a value do, once per level: the depth is bounded while
+  // parsing, before anything deeper than a baseline needs is built.
+  const json::parser_callback_t bounded_depth = [&file](int depth, json::parse_event_t event, json&) {
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= kMaxBaselineNesting) {
+      throw UsageError(fmt::format("the baseline {} nests arrays and objects deeper than {} levels; a baseline has 4",
+                                   file, kMaxBaselineNesting));
+    }
+    return true;
+  };
+  json baseline;
+  try {
+    baseline = json::parse(text, bounded_depth);
+  } catch (const json::exception& e) {
+    throw UsageError("the baseline " + file + " is not valid JSON: " + e.what());
+  }
+  validate_baseline(baseline, file);
+  return baseline;
+}
+
 void check_baseline_spec(const json& baseline, const Spec& spec, const std::string& file) {
   const std::string name = baseline.at("spec").at("name").get<std::string>();
   if (name != spec.name) {

@@ -67,6 +67,13 @@ struct CheckReport {
 // the three tables as strings. Needs no spec: call it right after reading.
 void validate_baseline(const nlohmann::json& baseline, const std::string& file);
 
+// The baseline document in `text`, read from `file`: parsed and then checked
+// by validate_baseline. Throws UsageError naming `file` if the text is not
+// JSON, nests arrays and objects deeper than kMaxBaselineNesting levels (a
+// baseline has 4), or is not a valid baseline. This is what `capplan check`
+// reads a baseline file with.
+nlohmann::json parse_baseline(const std::string& text, const std::string& file);
+
 // Throws UsageError unless the baseline was made from a spec of the same name
 // (spec.name): a baseline of another spec is a usage error in every mode, the
 // same name with other content a statistical comparison.

@@ -26,17 +26,14 @@ RunTables tables_of(const Scenario& scenario, const ForecastStatistics& stats) {
           targets_csv(scenario.spec, *scenario.model, stats)};
 }
 
-// The baseline document at `path`; a UsageError if it cannot be read or parsed.
+// The baseline document at `path`, validated; a UsageError if it cannot be
+// read, parsed or is not a valid baseline.
 nlohmann::json read_baseline(const std::string& path) {
   std::string text;
   if (const auto problem = read_text_file(path, "baseline " + path, text, kMaxBaselineFileBytes)) {
     throw UsageError(*problem);
   }
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw UsageError("the baseline " + path + " is not valid JSON: " + e.what());
-  }
+  return parse_baseline(text, path);
 }
 
 // The scenario to check: the baseline's trial count, and its seed with --exact
@@ -84,7 +81,6 @@ CheckOutcome check_command(const CheckRequest& request) {
                                    kMaxSigmas, request.sigmas));
     }
     baseline = read_baseline(request.baseline_path);
-    validate_baseline(baseline, request.baseline_path);
     scenario = load_checked_scenario(request, baseline);
     if (!request.exact) check_baseline_fits(baseline, scenario.spec, *scenario.model);  // before the long part
   });

@@ -31,6 +31,11 @@ constexpr std::size_t kMaxSpecFileBytes = std::size_t(64) << 20;
 // A baseline file (capplan check) is read whole; larger files are refused
 // [bytes]. The baseline of the largest shipped spec is well under 1 MiB.
 constexpr std::size_t kMaxBaselineFileBytes = std::size_t(1) << 30;
+// Arrays and objects nested in a baseline file, checked while parsing: a
+// baseline nests 4 levels (document, forecast list, cell, rank pair), and
+// printing or comparing a value recurses once per level, so a file of deeply
+// nested brackets overflowed the stack (about 65,000 levels, a 130 kB file).
+constexpr int kMaxBaselineNesting = 32;
 // YAML values (scalars, sequences, maps) in a spec, counted by an event parse
 // before the tree is built. bench-large, the largest shipped spec, has about
 // 20,000; at the limit loading takes well under a second and 100 MB.

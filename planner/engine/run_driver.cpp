@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "backends/cpu_backend.h"
@@ -128,8 +129,11 @@ void TrialRunner::run_batch(std::uint64_t first, std::int64_t count) {
 }
 
 void TrialRunner::run_range(std::uint64_t begin, std::uint64_t end, const RunOptions& options) {
-  const auto [offset, share] = trial_share(end - begin, options.rank, options.ranks);
-  const std::uint64_t first = begin + offset;
+  // Plain variables, not a structured binding: the progress lambda uses
+  // `share`, and C++17 (Clang enforces it) does not let a lambda capture one.
+  const std::pair<std::uint64_t, std::uint64_t> this_rank = trial_share(end - begin, options.rank, options.ranks);
+  const std::uint64_t first = begin + this_rank.first;
+  const std::uint64_t share = this_rank.second;
   const auto start = std::chrono::steady_clock::now();
   bool progress_shown = false;
   auto report = [&](std::uint64_t finished) {
