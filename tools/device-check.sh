@@ -70,17 +70,8 @@ record() {  # record STEP RESULT DETAIL
   ROWS+=("$1|$2|$(($(date +%s) - step_start))|$3")
   if [[ "$2" == FAIL* || "$2" == CUT* ]]; then FAILED=$((FAILED + 1)); fi
 }
-left() { echo $((DEADLINE - $(date +%s))); }
-# within SECONDS CMD...: runs CMD with at most SECONDS, or what is left of the
-# budget if less; exit 124 when cut short, 125 when no time is left to start.
-within() {
-  local want=$1 remaining
-  shift
-  remaining=$(left)
-  if ((remaining < 5)); then return 125; fi
-  if ((want > remaining)); then want=$remaining; fi
-  timeout --kill-after=5 "$want" "$@"
-}
+# left, within SECONDS CMD...: the budget (DEADLINE) every step draws from.
+source tools/time-budget.sh
 print_table() {
   echo
   echo "=== device check summary ($(date -u +%Y-%m-%dT%H:%MZ), $(($(date +%s) - START)) s of a ${BUDGET} s budget) ==="

@@ -34,15 +34,8 @@ CAPPLAN="$ROOT/$BUILD/capplan"
 if [[ -d "$BUILD/lib" ]]; then export LD_LIBRARY_PATH="$ROOT/$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
 NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -n 1 || true)
 
-left() { echo $((DEADLINE - $(date +%s))); }
-within() {  # within SECONDS CMD...: at most SECONDS, or what is left of the budget
-  local want=$1 remaining
-  shift
-  remaining=$(left)
-  if ((remaining < 5)); then return 125; fi
-  if ((want > remaining)); then want=$remaining; fi
-  timeout --kill-after=5 "$want" "$@"
-}
+# left, within SECONDS CMD...: the budget (DEADLINE) every step draws from.
+source tools/time-budget.sh
 finish() {
   {
     echo "=== device profile ($(date -u +%Y-%m-%dT%H:%MZ)) ==="
