@@ -89,6 +89,12 @@ TEST_F(Cli, RunWritesBreakdownsMilestonesAndScopedDrivers) {
   const auto run = nlohmann::json::parse(read_file(out / "run.json"));
   EXPECT_NE(std::find(run["outputs"].begin(), run["outputs"].end(), "milestones.csv"), run["outputs"].end());
 
+  // Running again into the same folder replaces the whole set, new tables included.
+  const Outcome again =
+      capplan("run " + source("configs/openai-aws-2026.yaml") + " --trials 500 --backend cpu --out " + out.string());
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_TRUE(fs::exists(out / "milestone_cdf.csv"));
+
   EXPECT_EQ(
       capplan("run " + source("configs/minimal.yaml") + " --driver-scope site:nowhere --out " + (dir_ / "x").string())
           .exit_code,

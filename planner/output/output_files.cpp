@@ -133,9 +133,9 @@ bool process_gone(const std::string& digits) {
 
 // A table, chart or marker file capplan writes into a result set.
 bool set_file_name(const std::string& name) {
-  static const char* kTables[] = {"forecast.csv",       "tranches.csv",    "targets.csv",
-                                  "completion_cdf.csv", "sensitivity.csv", "run.json",
-                                  "summary.md",         "compare.csv",     "compare_targets.csv"};
+  static const char* kTables[] = {"forecast.csv",       "forecast_by.csv", "tranches.csv",      "targets.csv",
+                                  "completion_cdf.csv", "milestones.csv",  "milestone_cdf.csv", "sensitivity.csv",
+                                  "run.json",           "summary.md",      "compare.csv",       "compare_targets.csv"};
   for (const char* table : kTables) {
     if (name == table) return true;
   }
