@@ -22,6 +22,16 @@ namespace {
 using testing::run_trial;
 using testing::TrialResult;
 
+// Options for `trials` trials from `seed` on the CPU, quietly.
+RunOptions quiet_options(std::uint64_t trials, std::uint64_t seed) {
+  RunOptions options;
+  options.trials = trials;
+  options.seed = seed;
+  options.progress = false;
+  options.backend = Backend::kCpu;
+  return options;
+}
+
 // Two sites (s1 pue 1.5, s2 pue 1.0) and two system types (a: 4 accelerators
 // of 1,000 TFLOPS, 10 kW; b: 8 of 500 TFLOPS, 20 kW); no limits, no burn-in,
 // no failures: every unit goes online on its delivery day. t1 (a at s1)
@@ -163,11 +173,7 @@ TEST(Breakdowns, TotalsDoNotDependOnTheBreakdowns) {
   auto tables = [](const std::string& by) {
     const Spec spec = load_spec_text(stochastic_spec("report: {every: month" + by + "}\n"), "x");
     const CompiledModel model = build_model(spec);
-    RunOptions options;
-    options.trials = 3000;
-    options.seed = 7;
-    options.progress = false;
-    const RunResult result = run_simulation(model, options);
+    const RunResult result = run_simulation(model, quiet_options(3000, 7));
     return std::vector<std::string>{forecast_csv(spec, model, *result.statistics),
                                     tranches_csv(spec, model, *result.statistics),
                                     completion_cdf_csv(spec, model, *result.statistics)};
@@ -181,11 +187,7 @@ TEST(Breakdowns, ForecastByRowsDoNotDependOnTheOrderOfBy) {
   auto forecast_by = [](const std::string& by) {
     const Spec spec = load_spec_text(stochastic_spec("report: {every: month, by: " + by + "}\n"), "x");
     const CompiledModel model = build_model(spec);
-    RunOptions options;
-    options.trials = 500;
-    options.seed = 3;
-    options.progress = false;
-    return forecast_by_csv(spec, model, *run_simulation(model, options).statistics);
+    return forecast_by_csv(spec, model, *run_simulation(model, quiet_options(500, 3)).statistics);
   };
   const std::string text = forecast_by("[site, system, largest-site]");
   EXPECT_EQ(forecast_by("[largest-site, system, site]"), text);
@@ -245,11 +247,7 @@ TEST(Milestones, ZeroThresholdIsReachedOnDayZero) {
   const Spec spec =
       load_spec_text(stochastic_spec("milestones: {start: {metric: delivered_systems, at_least: 0}}\n"), "x");
   const CompiledModel model = build_model(spec);
-  RunOptions options;
-  options.trials = 200;
-  options.seed = 1;
-  options.progress = false;
-  const RunResult result = run_simulation(model, options);
+  const RunResult result = run_simulation(model, quiet_options(200, 1));
   const int outcome = result.statistics->milestone_outcome(0);
   EXPECT_EQ(result.statistics->completion_probability(outcome), 1.0);
   EXPECT_EQ(result.statistics->completion_quantile(outcome, 0.9), 0);
@@ -269,11 +267,7 @@ TEST(Milestones, ProbabilityOfAnUncertainTrancheMatchesItsProbability) {
                       "milestones: {west-big: {metric: delivered_systems, scope: site:west, at_least: 121}}\n"),
       "x");
   const CompiledModel model = build_model(spec);
-  RunOptions options;
-  options.trials = 20000;
-  options.seed = 5;
-  options.progress = false;
-  const RunResult result = run_simulation(model, options);
+  const RunResult result = run_simulation(model, quiet_options(20000, 5));
   const double se = std::sqrt(0.25 / 20000.0);
   EXPECT_NEAR(result.statistics->target_probability(0), 0.5, 4 * se);
   EXPECT_NEAR(result.statistics->completion_probability(result.statistics->milestone_outcome(0)), 0.5, 4 * se);
@@ -292,10 +286,7 @@ TEST(Breakdowns, CompareGoesScopeByScopeOnCommonRandomNumbers) {
   const Spec b = load_spec_text(stochastic_spec(by), "b.yaml", {"tranches.n1.units=70"});
   const CompiledModel ma = build_model(a), mb = build_model(b);
   check_comparable(a, ma, b, mb);
-  RunOptions options;
-  options.trials = 1000;
-  options.progress = false;
-  const PairedSimulation paired = simulate_paired(ma, mb, options);
+  const PairedSimulation paired = simulate_paired(ma, mb, quiet_options(1000, 1));
   const std::vector<ComparedScope> scopes = compared_scopes(ma, mb);
   ASSERT_EQ(scopes.size(), 6u);  // total, 3 sites, 2 systems
   const int last = static_cast<int>(ma.report_rows.size()) - 1;
