@@ -412,10 +412,8 @@ CAPPLAN_HD_INLINE void close_day(const ModelView& m, std::uint32_t trial, int d,
     online_systems += w.online[f];
     available_accelerators += accelerators;
     peak_tflops += static_cast<double>(accelerators) * sp.tflops;
-    if (m.track_fleets) {
-      w.fleet_flop_e24[f] +=
-          static_cast<double>(accelerators) * sp.tflops / 1000.0 * utilization * kE24FlopPerPflopsDay;
-    }
+    if (m.track_fleets)
+      w.fleet_flop_e24[f] += fleet_metric(m, w, f, kEffectivePflops, utilization) * kE24FlopPerPflopsDay;
   }
   const double peak_pflops = peak_tflops / 1000.0;
   const double effective_pflops = peak_pflops * utilization;

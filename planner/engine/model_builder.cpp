@@ -430,15 +430,10 @@ void add_fleets(const Spec& spec, CompiledModel& model) {
     model.fleets.push_back(fleet);
   }
   for (TrancheParams& t : model.tranches) t.fleet = fleet_of.at(std::make_pair(t.site, t.system));
-  for (std::size_t s = 0; s < model.sites.size(); ++s) {
-    SiteParams& site = model.sites[s];
-    site.fleet_offset = static_cast<int>(model.fleets.size());
-    for (std::size_t f = 0; f < model.fleets.size(); ++f) {
-      if (model.fleets[f].site == static_cast<int>(s)) {
-        site.fleet_offset = std::min(site.fleet_offset, static_cast<int>(f));
-        ++site.fleet_count;
-      }
-    }
+  // Site-major order: each site's fleets are consecutive.
+  for (std::size_t f = 0; f < model.fleets.size(); ++f) {
+    SiteParams& site = model.sites[static_cast<std::size_t>(model.fleets[f].site)];
+    if (site.fleet_count++ == 0) site.fleet_offset = static_cast<int>(f);
   }
 }
 
@@ -584,8 +579,7 @@ void set_record_days(const Spec& spec, const std::vector<DayNumber>& extra_recor
     ct.id = target.id;
     ct.metric = static_cast<int>(std::find(names.begin(), names.end(), target.metric) - names.begin());
     ct.record_index = row_of(day_index(spec, target.date));
-    ct.scope_block = static_cast<int>(std::find(model.scope_names.begin(), model.scope_names.end(), target.scope) -
-                                      model.scope_names.begin());
+    ct.scope_block = scope_block(model, target.scope);
     ct.threshold = target.at_least;
     ct.date = target.date;
     model.targets.push_back(ct);

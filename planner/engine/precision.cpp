@@ -50,9 +50,8 @@ PrecisionAssessment assess_precision(const Spec& spec, const CompiledModel& mode
     consider(0.5 * (high - low) / relative, "target " + model.targets[k].id);
   }
   for (std::size_t k = 0; k < model.milestone_specs.size(); ++k) {
-    const double p = stats.completion_probability(stats.milestone_outcome(static_cast<int>(k)));
-    const auto hits = static_cast<std::uint64_t>(std::llround(p * static_cast<double>(stats.trials())));
-    const auto [low, high] = wilson_interval(hits, stats.trials());
+    const auto [low, high] =
+        wilson_interval(stats.completion_count(stats.milestone_outcome(static_cast<int>(k))), stats.trials());
     consider(0.5 * (high - low) / relative, "milestone " + model.milestone_specs[k].id);
   }
   result.met = result.worst_ratio <= 1.0;

@@ -301,6 +301,12 @@ double ForecastStatistics::target_probability(int target) const {
          static_cast<double>(counters_.trials);
 }
 
+std::uint64_t ForecastStatistics::completion_count(int tranche) const {
+  const std::uint64_t* bins =
+      counters_.completion.data() + static_cast<std::size_t>(tranche) * static_cast<std::size_t>(days_ + 1);
+  return counters_.trials - bins[days_];
+}
+
 double ForecastStatistics::completion_probability(int tranche) const {
   if (counters_.trials == 0) return 0.0;
   const std::uint64_t* bins =

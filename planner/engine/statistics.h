@@ -84,7 +84,8 @@ class ForecastStatistics {
 
   double target_probability(int target) const;
   std::uint64_t target_hits(int target) const { return counters_.target_hits[static_cast<std::size_t>(target)]; }
-  double completion_probability(int tranche) const;  // complete within the horizon
+  double completion_probability(int tranche) const;   // complete within the horizon
+  std::uint64_t completion_count(int tranche) const;  // trials in which it is complete within the horizon
   // Completion day index at probability p; -1 when it falls after the horizon.
   int completion_quantile(int tranche, double p) const;
   // Interval of that quantile (day indices; -1 = after the horizon).

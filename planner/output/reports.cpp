@@ -64,9 +64,7 @@ void append_outcome_columns(std::string& out, const std::vector<double>& quantil
     const auto [low, high] = stats.completion_interval(outcome, q, kZ95);
     out += "," + completion_text(model, low) + "," + completion_text(model, high);
   }
-  const std::uint64_t n = stats.trials();
-  const auto hits = static_cast<std::uint64_t>(std::llround(probability * static_cast<double>(n)));
-  const auto [ci_low, ci_high] = wilson_interval(hits, n);
+  const auto [ci_low, ci_high] = wilson_interval(stats.completion_count(outcome), stats.trials());
   out += "," + format_probability(ci_low) + "," + format_probability(ci_high);
 }
 
