@@ -25,6 +25,7 @@ capplan_add_test(test_fuzz_regressions capplan_analysis)
 capplan_add_test(test_plots capplan_output)
 capplan_add_test(test_output_files capplan_output)
 capplan_add_test(test_decisions capplan_app)
+capplan_add_test(test_sweep capplan_app)
 find_package(Threads REQUIRED)
 capplan_add_test(test_aggregate capplan_kernels Threads::Threads)
 

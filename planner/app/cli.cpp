@@ -261,6 +261,74 @@ struct CompareArguments {
   }
 };
 
+struct SweepArguments {
+  SweepRequest request;  // spec_path, vary and out_dir are read straight into it
+  SimulationArguments simulation;
+  bool no_plots = false;
+  CLI::Option* out_option = nullptr;
+
+  CLI::App* add_to(CLI::App& app) {
+    CLI::App* sweep = app.add_subcommand(
+        "sweep", "Simulate a grid of input values on common random numbers: P(target) and milestones at each point");
+    sweep->add_option("spec", request.spec_path, "Spec file (YAML)")->required();
+    sweep
+        ->add_option("--vary", request.vary,
+                     "PATH=VALUES (repeatable; several form a grid, the first varying slowest): a YAML flow sequence "
+                     "[600, 700], a comma list 600,700 or a range LO:HI[:STEP] of numbers or dates")
+        ->required()
+        ->allow_extra_args(false);
+    out_option = sweep->add_option("--out", request.out_dir, "Output directory (default out/sweep-<name>)");
+    simulation.add_to(sweep);
+    sweep->add_flag("--no-plots", no_plots, "Do not draw the charts sweep-<target>.svg/.png");
+    return sweep;
+  }
+  SweepRequest make(const std::vector<std::string>& argv) const {
+    SweepRequest out = request;
+    require_path(out_option, out.out_dir, "an output folder");
+    out.simulation = simulation.request();
+    out.backend = simulation.backend_request();
+    out.plots = !no_plots;
+    out.argv = argv;
+    return out;
+  }
+};
+
+struct SolveArguments {
+  SolveRequest request;  // spec_path, target, probability, vary and out_dir are read straight into it
+  SimulationArguments simulation;
+  std::string direction = "min";
+  CLI::Option* out_option = nullptr;
+
+  CLI::App* add_to(CLI::App& app) {
+    CLI::App* solve = app.add_subcommand(
+        "solve",
+        "Find the smallest (or largest) value of one input at which P(target met) reaches a probability "
+        "(0 found, 1 not achievable in the range)");
+    solve->add_option("spec", request.spec_path, "Spec file (YAML)")->required();
+    solve->add_option("--target", request.target, "The target (an id under targets)")->required();
+    solve->add_option("--probability", request.probability, "Required P(target met), between 0 and 1")->required();
+    solve->add_option("--vary", request.vary, "PATH=LO:HI[:STEP]: the input and its grid (numbers or dates)")
+        ->required();
+    solve->add_option("--direction", direction,
+                      "min (default): the smallest value that meets it; max: the largest (e.g. a latest date)");
+    out_option = solve->add_option("--out", request.out_dir, "Output directory (default out/solve-<name>)");
+    simulation.add_to(solve);
+    return solve;
+  }
+  SolveRequest make(const std::vector<std::string>& argv) const {
+    SolveRequest out = request;
+    require_path(out_option, out.out_dir, "an output folder");
+    if (direction != "min" && direction != "max") {
+      throw UsageError("--direction must be min or max, got '" + printable(direction) + "'");
+    }
+    out.maximize = direction == "max";
+    out.simulation = simulation.request();
+    out.backend = simulation.backend_request();
+    out.argv = argv;
+    return out;
+  }
+};
+
 struct CheckArguments {
   CheckRequest request;  // spec_path, baseline_path, sigmas, per_cell, exact and junit are read straight into it
   SimulationArguments simulation;
@@ -358,8 +426,10 @@ struct CommandLine {
   SimulationArguments baseline_simulation;
   CLI::Option* baseline_output = nullptr;
   CheckArguments check_args;
+  SweepArguments sweep_args;
+  SolveArguments solve_args;
   BenchArguments bench_args;
-  CLI::App *validate, *run, *compare, *plot, *baseline, *check, *schema, *bench;
+  CLI::App *validate, *run, *compare, *plot, *baseline, *check, *sweep, *solve, *schema, *bench;
 
   CommandLine() {
     app.set_version_flag("--version", std::string(tool_version()) + " (" + git_revision() + ")");
@@ -378,6 +448,8 @@ struct CommandLine {
         baseline->add_option("-o,--output", baseline_request.output, "Baseline file to write (JSON)")->required();
     baseline_simulation.add_to(baseline);
     check = check_args.add_to(app);
+    sweep = sweep_args.add_to(app);
+    solve = solve_args.add_to(app);
     schema = app.add_subcommand("schema", "Print the JSON Schema of the spec format");
     bench = bench_args.add_to(app);
   }
@@ -415,6 +487,20 @@ struct CommandLine {
       on_every_rank(communicator, [&] { request = check_args.make(); });
       const CheckOutcome outcome = check_command(request);
       print_report(check_args.simulation.quiet ? first_line(outcome.report) : outcome.report);
+      return outcome.exit_code;
+    }
+    if (*sweep) {
+      SweepRequest request;
+      on_every_rank(communicator, [&] { request = sweep_args.make(argv); });
+      const SweepOutcome outcome = sweep_command(request);
+      if (!sweep_args.simulation.quiet) print_report(outcome.report);
+    }
+    if (*solve) {
+      SolveRequest request;
+      on_every_rank(communicator, [&] { request = solve_args.make(argv); });
+      const SolveOutcome outcome = solve_command(request);
+      print_report(solve_args.simulation.quiet ? first_line(outcome.report) : outcome.report);
+      std::cerr << printable(outcome.warnings, Newlines::kKeep);
       return outcome.exit_code;
     }
     if (*schema) print_report(schema_command().report);

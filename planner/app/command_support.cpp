@@ -11,8 +11,13 @@ namespace capplan {
 
 Scenario load_scenario(const std::string& path, const SimulationRequest& request,
                        const std::vector<DayNumber>& extra_dates, const std::vector<Scope>& extra_scopes) {
+  return compile_scenario(load_spec_file(path, request.overrides), request, extra_dates, extra_scopes);
+}
+
+Scenario compile_scenario(Spec spec, const SimulationRequest& request, const std::vector<DayNumber>& extra_dates,
+                          const std::vector<Scope>& extra_scopes) {
   Scenario scenario;
-  scenario.spec = load_spec_file(path, request.overrides);
+  scenario.spec = std::move(spec);
   if (request.trials) scenario.spec.trials = checked_trials(*request.trials);
   if (request.seed) scenario.spec.seed = *request.seed;
   const Horizon& horizon = scenario.spec.horizon;

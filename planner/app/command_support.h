@@ -29,6 +29,10 @@ struct Scenario {
 // UsageError naming --driver-scope otherwise).
 Scenario load_scenario(const std::string& path, const SimulationRequest& request,
                        const std::vector<DayNumber>& extra_dates = {}, const std::vector<Scope>& extra_scopes = {});
+// The same for a spec already loaded (its --set changes applied): the
+// request's trials and seed, then the compiled model.
+Scenario compile_scenario(Spec spec, const SimulationRequest& request, const std::vector<DayNumber>& extra_dates = {},
+                          const std::vector<Scope>& extra_scopes = {});
 
 // This rank's options for simulating `scenario`: its trials and seed, one GPU
 // per rank on a node (ranks beyond the node's GPUs share GPU 0).

@@ -93,6 +93,52 @@ struct CompareOutcome {
 // writes compare.csv and compare_targets.csv.
 CompareOutcome compare_command(const CompareRequest& request);
 
+struct SweepRequest {
+  std::string spec_path;
+  std::vector<std::string> vary;  // "PATH=VALUES", in order: the first varies slowest
+  std::string out_dir;            // empty: out/sweep-<name>
+  SimulationRequest simulation;   // every point uses its trials and seed (common random numbers)
+  BackendRequest backend;
+  bool plots = true;              // the charts sweep-<target>.svg/.png (needs gnuplot)
+  std::vector<std::string> argv;  // recorded in run.json
+};
+
+struct SweepOutcome {
+  std::string out_dir;
+  std::uint64_t points = 0;
+  std::string report;  // a table of P(target) per point, for stdout (rank 0)
+};
+
+// Simulates the spec at every point of the --vary grid (every point validated
+// first: an invalid one is a SpecError naming it, before anything runs) and
+// writes sweep.csv, sweep_forecast.csv, sweep_milestones.csv (with milestones),
+// run.json and the charts. A spec without targets and milestones is a UsageError.
+SweepOutcome sweep_command(const SweepRequest& request);
+
+struct SolveRequest {
+  std::string spec_path;
+  std::string target;
+  double probability = 0.0;  // required P(target met), in (0, 1)
+  std::string vary;          // "PATH=LO:HI[:STEP]" of numbers or dates
+  bool maximize = false;     // --direction max: the largest value (else the smallest)
+  std::string out_dir;       // empty: out/solve-<name>
+  SimulationRequest simulation;
+  BackendRequest backend;
+  std::vector<std::string> argv;  // recorded in solve.json
+};
+
+struct SolveOutcome {
+  std::string out_dir;
+  bool achievable = false;
+  int exit_code = 0;     // 0 answer found, 1 not achievable on the grid; the same on every rank
+  std::string report;    // the one-line answer (rank 0)
+  std::string warnings;  // "warning: ..." lines for stderr (rank 0)
+};
+
+// Bisects the grid for the smallest (or largest) value at which P(target met)
+// >= probability, on common random numbers, and writes solve.json.
+SolveOutcome solve_command(const SolveRequest& request);
+
 struct PlotRequest {
   std::string out_dir;  // a run's output directory
 };

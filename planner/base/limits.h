@@ -47,5 +47,8 @@ constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;
 // quantile table's inverse incomplete beta takes unbounded time (1e8: about 0.1 s).
 constexpr double kMaxBetaConcentration = 1e8;
 constexpr std::uint64_t kMaxSpreadDays = 100'000;
+// Points of one `capplan sweep` (the product of its --vary options' values):
+// each is a whole simulation; `capplan solve` searches longer ranges.
+constexpr std::uint64_t kMaxSweepPoints = 10'000;
 
 }  // namespace capplan

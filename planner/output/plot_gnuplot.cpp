@@ -140,4 +140,33 @@ void WorkDir::write(const std::string& name, const std::string& content) const {
   write_new_file((path_ / name).string(), content);
 }
 
+// Once every chart is drawn, moves NAME.svg and NAME.png of each into `dir`
+// (rename is atomic per file) and returns the file names. Throws, moving
+// nothing, if gnuplot left any of them empty or missing.
+std::vector<std::string> move_into_place(const WorkDir& work, const std::filesystem::path& dir,
+                                         const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    for (const char* extension : {".svg", ".png"}) {
+      const std::string file = name + extension;
+      std::error_code ec;
+      if (std::filesystem::file_size(work.path() / file, ec) == 0 || ec) {
+        throw RuntimeFailure("gnuplot wrote no " + file + " (is its " +
+                             std::string(extension == std::string(".png") ? "pngcairo" : "svg") +
+                             " terminal available? " + kGnuplotInstallHint + ")");
+      }
+    }
+  }
+  std::vector<std::string> written;
+  for (const auto& name : names) {
+    for (const char* extension : {".svg", ".png"}) {
+      const std::string file = name + extension;
+      std::error_code ec;
+      std::filesystem::rename(work.path() / file, dir / file, ec);
+      if (ec) throw RuntimeFailure("cannot move " + file + " into " + dir.string() + ": " + ec.message());
+      written.push_back(file);
+    }
+  }
+  return written;
+}
+
 }  // namespace capplan::plots

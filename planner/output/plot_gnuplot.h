@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace capplan::plots {
 
@@ -35,5 +36,11 @@ class WorkDir {
  private:
   std::filesystem::path path_;
 };
+
+// Once every chart is drawn, moves NAME.svg and NAME.png of each of `names`
+// from `work` into `dir` (rename is atomic per file) and returns the file
+// names. Throws, moving nothing, if gnuplot left any of them empty or missing.
+std::vector<std::string> move_into_place(const WorkDir& work, const std::filesystem::path& dir,
+                                         const std::vector<std::string>& names);
 
 }  // namespace capplan::plots

@@ -19,35 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Once every chart is drawn, moves NAME.svg and NAME.png of each into `dir`
-// (rename is atomic per file) and returns the file names. Throws, moving
-// nothing, if gnuplot left any of them empty or missing.
-std::vector<std::string> move_into_place(const plots::WorkDir& work, const fs::path& dir,
-                                         const std::vector<std::string>& names) {
-  for (const auto& name : names) {
-    for (const char* extension : {".svg", ".png"}) {
-      const std::string file = name + extension;
-      std::error_code ec;
-      if (fs::file_size(work.path() / file, ec) == 0 || ec) {
-        throw RuntimeFailure("gnuplot wrote no " + file + " (is its " +
-                             std::string(extension == std::string(".png") ? "pngcairo" : "svg") +
-                             " terminal available? " + plots::kGnuplotInstallHint + ")");
-      }
-    }
-  }
-  std::vector<std::string> written;
-  for (const auto& name : names) {
-    for (const char* extension : {".svg", ".png"}) {
-      const std::string file = name + extension;
-      std::error_code ec;
-      fs::rename(work.path() / file, dir / file, ec);
-      if (ec) throw RuntimeFailure("cannot move " + file + " into " + dir.string() + ": " + ec.message());
-      written.push_back(file);
-    }
-  }
-  return written;
-}
-
 }  // namespace
 
 std::vector<std::string> write_plots(const std::string& out_dir) {

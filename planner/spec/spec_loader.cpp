@@ -133,12 +133,16 @@ void read_spec(const std::string& text, const std::vector<std::string>& override
 }  // namespace
 }  // namespace loader
 
-Spec load_spec_file(const std::string& path, const std::vector<std::string>& overrides) {
+std::string read_spec_file(const std::string& path) {
   std::string text;
   if (const auto problem = read_text_file(path, "spec file", text, kMaxSpecFileBytes)) {
     throw SpecError({Diagnostic{path, 0, 0, "", *problem}});
   }
-  return load_spec_text(text, path, overrides);
+  return text;
+}
+
+Spec load_spec_file(const std::string& path, const std::vector<std::string>& overrides) {
+  return load_spec_text(read_spec_file(path), path, overrides);
 }
 
 Spec load_spec_text(const std::string& text, const std::string& file_name, const std::vector<std::string>& overrides) {

@@ -15,7 +15,11 @@ namespace capplan {
 // with a single diagnostic when the file cannot be read.
 Spec load_spec_file(const std::string& path, const std::vector<std::string>& overrides = {});
 
-// Same, from text already in memory; `file_name` is used in diagnostics.
+// The bytes of the spec file at `path` (at most kMaxSpecFileBytes); a SpecError
+// naming the file when it cannot be read.
+std::string read_spec_file(const std::string& path);
+
+// Same as load_spec_file, from text already in memory; `file_name` is used in diagnostics.
 Spec load_spec_text(const std::string& text, const std::string& file_name,
                     const std::vector<std::string>& overrides = {});
 

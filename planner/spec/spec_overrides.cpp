@@ -9,11 +9,9 @@
 
 #include "planner/spec/spec_lexical.h"
 
-namespace capplan::loader {
-namespace {
+namespace capplan {
 
-// "a.b[1].c" or "a.b.1.c" -> {"a", "b", "1", "c"}; nothing when a part is empty.
-std::optional<std::vector<std::string>> split_path(std::string path_text) {
+std::optional<std::vector<std::string>> split_override_path(std::string path_text) {
   for (char& c : path_text) {
     if (c == '[') c = '.';
   }
@@ -26,6 +24,9 @@ std::optional<std::vector<std::string>> split_path(std::string path_text) {
   }
   return parts;
 }
+
+namespace loader {
+namespace {
 
 // Puts `value` at `parts` under `root`, creating missing map keys. Returns the
 // key path in diagnostic form ("sites.a.power_mw[1].add"), or the problem in
@@ -75,7 +76,7 @@ void apply_overrides(YAML::Node& root, const std::vector<std::string>& overrides
       diag.option_error(origin, "expected PATH=VALUE, e.g. tranches.t1.units=900");
       continue;
     }
-    const auto parts = split_path(option.substr(0, equals));
+    const auto parts = split_override_path(option.substr(0, equals));
     if (!parts) {
       diag.option_error(origin, "the path '" + option.substr(0, equals) + "' has an empty part");
       continue;
@@ -96,4 +97,5 @@ void apply_overrides(YAML::Node& root, const std::vector<std::string>& overrides
   }
 }
 
-}  // namespace capplan::loader
+}  // namespace loader
+}  // namespace capplan
