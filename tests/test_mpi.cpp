@@ -103,6 +103,37 @@ TEST_F(Mpi, PrecisionRunsAndComparisonsMatchOneProcess) {
   EXPECT_EQ(changed.exit_code, 1) << changed.output;
 }
 
+// sweep and solve shard each point's trials over the ranks: every table and
+// the whole search (values tried, probabilities, answer) as one process.
+TEST_F(Mpi, SweepsAndSolvesMatchOneProcess) {
+  const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/openai-aws-2026.yaml";
+  const std::string sweep = " sweep " + spec +
+                            " --vary sites.site-b.install_per_day=6:10:2 --vary 'tranches.gb300-t5.units=[600, 800]'"
+                            " --trials 1001 --threads 1 --backend cpu --no-plots --quiet --out ";
+  ASSERT_EQ(shell(std::string(CAPPLAN_BINARY) + sweep + (dir_ / "s1").string()).exit_code, 0);
+  const std::string solve = " solve " + spec +
+                            " --target eoy-100k-available --probability 0.6 --vary sites.site-b.install_per_day=1:30"
+                            " --trials 1001 --threads 1 --backend cpu --quiet --out ";
+  ASSERT_EQ(shell(std::string(CAPPLAN_BINARY) + solve + (dir_ / "v1").string()).exit_code, 0);
+  // What solve.json found, without argv (the command lines differ in --out).
+  auto search = [](const fs::path& file) {
+    auto json = nlohmann::json::parse(read_file(file));
+    json.erase("argv");
+    return json.dump();
+  };
+  for (int ranks : {2, 3}) {
+    const std::string tag = std::to_string(ranks);
+    const Outcome swept = shell(mpirun(ranks) + sweep + (dir_ / ("s" + tag)).string());
+    ASSERT_EQ(swept.exit_code, 0) << swept.output;
+    for (const char* file : {"sweep.csv", "sweep_forecast.csv", "sweep_milestones.csv"}) {
+      EXPECT_EQ(read_file(dir_ / ("s" + tag) / file), read_file(dir_ / "s1" / file)) << file << " on " << ranks;
+    }
+    const Outcome solved = shell(mpirun(ranks) + solve + (dir_ / ("v" + tag)).string());
+    ASSERT_EQ(solved.exit_code, 0) << solved.output;
+    EXPECT_EQ(search(dir_ / ("v" + tag) / "solve.json"), search(dir_ / "v1" / "solve.json")) << ranks << " ranks";
+  }
+}
+
 TEST_F(Mpi, MoreRanksThanTrialsOrBatches) {
   const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/minimal.yaml";
   const std::string arguments = " run " + spec + " --trials 2 --backend cpu --quiet --out ";
