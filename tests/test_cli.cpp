@@ -82,6 +82,20 @@ TEST_F(Cli, RunWritesBreakdownsMilestonesAndScopedDrivers) {
   for (const char* file : {"forecast_by.csv", "milestones.csv", "milestone_cdf.csv"}) {
     EXPECT_TRUE(fs::exists(out / file)) << file;
   }
+  // The console's breakdown: each scope's medians on the last report date, as forecast_by.csv has them
+  // (columns: date,scope,metric,mean,p10,p50,...).
+  EXPECT_NE(outcome.output.find("Median by scope on 2026-12-31:"), std::string::npos) << outcome.output;
+  const std::string by = read_file(out / "forecast_by.csv");
+  for (const char* scope : {"site:site-b", "system:gb300-nvl72", "largest-site"}) {
+    const std::string row_start = "2026-12-31," + std::string(scope) + ",available_accelerators,";
+    std::stringstream row(by.substr(by.find(row_start)));
+    std::string cell;
+    for (int i = 0; i < 6; ++i) std::getline(row, cell, ',');
+    std::stringstream console(outcome.output.substr(outcome.output.find("\n  " + std::string(scope) + " ")));
+    std::string name, median;
+    console >> name >> median;
+    EXPECT_EQ(median, cell) << scope;
+  }
   const std::string sensitivity = read_file(out / "sensitivity.csv");
   EXPECT_EQ(sensitivity.substr(0, sensitivity.find('\n')),
             "output,date,scope,rank,input,spearman,variance_explained,contribution_to_variance");

@@ -123,6 +123,24 @@ TEST_F(OutputFiles, ForeignFoldersAreRefusedAndLeftAlone) {
   EXPECT_EQ(names(legacy), (std::set<std::string>{".capplan-run", "forecast.csv"}));
 }
 
+// Every chart `run --plots` draws is capplan's: a set holding them is replaced.
+TEST_F(OutputFiles, EveryKindOfChartIsCapplans) {
+  const fs::path out = dir_ / "out";
+  write_result_set(out.string(), {{"forecast.csv", "a\n"}});
+  for (const std::string chart :
+       {"fan-available-accelerators", "delivered-compute", "tranche-completion", "tornado", "milestones",
+        "by-site-available-accelerators", "by-system-delivered-compute", "fan-largest-site-effective-pflops",
+        "fan-site-site-b-facility-power", "fan-system-trn2-ultra-delivered-compute"}) {
+    put(out / (chart + ".svg"), "<svg/>\n");
+    put(out / (chart + ".png"), "png\n");
+  }
+  write_result_set(out.string(), {{"forecast.csv", "b\n"}});
+  EXPECT_EQ(names(out), (std::set<std::string>{".capplan-run", "forecast.csv"}));
+  // Not a chart name: refused.
+  put(out / "by-region-x.svg", "<svg/>\n");
+  EXPECT_THROW(write_result_set(out.string(), {{"forecast.csv", "c\n"}}), UsageError);
+}
+
 TEST_F(OutputFiles, LeftoversOfKilledRunsAreCleaned) {
   const fs::path out = dir_ / "out";
   write_result_set(out.string(), {{"forecast.csv", "a\n"}});

@@ -18,9 +18,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "planner/base/date.h"
 #include "planner/base/errors.h"
+#include "planner/output/plot_breakdown_chart.h"
 #include "planner/output/plot_csv.h"
+#include "planner/output/plot_fan_chart.h"
 #include "planner/output/plot_inputs.h"
 #include "planner/output/plot_labels.h"
 #include "planner/output/plot_script.h"
@@ -33,7 +37,59 @@ namespace fs = std::filesystem;
 const std::vector<std::string> kCharts = {"fan-available-accelerators", "fan-effective-pflops", "delivered-compute",
                                           "tranche-completion", "tornado"};
 
+// What report.by [site, system, largest-site] and milestones add, for every spec.
+const std::vector<std::string> kBreakdownCharts = {"milestones",
+                                                   "by-site-available-accelerators",
+                                                   "by-site-effective-pflops",
+                                                   "by-site-delivered-compute",
+                                                   "by-system-available-accelerators",
+                                                   "by-system-effective-pflops",
+                                                   "by-system-delivered-compute",
+                                                   "fan-largest-site-available-accelerators",
+                                                   "fan-largest-site-effective-pflops",
+                                                   "fan-largest-site-delivered-compute"};
+
 using capplan::testing::read_file;
+
+// `names` and then `more`.
+std::vector<std::string> joined(std::vector<std::string> names, const std::vector<std::string>& more) {
+  names.insert(names.end(), more.begin(), more.end());
+  return names;
+}
+
+// NAME.svg and NAME.png of each chart, sorted.
+std::vector<std::string> chart_files(const std::vector<std::string>& names) {
+  std::vector<std::string> files;
+  for (const auto& name : names) {
+    files.push_back(name + ".svg");
+    files.push_back(name + ".png");
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<std::string> sorted(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The cell in `column` of the row of the CSV text `csv` that starts with `row_start`; "" if there is none.
+std::string cell(const std::string& csv, const std::string& row_start, const std::string& column) {
+  std::stringstream lines(csv);
+  std::string header, line, field;
+  std::getline(lines, header);
+  std::stringstream names(header);
+  std::size_t index = 0;
+  while (std::getline(names, field, ',') && field != column) ++index;
+  while (std::getline(lines, line)) {
+    if (line.rfind(row_start, 0) != 0) continue;
+    std::stringstream fields(line);
+    for (std::size_t i = 0; std::getline(fields, field, ','); ++i) {
+      if (i == index) return field;
+    }
+  }
+  return "";
+}
 
 std::string source(const std::string& relative) { return capplan::testing::source_path(relative); }
 
@@ -166,15 +222,22 @@ TEST_F(Plots, ReferenceScenarioGivesEveryChartWithTargetsAndDrivers) {
   const fs::path out = run("configs/openai-aws-2026.yaml", 3000);
   ASSERT_TRUE(fs::exists(out / "sensitivity.csv"));
   ASSERT_TRUE(fs::exists(out / "completion_cdf.csv"));
+  const std::vector<std::string> charts =
+      joined(joined(kCharts, kBreakdownCharts), {"fan-system-gb300-nvl72-available-accelerators"});
   const std::vector<std::string> written = capplan::write_plots(out.string());
-  EXPECT_EQ(written.size(), 2 * kCharts.size());
-  expect_charts(out, kCharts);
+  EXPECT_EQ(sorted(written), chart_files(charts));
+  expect_charts(out, charts);
   expect_no_leftovers(out);
 
-  // Titles carry the scenario name; targets are labelled with their probability; inputs label the tornado.
+  // Titles carry the scenario name; targets are labelled with their probability, on their scope's chart only;
+  // inputs label the tornado.
   const std::string fan = read_file(out / "fan-available-accelerators.svg");
   EXPECT_NE(fan.find("openai-aws-2026"), std::string::npos);
   EXPECT_NE(fan.find("eoy-100k-available: P = "), std::string::npos);
+  EXPECT_EQ(fan.find("eoy-gb300-available"), std::string::npos) << "a system's target on the total's chart";
+  const std::string gb300 = read_file(out / "fan-system-gb300-nvl72-available-accelerators.svg");
+  EXPECT_NE(gb300.find("eoy-gb300-available: P = "), std::string::npos);
+  EXPECT_EQ(gb300.find("eoy-100k-available"), std::string::npos) << "a total's target on a system's chart";
   const std::string tornado = read_file(out / "tornado.svg");
   EXPECT_NE(tornado.find("tranche:"), std::string::npos);
 
@@ -189,9 +252,157 @@ TEST_F(Plots, ReferenceScenarioGivesEveryChartWithTargetsAndDrivers) {
   EXPECT_NE(summary.find("## Top drivers"), std::string::npos);
   EXPECT_NE(summary.find("| 10 |"), std::string::npos) << "ten drivers";
   EXPECT_EQ(summary.find("| 11 |"), std::string::npos) << "at most ten drivers";
-  for (const auto& name : kCharts) {
+  for (const auto& name : charts) {
     EXPECT_NE(summary.find("](" + name + ".png)"), std::string::npos) << name << " is not linked";
   }
+}
+
+TEST_F(Plots, BreakdownsMilestonesAndScopedTargetsHaveTheirCharts) {
+  REQUIRE_GNUPLOT();
+  const fs::path out = run("tests/specs/every-feature.yaml", 2000);
+  const std::vector<std::string> charts = joined(
+      joined(kCharts, kBreakdownCharts), {"fan-site-site-b-facility-power", "fan-system-trn2-ultra-delivered-compute"});
+  const std::vector<std::string> written = capplan::write_plots(out.string());
+  EXPECT_EQ(sorted(written), chart_files(charts));
+  expect_charts(out, charts);
+  expect_no_leftovers(out);
+
+  // A scoped target is marked, with its probability, on its scope's fan chart and not on the total's.
+  const std::string targets = read_file(out / "targets.csv");
+  const std::string site_b = read_file(out / "fan-site-site-b-facility-power.svg");
+  EXPECT_NE(site_b.find("site-b-power: P = " +
+                        capplan::plots::percent(std::stod(cell(targets, "site-b-power,", "probability")))),
+            std::string::npos);
+  const std::string trn2 = read_file(out / "fan-system-trn2-ultra-delivered-compute.svg");
+  const std::string total = read_file(out / "delivered-compute.svg");
+  EXPECT_NE(trn2.find("trn2-compute: P = "), std::string::npos);
+  EXPECT_EQ(trn2.find("mid-flop"), std::string::npos);
+  EXPECT_NE(total.find("mid-flop: P = "), std::string::npos);
+  EXPECT_EQ(total.find("trn2-compute"), std::string::npos);
+  EXPECT_NE(read_file(out / "fan-largest-site-effective-pflops.svg").find("effective compute, largest site"),
+            std::string::npos);
+
+  // Each milestone's S-curve is titled with its probability of being reached within the horizon.
+  const std::string milestones = read_file(out / "milestones.csv");
+  const std::string s_curves = read_file(out / "milestones.svg");
+  for (const char* name : {"first-10k", "trn2-online", "largest-5-eflops", "site-a-power"}) {
+    const double p = std::stod(cell(milestones, std::string(name) + ",", "probability_reached"));
+    EXPECT_NE(s_curves.find(std::string(name) + ": " + capplan::plots::percent(p) + " by 2026-12-31"),
+              std::string::npos)
+        << name;
+  }
+}
+
+// summary.md's milestone, breakdown and target rows, cell by cell from the tables (every-feature.yaml's
+// quantiles are P5, P50, P95; its last report date is 2026-12-31).
+TEST_F(Plots, SummaryShowsMilestonesBreakdownsAndScopesAsTheTablesSay) {
+  REQUIRE_GNUPLOT();
+  using capplan::plots::metric_value;
+  using capplan::plots::percent;
+  const fs::path out = run("tests/specs/every-feature.yaml", 2000);
+  capplan::write_plots(out.string());
+  const std::string summary = capplan::summary_markdown(out.string());
+  for (const char* section :
+       {"## Targets", "## Milestones", "## Forecast by report date", "## Breakdown", "## Tranches", "## Top drivers"}) {
+    EXPECT_NE(summary.find(std::string("\n") + section + "\n"), std::string::npos) << section;
+  }
+
+  const std::string targets = read_file(out / "targets.csv");
+  EXPECT_NE(summary.find("| Target | Scope | Goal |"), std::string::npos);
+  EXPECT_NE(summary.find("| `site-b-power` | `site:site-b` | facility power (MW) ≥ 5 on 2026-12-31 | **" +
+                         percent(std::stod(cell(targets, "site-b-power,", "probability"))) + "** |"),
+            std::string::npos);
+
+  const std::string milestones = read_file(out / "milestones.csv");
+  auto date = [&](const std::string& row, const char* column) {
+    const std::string text = cell(milestones, row, column);
+    return text == "after-horizon" ? std::string("after horizon") : text;
+  };
+  for (const char* name : {"first-10k", "trn2-online", "largest-5-eflops", "site-a-power"}) {
+    const std::string row = std::string(name) + ",";
+    const std::string metric = cell(milestones, row, "metric");
+    const std::string expected = "| `" + std::string(name) + "` | " + capplan::plots::metric_words(metric) + " | `" +
+                                 cell(milestones, row, "scope") + "` | " +
+                                 metric_value(metric, std::stod(cell(milestones, row, "threshold"))) + " | **" +
+                                 percent(std::stod(cell(milestones, row, "probability_reached"))) + "** | " +
+                                 percent(std::stod(cell(milestones, row, "probability_ci_lo"))) + " – " +
+                                 percent(std::stod(cell(milestones, row, "probability_ci_hi"))) + " | " +
+                                 date(row, "p5") + " | " + date(row, "p50") + " | " + date(row, "p95") + " |\n";
+    EXPECT_NE(summary.find(expected), std::string::npos) << expected;
+  }
+
+  const std::string by = read_file(out / "forecast_by.csv"), forecast = read_file(out / "forecast.csv");
+  auto medians = [](const std::string& table, const std::string& row_start) {
+    std::string cells;
+    for (const char* metric : {"available_accelerators", "effective_pflops", "delivered_flop_e24"}) {
+      cells += " " + metric_value(metric, std::stod(cell(table, row_start + metric + ",", "p50"))) + " |";
+    }
+    return cells;
+  };
+  for (const char* scope : {"site:site-a", "site:site-b", "system:gb200-nvl72", "system:trn2-ultra", "largest-site"}) {
+    const std::string expected =
+        "| `" + std::string(scope) + "` |" + medians(by, "2026-12-31," + std::string(scope) + ",");
+    EXPECT_NE(summary.find(expected + "\n"), std::string::npos) << expected;
+  }
+  EXPECT_NE(summary.find("| **total** |" + medians(forecast, "2026-12-31,") + "\n"), std::string::npos);
+  for (const char* name : {"milestones", "by-site-available-accelerators", "by-system-delivered-compute",
+                           "fan-largest-site-effective-pflops", "fan-site-site-b-facility-power"}) {
+    EXPECT_NE(summary.find("](" + std::string(name) + ".png)"), std::string::npos) << name << " is not linked";
+  }
+}
+
+// The stacked areas' data holds forecast_by.csv's medians: hand-checked cells of a real run.
+TEST_F(Plots, StackedAreasHoldTheMediansOfForecastBy) {
+  using namespace capplan::plots;
+  const fs::path out = run("tests/specs/every-feature.yaml", 2000);
+  const std::string by_text = read_file(out / "forecast_by.csv"), forecast_text = read_file(out / "forecast.csv");
+  const CsvTable by("forecast_by.csv", by_text);
+  const QuantileColumns q = quantile_columns(by);
+  const Breakdown sites = breakdown_of(by, q, "site", "available_accelerators");
+  EXPECT_EQ(sites.scopes, (std::vector<std::string>{"site:site-a", "site:site-b"}));
+  EXPECT_EQ(sites.statistic, "p50");
+  const std::vector<double> total = {0, 0, std::stod(cell(forecast_text, "2026-12-31,available_accelerators,", "p50"))};
+  // Accelerator counts are whole numbers: the data holds the table's own text.
+  const std::string line = "2026-12-31 " + cell(by_text, "2026-12-31,site:site-a,available_accelerators,", "p50") +
+                           " " + cell(by_text, "2026-12-31,site:site-b,available_accelerators,", "p50") + " " +
+                           cell(forecast_text, "2026-12-31,available_accelerators,", "p50") + "\n";
+  EXPECT_NE(stacked_area_data(sites, total, Scale{}).find(line), std::string::npos) << line;
+
+  const Breakdown systems = breakdown_of(by, q, "system", "effective_pflops");
+  ASSERT_EQ(systems.scopes, (std::vector<std::string>{"system:gb200-nvl72", "system:trn2-ultra"}));
+  EXPECT_EQ(systems.dates.back(), capplan::days_from_civil({2026, 12, 31}));
+  EXPECT_EQ(systems.values[1].back(),
+            std::stod(cell(by_text, "2026-12-31,system:trn2-ultra,effective_pflops,", "p50")));
+}
+
+// Without report.by and milestones a run gets the same charts and summary.md as before either existed:
+// tests/golden/summary-minimal.md is the summary.md capplan 2103148 wrote for configs/minimal.yaml at 2,000
+// trials (regenerate: capplan run configs/minimal.yaml --trials 2000 --backend cpu --out D, set tool_version
+// to 0.0.0-test and git_revision to "" in D/run.json, capplan plot D).
+TEST_F(Plots, WithoutBreakdownsOrMilestonesTheChartsAndSummaryAreAsBefore) {
+  REQUIRE_GNUPLOT();
+  const fs::path out = run("configs/minimal.yaml", 2000);
+  auto record = nlohmann::json::parse(read_file(out / "run.json"));
+  record["tool_version"] = "0.0.0-test";
+  record["git_revision"] = "";
+  std::ofstream(out / "run.json") << record.dump();
+  EXPECT_EQ(sorted(capplan::write_plots(out.string())), chart_files(kCharts));
+  EXPECT_EQ(capplan::summary_markdown(out.string()), read_file(source("tests/golden/summary-minimal.md")));
+}
+
+TEST_F(Plots, RunWithPlotsTwiceIntoOneFolderReplacesTheSet) {
+  REQUIRE_GNUPLOT();
+  const fs::path out = dir_ / "twice";
+  for (int i = 0; i < 2; ++i) {
+    std::string output;
+    EXPECT_EQ(capplan("run " + source("tests/specs/every-feature.yaml") +
+                          " --trials 500 --backend cpu --quiet --plots --out " + out.string(),
+                      output),
+              0)
+        << output;
+  }
+  expect_charts(out, joined(kBreakdownCharts, {"fan-site-site-b-facility-power"}));
+  EXPECT_TRUE(fs::exists(out / "summary.md"));
 }
 
 TEST_F(Plots, WithoutSensitivityTheTornadoIsSkipped) {
@@ -337,6 +548,49 @@ TEST(PlotLabels, NumbersReadAsPeopleWriteThem) {
   EXPECT_EQ(metric_value("effective_pflops", 0.012345), "0.012");
   EXPECT_EQ(capplan::plots::metric_words("peak_pflops"), "peak PFLOPS");
   EXPECT_EQ(capplan::plots::metric_words("other"), "other");
+}
+
+// Two sites out of spec name order, two report dates: the stacked data keeps the table's scope order and scales
+// by the divisor; without p50 the mean is stacked.
+TEST(PlotBreakdown, StackedDataChartNamesAndScopeFanCharts) {
+  using namespace capplan::plots;
+  const std::string rows =
+      "2026-01-31,site:b,available_accelerators,1,0,2000,3\n"
+      "2026-01-31,site:a,available_accelerators,1,0,500,3\n"
+      "2026-01-31,largest-site,available_accelerators,1,0,2000,3\n"
+      "2026-02-28,site:b,available_accelerators,7,0,4000,9\n"
+      "2026-02-28,site:a,available_accelerators,5,0,1500,9\n"
+      "2026-02-28,largest-site,available_accelerators,7,0,4000,9\n";
+  const CsvTable by("forecast_by.csv", "date,scope,metric,mean,p10,p50,p90\n" + rows);
+  const Breakdown b = breakdown_of(by, quantile_columns(by), "site", "available_accelerators");
+  EXPECT_EQ(stacked_area_data(b, {2600, 5200}, Scale{1000, ""}),
+            "# date site:b site:a total (p50)\n2026-01-31 2 0.5 2.6\n2026-02-28 4 1.5 5.2\n");
+  EXPECT_THROW(breakdown_of(by, quantile_columns(by), "system", "available_accelerators"), capplan::UsageError);
+
+  const CsvTable no_median("forecast_by.csv", "date,scope,metric,mean,p10,p50x,p90\n" + rows);
+  const Breakdown means = breakdown_of(no_median, quantile_columns(no_median), "site", "available_accelerators");
+  EXPECT_EQ(means.statistic, "mean");
+  EXPECT_EQ(means.values, (std::vector<std::vector<double>>{{1, 7}, {1, 5}}));
+
+  const std::vector<std::string> scopes = scopes_of(by);
+  EXPECT_EQ(scopes, (std::vector<std::string>{"site:b", "site:a", "largest-site"}));
+  std::vector<std::string> names;
+  for (const auto& chart : breakdown_charts(scopes)) names.push_back(chart.file);
+  EXPECT_EQ(names, (std::vector<std::string>{"by-site-available-accelerators", "by-site-effective-pflops",
+                                             "by-site-delivered-compute"}));
+  // Scoped targets get their scope's chart where forecast_by.csv has the scope; the total's stay off them.
+  std::vector<TargetRow> targets(4);
+  targets[0] = {"a-power", "facility_power_mw", "site:a"};
+  targets[1] = {"big", "available_accelerators", "largest-site"};
+  targets[2] = {"elsewhere", "online_systems", "system:x"};
+  targets[3] = {"total", "peak_pflops", "total"};
+  names.clear();
+  for (const auto& chart : scope_fan_charts(scopes, targets)) names.push_back(chart.file + " | " + chart.title);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"fan-largest-site-available-accelerators | available accelerators, largest site",
+                                      "fan-largest-site-effective-pflops | effective compute, largest site",
+                                      "fan-largest-site-delivered-compute | cumulative delivered compute, largest site",
+                                      "fan-site-a-facility-power | facility power, site a"}));
 }
 
 TEST(PlotScript, QuotingScalesAndDateAxis) {

@@ -142,7 +142,8 @@ bool set_file_name(const std::string& name) {
     if (name == table) return true;
   }
   const std::string extension = name.size() > 4 ? name.substr(name.size() - 4) : "";
-  for (const char* chart : {"fan-", "delivered-compute", "tranche-completion", "tornado", "sweep-"}) {
+  for (const char* chart : {"fan-", "delivered-compute", "tranche-completion", "milestones", "by-site-", "by-system-",
+                            "tornado", "sweep-"}) {
     if ((extension == ".svg" || extension == ".png") && name.rfind(chart, 0) == 0) return true;
   }
   return name == kResultSetMarker;

@@ -1,5 +1,6 @@
-// Tranche completion S-curves: the probability that each tranche is complete
-// by each date, from completion_cdf.csv.
+// S-curves of dated outcomes: the probability that each tranche is complete,
+// or each milestone reached, by each date, from completion_cdf.csv or
+// milestone_cdf.csv.
 #pragma once
 
 #include <string>
@@ -11,11 +12,25 @@
 
 namespace capplan::plots {
 
-// Draws tranche-completion.png and .svg in the work folder: one curve per
-// tranche, in tranches.csv order (tranches only in completion_cdf.csv follow),
-// each titled with its probability of completing by the last date and its
-// median completion. Throws UsageError if completion_cdf.csv has no rows.
+// One S-curve chart: the columns of its table and the words around it.
+struct CompletionChart {
+  std::string file;                // base name of the chart files
+  std::string item_column;         // the table's name column (tranche, milestone)
+  std::string probability_column;  // P(by the end of the date)
+  std::string title;               // after the scenario name
+  std::string axis;                // y axis words
+};
+
+// tranche-completion, from completion_cdf.csv.
+const CompletionChart& tranche_completion_chart();
+// milestones, from milestone_cdf.csv.
+const CompletionChart& milestone_chart();
+
+// Draws CHART.png and CHART.svg in the work folder: one curve per outcome, in
+// `outcomes` order (names only in `cdf` follow), each titled with its
+// probability by the last date and its median date. Throws UsageError if
+// `cdf` has no rows.
 void completion_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario, const CsvTable& cdf,
-                      const std::vector<TrancheRow>& tranches);
+                      const std::vector<OutcomeDates>& outcomes, const CompletionChart& chart);
 
 }  // namespace capplan::plots

@@ -1,7 +1,9 @@
 #include "planner/output/plot_fan_chart.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -75,25 +77,79 @@ std::string plot_command(const FanChart& chart, const QuantileColumns& q, bool h
   return plot + "\n";
 }
 
+// How a metric is named on charts and in their file names.
+struct MetricWords {
+  std::string file_part, title, quantity, unit;
+};
+
+// The words of `metric`; a metric this version does not know is named as it is.
+MetricWords words_of(const std::string& metric) {
+  static const std::map<std::string, MetricWords> kWords = {
+      {"delivered_systems", {"delivered-systems", "delivered systems", "Delivered systems", "systems"}},
+      {"installed_systems", {"installed-systems", "installed systems", "Installed systems", "systems"}},
+      {"online_systems", {"online-systems", "online systems", "Online systems", "systems"}},
+      {"available_accelerators",
+       {"available-accelerators", "available accelerators", "Available accelerators", "GPUs/chips"}},
+      {"facility_power_mw", {"facility-power", "facility power", "Facility power", "MW"}},
+      {"peak_pflops", {"peak-pflops", "peak compute", "Peak compute", "PFLOPS"}},
+      {"effective_pflops", {"effective-pflops", "effective compute", "Effective compute", "PFLOPS"}},
+      {"delivered_flop_e24",
+       {"delivered-compute", "cumulative delivered compute", "Cumulative delivered compute", "10²⁴ FLOP"}},
+  };
+  const auto it = kWords.find(metric);
+  return it == kWords.end() ? MetricWords{file_part(metric), metric, metric, ""} : it->second;
+}
+
+// The fan chart FILE of `metric` in `scope`, titled with the metric's words (and the scope's).
+FanChart chart_of(const std::string& file, const std::string& metric, const std::string& scope) {
+  const MetricWords words = words_of(metric);
+  const std::string title = scope == kTotalScope ? words.title : words.title + ", " + scope_words(scope);
+  return {file, metric, scope, title, words.quantity, words.unit};
+}
+
 }  // namespace
+
+std::string file_part(const std::string& text) {
+  std::string part = text;
+  for (char& c : part) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '-';
+  }
+  return part;
+}
+
+std::string metric_file_part(const std::string& metric) { return words_of(metric).file_part; }
 
 const std::vector<FanChart>& fan_charts() {
   static const std::vector<FanChart> kCharts = {
-      {"fan-available-accelerators", "available_accelerators", "available accelerators", "Available accelerators",
-       "GPUs/chips"},
-      {"fan-effective-pflops", "effective_pflops", "effective compute", "Effective compute", "PFLOPS"},
-      {"delivered-compute", "delivered_flop_e24", "cumulative delivered compute", "Cumulative delivered compute",
-       "10²⁴ FLOP"},
+      chart_of("fan-available-accelerators", "available_accelerators", kTotalScope),
+      chart_of("fan-effective-pflops", "effective_pflops", kTotalScope),
+      chart_of("delivered-compute", "delivered_flop_e24", kTotalScope),
   };
   return kCharts;
 }
 
+std::vector<FanChart> scope_fan_charts(const std::vector<std::string>& scopes, const std::vector<TargetRow>& targets) {
+  std::vector<FanChart> charts;
+  auto add = [&](const std::string& scope, const std::string& metric) {
+    const std::string file = "fan-" + file_part(scope) + "-" + metric_file_part(metric);
+    const bool drawn = std::any_of(charts.begin(), charts.end(), [&](const FanChart& c) { return c.file == file; });
+    if (!drawn && std::find(scopes.begin(), scopes.end(), scope) != scopes.end()) {
+      charts.push_back(chart_of(file, metric, scope));
+    }
+  };
+  for (const auto& total : fan_charts()) add(kLargestSiteScope, total.metric);
+  for (const auto& t : targets) {
+    if (t.scope != kTotalScope) add(t.scope, t.metric);
+  }
+  return charts;
+}
+
 void fan_chart(const WorkDir& work, const std::string& gnuplot, const std::string& scenario, const CsvTable& forecast,
                const QuantileColumns& q, const std::vector<TargetRow>& all_targets, const FanChart& chart) {
-  const Series s = metric_series(forecast, q, chart.metric);
+  const Series s = metric_series(forecast, q, chart.metric, chart.scope);
   std::vector<TargetRow> targets;
   for (const auto& t : all_targets) {
-    if (t.metric == chart.metric) targets.push_back(t);
+    if (t.metric == chart.metric && t.scope == chart.scope) targets.push_back(t);
   }
   double top = 0.0;
   for (double v : s.high) top = std::max(top, v);

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "planner/output/plot_inputs.h"
+
 namespace capplan::plots {
 
 std::string grouped(double value, int decimals) {
@@ -45,6 +47,13 @@ std::string metric_words(const std::string& metric) {
       {"effective_pflops", "effective PFLOPS"},     {"delivered_flop_e24", "delivered compute (10²⁴ FLOP)"}};
   const auto it = kWords.find(metric);
   return it == kWords.end() ? metric : it->second;
+}
+
+std::string scope_words(const std::string& scope) {
+  if (is_scope_of(scope, "site")) return "site " + scope_id(scope);
+  if (is_scope_of(scope, "system")) return scope_id(scope) + " systems";
+  if (scope == kLargestSiteScope) return "largest site";
+  return scope;
 }
 
 }  // namespace capplan::plots

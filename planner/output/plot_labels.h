@@ -21,4 +21,8 @@ std::string metric_value(const std::string& metric, double value);
 // A metric name in words ("available accelerators"); unknown names as they are.
 std::string metric_words(const std::string& metric);
 
+// A scope in words: "site site-b", "gb300-nvl72 systems", "largest site"
+// (site:site-b, system:gb300-nvl72, largest-site); others as they are.
+std::string scope_words(const std::string& scope);
+
 }  // namespace capplan::plots

@@ -11,6 +11,8 @@ namespace {
 constexpr int kWidth = 1200, kHeight = 700;  // [pixels]
 constexpr const char* kFont = "DejaVu Sans,12";
 const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 // The whole script: `plot` drawn into NAME.png (pngcairo), then NAME.svg.
 std::string render(const std::string& plot, const std::string& name) {
@@ -116,6 +118,14 @@ Scale scale_for(double max_value, const std::string& quantity, const std::string
   }
   return s;
 }
+
+std::string key_rows(std::size_t entries) {
+  std::string s = "set key width 0\n";
+  if (entries > 3) s += fmt::format("set key maxrows {}\n", (entries + 2) / 3);
+  return s;
+}
+
+const char* series_colour(std::size_t index) { return kPalette[index % (sizeof kPalette / sizeof kPalette[0])]; }
 
 void draw_chart(const WorkDir& work, const std::string& gnuplot, const std::string& name, const std::string& plot) {
   work.write(name + ".gp", render(plot, name));

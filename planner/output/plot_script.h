@@ -3,6 +3,7 @@
 // chart as PNG and SVG.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "planner/base/date.h"
@@ -32,6 +33,13 @@ struct Scale {
 };
 // Millions from 1e7, thousands from 1e4, else as they are.
 Scale scale_for(double max_value, const std::string& quantity, const std::string& unit);
+
+// Key settings for `entries` entries below the plot: at most three rows.
+std::string key_rows(std::size_t entries);
+
+// The colour of the `index`th of several series (curves, stacked areas): ten
+// distinct colours, then again from the first.
+const char* series_colour(std::size_t index);
 
 // Writes NAME.gp, drawing `plot` into NAME.png (pngcairo) and NAME.svg, to the
 // work folder and runs gnuplot on it. The data files `plot` names must be there.

@@ -68,6 +68,25 @@ void append_outcome_columns(std::string& out, const std::vector<double>& quantil
   out += "," + format_probability(ci_low) + "," + format_probability(ci_high);
 }
 
+// The medians of report.by's scopes on report row `row`, for the headline
+// metrics (nothing without report.by).
+std::string breakdown_summary(const CompiledModel& model, const ForecastStatistics& stats, int row) {
+  if (model.breakdown_blocks == 0) return "";
+  const int metrics[] = {kAvailableAccelerators, kEffectivePflops, kDeliveredFlopE24};
+  std::string out = fmt::format("\nMedian by scope on {}:\n{:<26}", report_date(model, row), "");
+  for (int m : metrics) out += fmt::format("{:>24}", metric_names()[static_cast<std::size_t>(m)]);
+  out += "\n";
+  for (int block = 1; block <= model.breakdown_blocks; ++block) {
+    // At least one space after a long scope.
+    out += fmt::format("  {:<23} ", model.scope_names[static_cast<std::size_t>(block)].text());
+    for (int m : metrics) {
+      out += fmt::format("{:>24}", format_value(m, stats.quantile(stats.block_row(block, row), m, 0.5)));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 // The weekly dates of the completion and milestone CDFs: every 7th day and the horizon end.
 std::vector<int> cdf_days(const CompiledModel& model) {
   std::vector<int> days;
@@ -230,6 +249,7 @@ std::string run_summary(const Spec& spec, const CompiledModel& model, const Fore
                        format_mean(stats.mean(last, m)), format_value(m, stats.quantile(last, m, low)),
                        format_value(m, stats.quantile(last, m, mid)), format_value(m, stats.quantile(last, m, high)));
   }
+  out += breakdown_summary(model, stats, last);
   if (!model.targets.empty()) {
     out += "\nTargets (probability of meeting):\n";
     for (std::size_t k = 0; k < model.targets.size(); ++k) {
