@@ -29,9 +29,12 @@ const std::map<std::string, std::set<std::string>>& allowed_includes() {
       {"planner/output", {"kernels", "planner/base", "planner/spec", "planner/engine", "planner/output"}},
       {"planner/analysis",
        {"kernels", "planner/base", "planner/spec", "planner/engine", "planner/output", "planner/analysis"}},
+      {"planner/ledger",
+       {"kernels", "planner/base", "planner/spec", "planner/engine", "planner/output", "planner/analysis",
+        "planner/ledger"}},
       {"planner/app",
        {"kernels", "backends", "planner/base", "planner/spec", "planner/engine", "planner/output", "planner/analysis",
-        "planner/app"}},
+        "planner/ledger", "planner/app"}},
       {"tools", {"planner/app", "planner/base"}},
   };
   return table;

@@ -8,6 +8,7 @@ packages=(
   libyaml-cpp-dev libfmt-dev libcli11-dev nlohmann-json3-dev librandom123-dev
   libssl-dev libboost-dev libgtest-dev
   libopenmpi-dev openmpi-bin
+  libsqlite3-dev sqlite3  # the forecast ledger (docs/ledger.md); sqlite3 is the stock client its docs and tests use
   python3-yaml python3-jsonschema
   gnuplot-nox fonts-dejavu-core  # charts (capplan plot, run --plots): pngcairo and svg terminals, DejaVu Sans
   clang libclang-rt-14-dev  # the fuzz preset (tools/fuzz.sh): clang++-14, libFuzzer and its sanitizer runtimes

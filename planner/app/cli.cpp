@@ -146,7 +146,15 @@ struct SimulationArguments {
   bool quiet = false;
   std::string backend = "auto";
   CudaTuning cuda;
+  std::string ledger;  // used only when --ledger is given
+  CLI::Option* ledger_option = nullptr;
 
+  // --ledger FILE, for the commands that record their runs.
+  void add_ledger_to(CLI::App* command) {
+    ledger_option = command->add_option(
+        "--ledger", ledger,
+        "Record this invocation in the SQLite ledger FILE (created if missing; default $CAPPLAN_LEDGER)");
+  }
   void add_to(CLI::App* command, bool with_trials = true, bool with_backend = true) {
     command->add_option("--set", overrides, "Change the spec: PATH=VALUE (repeatable), e.g. tranches.t1.units=900")
         ->allow_extra_args(false);  // one PATH=VALUE per --set, so a spec path after it stays positional
@@ -172,6 +180,8 @@ struct SimulationArguments {
     if (given(seed_option)) request.seed = parse_seed(seed);
     request.progress = !quiet;
     request.log = quiet ? nullptr : &std::cerr;
+    require_path(ledger_option, ledger, "a ledger file");
+    if (given(ledger_option)) request.ledger = ledger;
     return request;
   }
   BackendRequest backend_request() const { return {parse_backend(backend), cuda.options()}; }
@@ -193,6 +203,7 @@ struct RunArguments {
     run->add_option("spec", request.spec_path, "Spec file (YAML)")->required();
     out_option = run->add_option("--out", request.out_dir, "Output directory (default out/<name>)");
     simulation.add_to(run);
+    simulation.add_ledger_to(run);
     precision_option =
         run->add_option("--precision", precision,
                         "Run until every reported quantile of available_accelerators and effective_pflops has a 95% "
@@ -247,6 +258,7 @@ struct CompareArguments {
     compare->add_option("specs", spec_paths, "A.yaml [B.yaml]")->required()->expected(1, 2);
     out_option = compare->add_option("--out", out_dir, "Output directory (default out/compare-<A>-vs-<B>)");
     simulation.add_to(compare, true, false);
+    simulation.add_ledger_to(compare);
     return compare;
   }
   CompareRequest make() const {
@@ -279,6 +291,7 @@ struct SweepArguments {
         ->allow_extra_args(false);
     out_option = sweep->add_option("--out", request.out_dir, "Output directory (default out/sweep-<name>)");
     simulation.add_to(sweep);
+    simulation.add_ledger_to(sweep);
     sweep->add_flag("--no-plots", no_plots, "Do not draw the charts sweep-<target>.svg/.png");
     return sweep;
   }
@@ -313,6 +326,7 @@ struct SolveArguments {
                       "min (default): the smallest value that meets it; max: the largest (e.g. a latest date)");
     out_option = solve->add_option("--out", request.out_dir, "Output directory (default out/solve-<name>)");
     simulation.add_to(solve);
+    simulation.add_ledger_to(solve);
     return solve;
   }
   SolveRequest make(const std::vector<std::string>& argv) const {
@@ -348,6 +362,7 @@ struct CheckArguments {
     check->add_flag("--exact", request.exact, "Demand byte-identical tables (the baseline's seed and trials)");
     junit_option = check->add_option("--junit", request.junit, "Also write the result as JUnit XML");
     simulation.add_to(check, false);
+    simulation.add_ledger_to(check);
     return check;
   }
   CheckRequest make() const {

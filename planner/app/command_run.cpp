@@ -14,6 +14,7 @@
 #include "planner/base/failure.h"
 #include "planner/base/limits.h"
 #include "planner/engine/engine.h"
+#include "planner/ledger/record.h"
 #include "planner/output/output_files.h"
 #include "planner/output/plots.h"
 #include "planner/output/reports.h"
@@ -106,7 +107,9 @@ RunOutcome run_command(const RunRequest& request) {
   const auto wall_start = std::chrono::steady_clock::now();
   const Communicator& communicator = Communicator::world();
   Scenario scenario;
+  std::optional<Ledger> ledger;
   on_every_rank(communicator, [&] {
+    ledger = open_ledger(request.simulation, communicator);
     std::vector<DayNumber> dates;
     if (request.driver_date) dates.push_back(*request.driver_date);
     scenario = load_scenario(request.spec_path, request.simulation, dates, {request.driver_scope});
@@ -138,6 +141,13 @@ RunOutcome run_command(const RunRequest& request) {
     record.processes = std::move(processes);
     outcome.report = write_outputs(outcome.out_dir, request.plots, scenario, simulation,
                                    DriverPoint{driver_date, request.driver_scope}, std::move(record), wall_start);
+    if (ledger) {
+      LedgerRun run = ledger_run("run", spec, simulation.trials, simulation.backend, communicator.size());
+      add_results(run, spec, *scenario.model, *simulation.statistics);
+      run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+      std::vector<LedgerRun> runs{std::move(run)};
+      ledger->record(runs);
+    }
   });
   return outcome;
 }

@@ -55,6 +55,12 @@ RunOptions run_options(const Scenario& scenario, const SimulationRequest& reques
   return options;
 }
 
+std::optional<Ledger> open_ledger(const SimulationRequest& request, const Communicator& communicator) {
+  const std::optional<std::string> path = ledger_path(request.ledger);
+  if (!path || !communicator.is_root()) return std::nullopt;
+  return Ledger(*path);
+}
+
 std::uint64_t checked_trials(std::uint64_t trials, const char* option) {
   if (trials < 1 || trials > kMaxTrials) {
     throw UsageError(fmt::format("{} must be between 1 and {}, got {}", option, kMaxTrials, trials));

@@ -12,6 +12,7 @@
 #include "planner/base/parallel.h"
 #include "planner/engine/model_builder.h"
 #include "planner/engine/run_driver.h"
+#include "planner/ledger/ledger.h"
 #include "planner/spec/spec.h"
 
 namespace capplan {
@@ -38,6 +39,11 @@ Scenario compile_scenario(Spec spec, const SimulationRequest& request, const std
 // per rank on a node (ranks beyond the node's GPUs share GPU 0).
 RunOptions run_options(const Scenario& scenario, const SimulationRequest& request, const BackendRequest& backend,
                        const Communicator& communicator);
+
+// The ledger the request names (--ledger, else $CAPPLAN_LEDGER), checked on
+// rank 0 (a UsageError, the file untouched, when it is not a ledger this
+// capplan can use); nothing on other ranks or when there is none. Only rank 0 records.
+std::optional<Ledger> open_ledger(const SimulationRequest& request, const Communicator& communicator);
 
 // `trials` if it is a trial count a run accepts (1 .. kMaxTrials), else a
 // UsageError naming `option`.

@@ -31,6 +31,9 @@ struct SimulationRequest {
   int threads = 0;                      // CPU threads, 0 = all
   bool progress = false;                // a progress line on stderr (rank 0)
   std::ostream* log = nullptr;          // where rank 0 names the backend and device; none when null
+  // --ledger FILE: the ledger the command records into (docs/ledger.md); when
+  // empty, the environment's CAPPLAN_LEDGER if set, else nothing is recorded.
+  std::optional<std::string> ledger;
 };
 
 // Which backend simulates, and how the cuda one launches (never changes a result).

@@ -213,6 +213,7 @@ struct Spec {
   std::string source_file;             // path as given by the user
   std::string source_text;             // the file's bytes (for the sha256 in run.json)
   std::vector<std::string> overrides;  // --set PATH=VALUE options applied after reading the file
+  std::string effective_text;          // the YAML tree after the overrides, emitted (no comments)
 
   const Accelerator* find_accelerator(const std::string& id) const;
   const System* find_system(const std::string& id) const;

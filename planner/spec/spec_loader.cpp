@@ -122,6 +122,9 @@ void read_spec(const std::string& text, const std::vector<std::string>& override
   std::optional<YAML::Node> root = parse_spec_document(text, diag);
   if (!root) return;
   apply_overrides(*root, overrides, diag);
+  YAML::Emitter effective;
+  effective << *root;
+  spec.effective_text = std::string(effective.c_str()) + "\n";
   try {
     read_root(diag, Field{*root, "", location_of(*root, {1, 1})}, spec);
   } catch (const std::exception& e) {
