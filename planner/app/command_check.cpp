@@ -1,5 +1,6 @@
 // capplan baseline and capplan check: storing a run as a regression baseline
 // and comparing a fresh run with it (the comparison itself: regression.h).
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -72,10 +73,13 @@ BaselineOutcome baseline_command(const BaselineRequest& request) {
 }
 
 CheckOutcome check_command(const CheckRequest& request) {
+  const auto wall_start = std::chrono::steady_clock::now();
   const Communicator& communicator = Communicator::world();
   Scenario scenario;
   nlohmann::json baseline;
+  std::optional<Ledger> ledger;
   on_every_rank(communicator, [&] {
+    ledger = open_ledger(request.simulation, communicator);
     if (!(request.sigmas > 0.0 && request.sigmas <= kMaxSigmas)) {
       throw UsageError(fmt::format("--sigmas must be a number of standard errors above 0 and at most {:g}, got {}",
                                    kMaxSigmas, request.sigmas));
@@ -98,6 +102,8 @@ CheckOutcome check_command(const CheckRequest& request) {
     outcome.report = scenario.spec.name + ": " + check_summary(outcome.check);
     if (!request.junit.empty()) write_file_atomically(request.junit, junit_xml({{scenario.spec.name, outcome.check}}));
     code = outcome.check.passed() ? 0 : 1;
+    record_in_ledger(ledger, {simulated_run("check", scenario, stats, simulation.backend, wall_start,
+                                            code == 0 ? "ok" : "regression")});
   });
   outcome.exit_code = communicator.agree(code, "").first;
   return outcome;

@@ -1,4 +1,5 @@
 // capplan compare: scenario B against A on common random numbers.
+#include <chrono>
 #include <optional>
 
 #include "planner/analysis/compare.h"
@@ -20,9 +21,12 @@ std::string compare_out_dir(const CompareRequest& request, const Spec& a, const 
 }  // namespace
 
 CompareOutcome compare_command(const CompareRequest& request) {
+  const auto wall_start = std::chrono::steady_clock::now();
   const Communicator& communicator = Communicator::world();
   Scenario a, b;
+  std::optional<Ledger> ledger;
   on_every_rank(communicator, [&] {
+    ledger = open_ledger(request.simulation, communicator);
     SimulationRequest base = request.simulation;
     base.overrides.clear();
     a = load_scenario(request.spec_a, base);
@@ -55,6 +59,8 @@ CompareOutcome compare_command(const CompareRequest& request) {
                       {"compare_targets.csv", compare_targets_csv(*a.model, stats_a, *b.model, stats_b)}});
     outcome.report = compare_summary(a.spec, b.spec, *a.model, stats_a, *b.model, stats_b, paired->paired) +
                      "\nWrote " + outcome.out_dir + "/{compare.csv,compare_targets.csv}\n";
+    record_in_ledger(ledger, {simulated_run("compare", a, stats_a, Backend::kCpu, wall_start),
+                              simulated_run("compare", b, stats_b, Backend::kCpu, wall_start)});
   });
   return outcome;
 }

@@ -14,7 +14,6 @@
 #include "planner/base/failure.h"
 #include "planner/base/limits.h"
 #include "planner/engine/engine.h"
-#include "planner/ledger/record.h"
 #include "planner/output/output_files.h"
 #include "planner/output/plots.h"
 #include "planner/output/reports.h"
@@ -141,13 +140,7 @@ RunOutcome run_command(const RunRequest& request) {
     record.processes = std::move(processes);
     outcome.report = write_outputs(outcome.out_dir, request.plots, scenario, simulation,
                                    DriverPoint{driver_date, request.driver_scope}, std::move(record), wall_start);
-    if (ledger) {
-      LedgerRun run = ledger_run("run", spec, simulation.trials, simulation.backend, communicator.size());
-      add_results(run, spec, *scenario.model, *simulation.statistics);
-      run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-      std::vector<LedgerRun> runs{std::move(run)};
-      ledger->record(runs);
-    }
+    record_in_ledger(ledger, {simulated_run("run", scenario, *simulation.statistics, simulation.backend, wall_start)});
   });
   return outcome;
 }

@@ -1,5 +1,6 @@
 // capplan solve: the smallest or largest value of one input that meets a
 // target with a required probability.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -62,7 +63,10 @@ SolveOutcome solve_command(const SolveRequest& request) {
   std::optional<VaryOption> vary;
   Spec spec;
   std::size_t target = 0;
+  std::optional<Ledger> ledger;
+  std::vector<LedgerRun> recorded;  // one run per evaluation, when there is a ledger
   on_every_rank(communicator, [&] {
+    ledger = open_ledger(request.simulation, communicator);
     check_probability(request.probability);
     vary.emplace(solve_range(request));
     runner.emplace(request.spec_path, request.simulation, request.backend);
@@ -81,8 +85,10 @@ SolveOutcome solve_command(const SolveRequest& request) {
     on_every_rank(communicator,
                   [&] { scenario.emplace(runner->load(changes, point_label(index, vary->range->count, changes))); });
     show_progress(progress, fmt::format("solve: {} = {}", vary->path, evaluation.value.text));
+    const auto point_start = std::chrono::steady_clock::now();
     const PointOutcome outcome = runner->simulate(*scenario);
     if (!communicator.is_root()) return evaluation;
+    if (ledger) recorded.push_back(runner->ledger_run("solve", *scenario, outcome, point_start));
     const TargetOutcome& met = outcome.targets[target];
     evaluation.hits = met.hits;
     evaluation.trials = met.trials;
@@ -120,6 +126,8 @@ SolveOutcome solve_command(const SolveRequest& request) {
     write_result_set(outcome.out_dir, {{"solve.json", solve_json(record, result)}});
     outcome.report = solve_summary(record, result) + "\nWrote " + outcome.out_dir + "/{solve.json}\n";
     outcome.warnings = solve_warnings(record, result);
+    for (LedgerRun& run : recorded) run.status = outcome.achievable ? "ok" : "not-achievable";
+    record_in_ledger(ledger, std::move(recorded));
   });
   return outcome;
 }

@@ -5,6 +5,7 @@
 #include "planner/base/errors.h"
 #include "planner/base/limits.h"
 #include "planner/base/printable.h"
+#include "planner/ledger/record.h"
 #include "planner/spec/spec_loader.h"
 
 namespace capplan {
@@ -59,6 +60,19 @@ std::optional<Ledger> open_ledger(const SimulationRequest& request, const Commun
   const std::optional<std::string> path = ledger_path(request.ledger);
   if (!path || !communicator.is_root()) return std::nullopt;
   return Ledger(*path);
+}
+
+LedgerRun simulated_run(const std::string& command, const Scenario& scenario, const ForecastStatistics& stats,
+                        Backend backend, std::chrono::steady_clock::time_point wall_start, const std::string& status) {
+  LedgerRun run = ledger_run(command, scenario.spec, stats.trials(), backend, Communicator::world().size());
+  add_results(run, scenario.spec, *scenario.model, stats);
+  run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  run.status = status;
+  return run;
+}
+
+void record_in_ledger(const std::optional<Ledger>& ledger, std::vector<LedgerRun> runs) {
+  if (ledger) ledger->record(runs);
 }
 
 std::uint64_t checked_trials(std::uint64_t trials, const char* option) {

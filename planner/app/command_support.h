@@ -3,8 +3,10 @@
 // that name the option they came from.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "planner/base/parallel.h"
 #include "planner/engine/model_builder.h"
 #include "planner/engine/run_driver.h"
+#include "planner/engine/statistics.h"
 #include "planner/ledger/ledger.h"
 #include "planner/spec/spec.h"
 
@@ -44,6 +47,16 @@ RunOptions run_options(const Scenario& scenario, const SimulationRequest& reques
 // rank 0 (a UsageError, the file untouched, when it is not a ledger this
 // capplan can use); nothing on other ranks or when there is none. Only rank 0 records.
 std::optional<Ledger> open_ledger(const SimulationRequest& request, const Communicator& communicator);
+
+// A simulated scenario as a ledger run of `command` (rank 0), with every result
+// of `stats`, its wall time since `wall_start` and its status.
+LedgerRun simulated_run(const std::string& command, const Scenario& scenario, const ForecastStatistics& stats,
+                        Backend backend, std::chrono::steady_clock::time_point wall_start,
+                        const std::string& status = "ok");
+
+// Records `runs` as one group when there is a ledger (a RuntimeFailure, exit 3,
+// when it cannot be written: the command's outputs are already complete).
+void record_in_ledger(const std::optional<Ledger>& ledger, std::vector<LedgerRun> runs);
 
 // `trials` if it is a trial count a run accepts (1 .. kMaxTrials), else a
 // UsageError naming `option`.

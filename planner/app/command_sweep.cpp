@@ -122,7 +122,9 @@ SweepOutcome sweep_command(const SweepRequest& request) {
   std::optional<PointRunner> runner;
   std::optional<SweepGrid> grid;
   Spec spec;
+  std::optional<Ledger> ledger;
   on_every_rank(communicator, [&] {
+    ledger = open_ledger(request.simulation, communicator);
     if (request.vary.empty()) throw UsageError("sweep needs at least one --vary PATH=VALUES");
     std::vector<VaryOption> options;
     for (const std::string& vary : request.vary) options.push_back(parse_vary(vary));
@@ -137,12 +139,15 @@ SweepOutcome sweep_command(const SweepRequest& request) {
     if (communicator.is_root()) check_result_set_target(sweep_out_dir(request, spec));
   });
   std::vector<PointOutcome> outcomes;
+  std::vector<LedgerRun> recorded;  // one run per point, when there is a ledger
   const bool progress = request.simulation.progress && communicator.is_root();
   for (std::uint64_t p = 0; p < grid->points(); ++p) {
     show_progress(progress, fmt::format("sweep: point {}/{}", p + 1, grid->points()));
     std::optional<Scenario> scenario;
     on_every_rank(communicator, [&] { scenario.emplace(runner->load(grid->overrides(p), "")); });
+    const auto point_start = std::chrono::steady_clock::now();
     outcomes.push_back(runner->simulate(*scenario));
+    if (ledger) recorded.push_back(runner->ledger_run("sweep", *scenario, outcomes.back(), point_start));
   }
   show_progress(progress, fmt::format("sweep: {} points done", grid->points()), true);
 
@@ -175,6 +180,7 @@ SweepOutcome sweep_command(const SweepRequest& request) {
                      request.plots ? std::function<void(const std::string&)>(add_plots) : nullptr);
     if (plot_failure) std::rethrow_exception(plot_failure);
     outcome.report = sweep_summary(spec, *grid, outcomes, outcome.out_dir, names);
+    record_in_ledger(ledger, std::move(recorded));
   });
   return outcome;
 }

@@ -7,6 +7,7 @@
 
 #include "planner/base/errors.h"
 #include "planner/engine/engine.h"
+#include "planner/ledger/record.h"
 #include "planner/spec/spec_loader.h"
 
 namespace capplan {
@@ -41,6 +42,15 @@ PointOutcome PointRunner::simulate(const Scenario& scenario) {
   threads_used_ = simulation.threads;
   if (!communicator.is_root()) return {};
   return point_outcome(scenario.spec, *scenario.model, *simulation.statistics);
+}
+
+LedgerRun PointRunner::ledger_run(const std::string& command, const Scenario& scenario, const PointOutcome& outcome,
+                                  std::chrono::steady_clock::time_point start) const {
+  LedgerRun run =
+      capplan::ledger_run(command, scenario.spec, scenario.spec.trials, backend_used_, Communicator::world().size());
+  add_point_results(run, scenario.spec, outcome);
+  run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return run;
 }
 
 std::string point_label(std::uint64_t point, std::uint64_t points, const std::vector<std::string>& changes) {

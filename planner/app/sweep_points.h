@@ -3,6 +3,7 @@
 // compiled and simulated over every rank with the request's trials and seed.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "planner/analysis/sweep.h"
 #include "planner/app/command_support.h"
 #include "planner/app/commands.h"
+#include "planner/ledger/ledger.h"
 
 namespace capplan {
 
@@ -25,6 +27,11 @@ class PointRunner {
   // sample); the outcome is complete on rank 0. Adds the simulation's seconds
   // to simulate_seconds().
   PointOutcome simulate(const Scenario& scenario);
+
+  // A simulated point as a ledger run of `command` (rank 0): its effective
+  // spec, targets and milestones, its wall time since `start`.
+  LedgerRun ledger_run(const std::string& command, const Scenario& scenario, const PointOutcome& outcome,
+                       std::chrono::steady_clock::time_point start) const;
 
   const std::string& spec_path() const { return spec_path_; }
   const std::string& spec_text() const { return spec_text_; }

@@ -25,6 +25,15 @@ namespace {
 // record a few thousand rows each, well under a second.
 constexpr int kBusyTimeoutMs = 60000;
 
+// The busy timeout: kBusyTimeoutMs, or CAPPLAN_LEDGER_BUSY_MS (for tests of a
+// ledger locked beyond it).
+int busy_timeout_ms() {
+  const char* text = std::getenv("CAPPLAN_LEDGER_BUSY_MS");
+  if (!text || !*text) return kBusyTimeoutMs;
+  const long ms = std::atol(text);
+  return ms > 0 && ms <= kBusyTimeoutMs ? static_cast<int>(ms) : kBusyTimeoutMs;
+}
+
 const char* const kTables[] = {"runs", "target_results", "forecast_results", "milestone_results", "tranche_results"};
 
 const char* const kSchema = R"sql(
@@ -151,7 +160,7 @@ Database open_database(const std::string& path, int flags) {
     throw RuntimeFailure(
         fmt::format("cannot open the ledger {}: {}", printable(path), raw ? sqlite3_errmsg(raw) : "out of memory"));
   }
-  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms());
   return db;
 }
 
