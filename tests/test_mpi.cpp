@@ -134,6 +134,17 @@ TEST_F(Mpi, SweepsAndSolvesMatchOneProcess) {
   }
 }
 
+// Only rank 0 writes the ledger: one run, recorded with the rank count.
+TEST_F(Mpi, TheLedgerRecordsEachRunOnce) {
+  const fs::path ledger = dir_ / "ledger.db";
+  const Outcome outcome = shell(mpirun(3) + " run " + std::string(CAPPLAN_SOURCE_DIR) +
+                                "/configs/minimal.yaml --trials 301 --backend cpu --quiet --ledger " + ledger.string() +
+                                " --out " + (dir_ / "out").string());
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.output;
+  EXPECT_EQ(shell("sqlite3 " + ledger.string() + " 'SELECT count(*), max(ranks), max(trials) FROM runs'").output,
+            "1|3|301\n");
+}
+
 TEST_F(Mpi, MoreRanksThanTrialsOrBatches) {
   const std::string spec = std::string(CAPPLAN_SOURCE_DIR) + "/configs/minimal.yaml";
   const std::string arguments = " run " + spec + " --trials 2 --backend cpu --quiet --out ";

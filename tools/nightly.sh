@@ -10,6 +10,8 @@
 #   CHECK_OPTIONS  passed to every `capplan check`, e.g. -- --sigmas 5
 #   --refresh      instead re-make every existing baseline with `capplan baseline`
 #                  (after an intended change of a spec or of the model)
+#   CAPPLAN_LEDGER when set, every check is recorded in that forecast ledger
+#                  (capplan reads it; `capplan history` shows the trend: docs/ledger.md)
 # The capplan binary: $CAPPLAN, else build/default/capplan, else capplan on PATH.
 #
 # Exit status: 0 every cell of every spec within its limit (or no baselines),
