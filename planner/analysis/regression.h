@@ -58,9 +58,10 @@ void check_baseline_fits(const nlohmann::json& baseline, const Spec& spec, const
 // combined standard errors under an error model that accounts for ties and
 // discreteness (docs/nightly.md). With `family_wise` (the default), `sigmas` is
 // the false-alarm level of the whole check: a cell fails beyond
-// cell_sigmas_limit(sigmas, cells), so the check false-alarms about as rarely
-// as a single cell at `sigmas` would (a spec of 477 cells at 4 sigmas: 5.27 per
-// cell); without it a cell fails beyond `sigmas` itself. Throws UsageError if
+// cell_sigmas_limit(sigmas, cells), `cells` counting every cell compared, so
+// the check false-alarms about as rarely as a single cell at `sigmas` would
+// (the reference's 3,626 cells at 4 sigmas: 5.64 per cell); without it a cell
+// fails beyond `sigmas` itself. Throws UsageError if
 // the baseline does not fit the spec (check_baseline_fits).
 CheckReport check_statistical(const nlohmann::json& baseline, const Spec& spec, const CompiledModel& model,
                               const ForecastStatistics& fresh, double sigmas, bool family_wise = true);
