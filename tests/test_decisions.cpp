@@ -84,6 +84,21 @@ TEST(Intervals, QuantileIntervalsCoverTheTruthAboutNinetyFivePercent) {
 
 // ---- precision --------------------------------------------------------------
 
+// Quiet CPU runs of `trials` trials, seed 7.
+RunOptions cpu_options(std::uint64_t trials) {
+  RunOptions options;
+  options.trials = trials;
+  options.seed = 7;
+  options.progress = false;
+  options.backend = Backend::kCpu;
+  return options;
+}
+
+// A run to `relative` precision from 500 trials, doubling up to 64,000.
+Simulation run_to_precision(const Spec& spec, const CompiledModel& model, double relative) {
+  return simulate(spec, model, cpu_options(500), Communicator::world(), PrecisionGoal{relative, 64000}, nullptr);
+}
+
 TEST(Precision, ParsesPercentAndFractions) {
   EXPECT_DOUBLE_EQ(parse_precision("0.5%"), 0.005);
   EXPECT_DOUBLE_EQ(parse_precision("0.005"), 0.005);
@@ -97,12 +112,7 @@ TEST(Precision, MoreTrialsNarrowTheIntervalsUntilMet) {
   const Spec spec = load_spec_file(config("minimal.yaml"));
   const CompiledModel model = build_model(spec);
   auto assess = [&](std::uint64_t trials) {
-    RunOptions options;
-    options.trials = trials;
-    options.seed = 7;
-    options.progress = false;
-    options.backend = Backend::kCpu;
-    return assess_precision(spec, model, *run_simulation(model, options).statistics, 0.01);
+    return assess_precision(spec, model, *run_simulation(model, cpu_options(trials)).statistics, 0.01);
   };
   const PrecisionAssessment small = assess(500), large = assess(64000);
   EXPECT_FALSE(small.met);
@@ -115,21 +125,56 @@ TEST(Precision, MoreTrialsNarrowTheIntervalsUntilMet) {
 TEST(Precision, ARunToAPrecisionEqualsARunOfTheTrialsItUsed) {
   const Spec spec = load_spec_file(config("minimal.yaml"));
   const CompiledModel model = build_model(spec);
-  RunOptions options;
-  options.trials = 500;
-  options.seed = 7;
-  options.progress = false;
-  options.backend = Backend::kCpu;
-  const Simulation simulation =
-      simulate(spec, model, options, Communicator::world(), PrecisionGoal{0.03, 64000}, nullptr);
+  const Simulation simulation = run_to_precision(spec, model, 0.03);
   ASSERT_TRUE(simulation.precision);
   EXPECT_TRUE(simulation.precision->assessment.met);
   EXPECT_GT(simulation.trials, 500u);
   EXPECT_EQ(simulation.precision->trials_used, simulation.trials);
   EXPECT_LT(simulation.trials, 64000u);
-  options.trials = simulation.trials;
-  const RunResult once = run_simulation(model, options);
+  const RunResult once = run_simulation(model, cpu_options(simulation.trials));
   EXPECT_EQ(forecast_csv(spec, model, *simulation.statistics), forecast_csv(spec, model, *once.statistics));
+}
+
+// Milestones' probabilities take part in --precision (docs/spec-format.md):
+// here every quantile it checks is constant (nothing is uncertain before the
+// last report date), and the milestone is reached only if a tranche of
+// probability 1/2, delivered after that date, happens. Its Wilson 95%
+// half-width, about 1.96 sqrt(0.25 / n), is what the run waits for: 0.0219 at
+// 2,000 trials, above the 2% asked for for any estimate within 0.2 of 1/2,
+// and 0.0155 at 4,000.
+TEST(Precision, AMilestoneCanBeTheWorstCell) {
+  const Spec spec = load_spec_text(
+      "version: 1\n"
+      "name: milestone-precision\n"
+      "horizon: {start: 2026-01-01, end: 2026-12-31}\n"
+      "accelerators: {g: {dense_tflops: {bf16: 1000}}}\n"
+      "systems: {rack: {accelerator: g, accelerators: 72, power_kw: 100}}\n"
+      "sites: {s1: {}}\n"
+      "tranches:\n"
+      "  sure: {system: rack, site: s1, units: 10, delivery: {planned: 2026-01-10}}\n"
+      "  maybe: {system: rack, site: s1, units: 10, probability: 0.5, delivery: {planned: 2026-08-01}}\n"
+      "report: {every: [2026-01-05, 2026-06-30]}\n"
+      "milestones: {both-tranches: {metric: delivered_systems, at_least: 20}}\n",
+      "milestone-precision.yaml");
+  const CompiledModel model = build_model(spec);
+  const Simulation simulation = run_to_precision(spec, model, 0.02);
+  ASSERT_TRUE(simulation.precision);
+  const PrecisionAssessment& final_check = simulation.precision->assessment;
+  EXPECT_TRUE(final_check.met);
+  EXPECT_EQ(simulation.trials, 4000u);  // checkpoints 500, 1000, 2000, 4000
+  EXPECT_EQ(final_check.worst_cell, "milestone both-tranches");
+  EXPECT_GT(final_check.worst_ratio, 0.5);
+  EXPECT_LE(final_check.worst_ratio, 1.0);
+  EXPECT_NE(precision_summary(*simulation.precision).find("worst cell: milestone both-tranches"), std::string::npos);
+  // The checkpoint before: not met, for the milestone alone.
+  const RunResult before = run_simulation(model, cpu_options(2000));
+  const PrecisionAssessment at_2000 = assess_precision(spec, model, *before.statistics, 0.02);
+  EXPECT_FALSE(at_2000.met);
+  EXPECT_EQ(at_2000.worst_cell, "milestone both-tranches");
+  EXPECT_GT(at_2000.worst_ratio, 1.0);
+  const auto [low, high] = wilson_interval(before.statistics->completion_count(before.statistics->milestone_outcome(0)),
+                                           before.statistics->trials());
+  EXPECT_NEAR(at_2000.worst_ratio, 0.5 * (high - low) / 0.02, 1e-12);
 }
 
 // ---- drivers and criticality --------------------------------------------------

@@ -74,8 +74,7 @@ SimRun simulate(const std::string& config, std::uint64_t seed, std::uint64_t tri
   options.seed = seed;
   options.progress = false;
   r.stats = std::move(run_simulation(*r.model, options).statistics);
-  r.tables = {forecast_csv(r.spec, *r.model, *r.stats), tranches_csv(r.spec, *r.model, *r.stats),
-              targets_csv(r.spec, *r.model, *r.stats)};
+  r.tables = checked_tables(r.spec, *r.model, *r.stats);
   return r;
 }
 
@@ -102,12 +101,14 @@ const CellCheck* find_cell(const CheckReport& report, const std::string& cell) {
 }
 
 // Cells a check compares: per report date and metric the mean and each
-// quantile; per target its probability; per tranche the completion
-// probability and each completion quantile.
+// quantile, of the totals and of every breakdown scope (report.by); per
+// target its probability; per tranche and milestone the probability and each
+// date quantile.
 std::size_t expected_cells(const SimRun& r) {
   const std::size_t q = r.spec.report.quantiles.size();
-  return r.model->report_rows.size() * kMetricCount * (1 + q) + r.model->targets.size() +
-         r.spec.tranches.size() * (1 + q);
+  const std::size_t scopes = 1 + static_cast<std::size_t>(r.model->breakdown_blocks);
+  return r.model->report_rows.size() * scopes * kMetricCount * (1 + q) + r.model->targets.size() +
+         (r.spec.tranches.size() + r.model->milestone_specs.size()) * (1 + q);
 }
 
 // ---- the error model on its own ---------------------------------------------
@@ -170,9 +171,94 @@ TEST(Check, UnchangedSpecPassesWithZeroSigmas) {
   EXPECT_EQ(report.cells.size(), expected_cells(b));
   EXPECT_EQ(max_sigmas(report), 0.0);
   EXPECT_EQ(check_summary(report),
-            "all 478 cells within 5.28 sigmas (the per-cell limit of --sigmas 4 for 478 cells)\n");
-  EXPECT_NEAR(report.cell_limit, 5.2753, 1e-4);
+            "all 3626 cells within 5.64 sigmas (the per-cell limit of --sigmas 4 for 3626 cells)\n");
+  EXPECT_NEAR(report.cell_limit, 5.6354, 1e-4);
   EXPECT_TRUE(report.notes.empty()) << report.notes.front();
+}
+
+// The family-wise correction counts every cell compared: on the reference,
+// 478 cells of the totals, targets and tranches (all a check compared before
+// breakdowns and milestones were) and 3,148 more.
+TEST(Check, TheCorrectionCountsEveryBreakdownAndMilestoneCell) {
+  const SimRun a = simulate(kReference, 7, 4000);
+  const SimRun b = simulate(kReference, 8, 4000);
+  const CheckReport report = check(baseline_of(a), b);
+  EXPECT_TRUE(report.passed()) << check_summary(report);
+  std::map<std::string, std::size_t> by_table;
+  for (const CellCheck& c : report.cells) ++by_table[c.table];
+  const std::size_t dates = b.model->report_rows.size(), columns = 1 + 3;  // mean or probability, p10, p50, p90
+  ASSERT_EQ(dates, 14u);                                                   // 2025-11-30 .. 2026-12-31
+  ASSERT_EQ(b.model->breakdown_blocks, 3 + 3 + 1);                         // sites, systems, largest-site
+  EXPECT_EQ(by_table["forecast"], dates * kMetricCount * columns);
+  EXPECT_EQ(by_table["forecast_by"], dates * 7 * kMetricCount * columns);
+  EXPECT_EQ(by_table["targets"], 6u);
+  EXPECT_EQ(by_table["tranches"], 6 * columns);
+  EXPECT_EQ(by_table["milestones"], 3 * columns);
+  EXPECT_EQ(report.cells.size(), 3626u);
+  EXPECT_EQ(report.cells.size() - by_table["forecast_by"] - by_table["milestones"], 478u);
+  EXPECT_EQ(report.cell_limit, cell_sigmas_limit(4.0, 3626));
+  EXPECT_GT(report.cell_limit, cell_sigmas_limit(4.0, 478) + 0.35);  // 5.64 against 5.28
+  EXPECT_NE(check_summary(report).find("(the per-cell limit of --sigmas 4 for 3626 cells)"), std::string::npos);
+  EXPECT_NE(junit_xml({{kReference, report}}).find("<property name=\"cell_limit\" value=\"5.6354\"/>"),
+            std::string::npos);
+  // --per-cell: --sigmas is each cell's own limit.
+  EXPECT_EQ(check_statistical(baseline_of(a), b.spec, *b.model, *b.stats, 4.0, false).cell_limit, 4.0);
+}
+
+// A baseline of a spec with breakdowns, scoped targets and milestones holds
+// every forecast_by.csv cell, each target's metric and scope and each
+// milestone's cells, reads back as written, and fits its spec.
+TEST(Check, BreakdownsScopedTargetsAndMilestonesRoundTrip) {
+  const SimRun r = simulate(kReference, 7, 2000);
+  const nlohmann::json written = make_baseline(r.spec, *r.model, *r.stats, r.tables);
+  const nlohmann::json b = parse_baseline(written.dump(1), "reference.json");
+  EXPECT_EQ(b, written);
+  EXPECT_NO_THROW(check_baseline_fits(b, r.spec, *r.model));
+  const nlohmann::json& cells = b["forecast_by"];
+  ASSERT_EQ(cells.size(),
+            static_cast<std::size_t>(std::count(r.tables.forecast_by.begin(), r.tables.forecast_by.end(), '\n') -
+                                     1));  // one per forecast_by.csv row
+  // A cell holds the statistics of its scope's block: 2026-12-31 at site-b.
+  const int block = scope_block(*r.model, *parse_scope("site:site-b"));
+  const int row = r.stats->block_row(block, record_row(*r.model, r.spec.horizon.end));
+  const nlohmann::json* cell = nullptr;
+  for (const nlohmann::json& c : cells) {
+    if (c["date"] == "2026-12-31" && c["scope"] == "site:site-b" && c["metric"] == "available_accelerators") cell = &c;
+  }
+  ASSERT_NE(cell, nullptr);
+  EXPECT_EQ((*cell)["mean"].get<double>(), r.stats->mean(row, kAvailableAccelerators));
+  EXPECT_EQ((*cell)["sd"].get<double>(), r.stats->standard_deviation(row, kAvailableAccelerators));
+  EXPECT_EQ((*cell)["p50"].get<double>(), r.stats->quantile(row, kAvailableAccelerators, 0.5));
+  EXPECT_GT((*cell)["p90"].get<double>(), 0.0);
+  // Targets by id, with metric and scope.
+  nlohmann::json gb300, total;
+  for (const nlohmann::json& t : b["targets"]) {
+    if (t["id"] == "eoy-gb300-available") gb300 = t;
+    if (t["id"] == "eoy-accelerators") total = t;
+  }
+  EXPECT_EQ(total["scope"], "total");
+  EXPECT_EQ(gb300["metric"], "available_accelerators");
+  EXPECT_EQ(gb300["scope"], "system:gb300-nvl72");
+  // Milestones: probability reached and the date quantiles, as for tranches.
+  ASSERT_EQ(b["milestones"].size(), 3u);
+  const nlohmann::json& site_b = b["milestones"][1];
+  const int outcome = r.stats->milestone_outcome(1);
+  EXPECT_EQ(site_b["id"], "site-b-50k-available");
+  EXPECT_EQ(site_b["metric"], "available_accelerators");
+  EXPECT_EQ(site_b["scope"], "site:site-b");
+  EXPECT_EQ(site_b["threshold"], 50000.0);
+  EXPECT_EQ(site_b["reached"], r.stats->completion_count(outcome));
+  EXPECT_EQ(site_b["probability_reached"], r.stats->completion_probability(outcome));
+  EXPECT_EQ(site_b["p10"], r.stats->completion_quantile(outcome, 0.1));
+  EXPECT_TRUE(site_b.contains("p90_rank"));
+  // The exact tables, and --exact compares all five.
+  EXPECT_EQ(b["tables"]["forecast_by"], forecast_by_csv(r.spec, *r.model, *r.stats));
+  EXPECT_EQ(b["tables"]["milestones"], milestones_csv(r.spec, *r.model, *r.stats));
+  EXPECT_EQ(check_summary(check_exact(b, r.tables)), "all 5 tables byte-identical\n");
+  const CheckReport other_seed = check_exact(b, simulate(kReference, 8, 2000).tables);
+  EXPECT_EQ(other_seed.cells.size(), 5u);
+  EXPECT_FALSE(other_seed.cells[3].passed);
+  EXPECT_EQ(other_seed.cells[3].table, "forecast_by");
 }
 
 // Every config in configs/, each its own test; configs with tens of thousands
@@ -261,6 +347,73 @@ TEST_F(RealChange, ALowerTargetProbabilityFails) {
   EXPECT_FALSE(find_cell(report, "gb300-t3 probability_complete")->passed);
 }
 
+// The failed cells of a report.
+std::vector<const CellCheck*> failed_cells(const CheckReport& report) {
+  std::vector<const CellCheck*> failed;
+  for (const CellCheck& c : report.cells) {
+    if (!c.passed) failed.push_back(&c);
+  }
+  return failed;
+}
+
+// The JUnit testcase of a failed cell, as junit_xml writes it.
+std::string failed_testcase(const std::string& table, const std::string& cell) {
+  return "<testcase classname=\"" + kReference + "." + table + "\" name=\"" + cell + "\">\n      <failure ";
+}
+
+TEST_F(RealChange, ADelayAtOneSiteFailsThatSitesBreakdownCellsAndNamesTheScope) {
+  // gb300-t5, site-c's GB300 tranche, planned 2026-10-31 -> 2026-11-30.
+  const SimRun fresh = simulate(kReference, 3003, kTrials / 2, {"tranches.gb300-t5.delivery.planned=2026-11-30"});
+  const CheckReport report = check(*baseline_, fresh);
+  EXPECT_FALSE(report.passed());
+  for (const char* cell :
+       {"2026-12-31 site:site-c delivered_systems p50", "2026-12-31 site:site-c delivered_systems mean",
+        "2026-11-30 site:site-c installed_systems mean"}) {
+    const CellCheck* c = find_cell(report, cell);
+    ASSERT_NE(c, nullptr) << cell;
+    EXPECT_EQ(c->table, "forecast_by");
+    EXPECT_FALSE(c->passed) << cell << ": " << c->baseline_value << " -> " << c->new_value;
+  }
+  // The other sites' cells stay put: the delay is site-c's alone.
+  for (const CellCheck& c : report.cells) {
+    if (c.cell.find(" site:site-a ") != std::string::npos || c.cell.find(" site:site-b ") != std::string::npos) {
+      EXPECT_TRUE(c.passed) << c.cell << ": " << c.baseline_value << " -> " << c.new_value;
+    }
+  }
+  // The text (also with --per-cell) and the JUnit file name the scope.
+  EXPECT_NE(check_summary(report).find("forecast_by 2026-12-31 site:site-c delivered_systems p50"), std::string::npos)
+      << check_summary(report);
+  const CheckReport per_cell = check_statistical(*baseline_, fresh.spec, *fresh.model, *fresh.stats, 4.0, false);
+  EXPECT_NE(check_summary(per_cell).find("forecast_by 2026-12-31 site:site-c delivered_systems p50"),
+            std::string::npos);
+  EXPECT_NE(junit_xml({{kReference, report}})
+                .find(failed_testcase("forecast_by", "2026-12-31 site:site-c delivered_systems p50")),
+            std::string::npos);
+  std::printf("+30 days on gb300-t5 (site-c): %s", check_summary(report).c_str());
+}
+
+TEST_F(RealChange, AMovedMilestoneFailsOnlyItsOwnCellsAndNamesIt) {
+  // site-b-50k-available: 50,000 -> 60,000 available accelerators at site-b; nothing else changes.
+  const SimRun fresh = simulate(kReference, 3003, kTrials / 2, {"milestones.site-b-50k-available.at_least=60000"});
+  const CheckReport report = check(*baseline_, fresh);
+  const auto failed = failed_cells(report);
+  ASSERT_FALSE(failed.empty());
+  for (const CellCheck* c : failed) {
+    EXPECT_EQ(c->table, "milestones") << c->cell;
+    EXPECT_EQ(c->cell.rfind("site-b-50k-available site:site-b ", 0), 0u) << c->cell;
+  }
+  const CellCheck* reached = find_cell(report, "site-b-50k-available site:site-b probability_reached");
+  ASSERT_NE(reached, nullptr);
+  EXPECT_FALSE(reached->passed);
+  EXPECT_NE(check_summary(report).find("milestones site-b-50k-available site:site-b probability_reached"),
+            std::string::npos)
+      << check_summary(report);
+  EXPECT_NE(junit_xml({{kReference, report}})
+                .find(failed_testcase("milestones", "site-b-50k-available site:site-b probability_reached")),
+            std::string::npos);
+  std::printf("milestone site-b-50k-available at 60,000: %s", check_summary(report).c_str());
+}
+
 // Values from 1e8 on read as in forecast.csv, without an exponent (planner/output/number_format.h).
 TEST(Check, LargeValuesReadAsInTheForecastTable) {
   const SimRun small = simulate("minimal", 5, 2000);
@@ -306,10 +459,12 @@ TEST(Exact, SameSeedPassesAnotherFails) {
 
 // ---- bad baselines ------------------------------------------------------------------
 
-class BadBaseline : public ::testing::Test {
+// A run and its baseline, made once per test suite by Run::make().
+template <typename Run>
+class BaselineOf : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    fresh_ = new SimRun(simulate("minimal", 5, 4000));
+    fresh_ = new SimRun(Run::make());
     baseline_ = new nlohmann::json(baseline_of(*fresh_));
   }
   static void TearDownTestSuite() {
@@ -328,8 +483,15 @@ class BadBaseline : public ::testing::Test {
   static SimRun* fresh_;
   static nlohmann::json* baseline_;
 };
-SimRun* BadBaseline::fresh_ = nullptr;
-nlohmann::json* BadBaseline::baseline_ = nullptr;
+template <typename Run>
+SimRun* BaselineOf<Run>::fresh_ = nullptr;
+template <typename Run>
+nlohmann::json* BaselineOf<Run>::baseline_ = nullptr;
+
+struct MinimalRun {
+  static SimRun make() { return simulate("minimal", 5, 4000); }
+};
+class BadBaseline : public BaselineOf<MinimalRun> {};
 
 TEST_F(BadBaseline, OtherQuantilesAreUsageErrors) {
   const SimRun other = simulate("minimal", 5, 4000, {"report.quantiles=[0.05, 0.5, 0.95]"});
@@ -394,10 +556,11 @@ TEST_F(BadBaseline, BaselineRecordsWhatItWasMadeFrom) {
   }
   EXPECT_TRUE(b["tranches"][0].contains("p50_rank"));
   EXPECT_EQ(b["targets"][0]["trials"], 4000u);
-  // The reference spec's baseline stays small enough to commit.
+  // The reference spec's baseline stays small enough to commit: about 490 kB,
+  // 80% of it its 784 breakdown cells and forecast_by.csv.
   const SimRun reference = simulate(kReference, 1, 2000);
   EXPECT_LT(make_baseline(reference.spec, *reference.model, *reference.stats, reference.tables).dump(1).size(),
-            250u * 1024u);
+            640u * 1024u);
 }
 
 // ---- baseline validation: every field's type and range ------------------------
@@ -412,11 +575,24 @@ std::string validation_error(const nlohmann::json& baseline) {
   return "";
 }
 
+// Changes to a baseline, each with the message validate_baseline refuses the result with.
+using Corruptions = std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>>;
+
+void expect_invalid(const nlohmann::json& baseline, const Corruptions& cases) {
+  for (const auto& [corrupt, expected] : cases) {
+    nlohmann::json b = baseline;
+    corrupt(b);
+    const std::string message = validation_error(b);
+    EXPECT_NE(message.find("the baseline base.json is invalid: " + expected), std::string::npos)
+        << "expected: " << expected << "\ngot: " << message;
+  }
+}
+
 TEST_F(BadBaseline, EveryCorruptedFieldIsAUsageErrorNamingIt) {
   using nlohmann::json;
   EXPECT_EQ(validation_error(*baseline_), "");
   const std::uint64_t two_to_63 = std::uint64_t(1) << 63;
-  const std::vector<std::pair<std::function<void(json&)>, std::string>> cases = {
+  const Corruptions cases = {
       {[](json& b) { b["seed"] = "1"; }, "seed must be an integer between 0 and 18446744073709551615, got \"1\""},
       {[](json& b) { b["seed"] = -1; }, "seed must be an integer"},
       {[](json& b) { b["seed"] = 1.5; }, "seed must be an integer"},
@@ -428,7 +604,8 @@ TEST_F(BadBaseline, EveryCorruptedFieldIsAUsageErrorNamingIt) {
       {[](json& b) { b["trials"] = ~std::uint64_t(0); }, "trials must be an integer between 1 and 4294967295"},
       {[](json& b) { b["trials"] = 4'000'000'000u; }, "forecast[0].p10_rank must be [below, through]"},
       {[](json& b) { b.erase("trials"); }, "trials is missing"},
-      {[](json& b) { b["format_version"] = "1"; }, "format_version must be 1"},
+      {[](json& b) { b["format_version"] = "2"; }, "format_version must be 2"},
+      {[](json& b) { b["format_version"] = 3; }, "format_version must be 2, the format this capplan reads"},
       {[](json& b) { b["tool_version"] = 1; }, "tool_version must be a string"},
       {[](json& b) { b["spec"]["name"] = 5; }, "spec.name must be a non-empty string"},
       {[](json& b) { b["spec"]["name"] = ""; }, "spec.name must be a non-empty string"},
@@ -495,24 +672,42 @@ TEST_F(BadBaseline, EveryCorruptedFieldIsAUsageErrorNamingIt) {
       {[](json& b) { b["tables"]["forecast"] = 5; }, "tables.forecast must be a string"},
       {[](json& b) { b.erase("tables"); }, "tables is missing"},
   };
-  for (const auto& [corrupt, expected] : cases) {
-    json b = *baseline_;
-    corrupt(b);
-    const std::string message = validation_error(b);
-    EXPECT_NE(message.find("the baseline base.json is invalid: " + expected), std::string::npos)
-        << "expected: " << expected << "\ngot: " << message;
-  }
+  expect_invalid(*baseline_, cases);
   EXPECT_EQ(validation_error(json::array()), "the baseline base.json is not a JSON object");
 }
 
+TEST_F(BadBaseline, FormatOneIsRefusedWithHowToRemakeIt) {
+  nlohmann::json b = *baseline_;
+  b["format_version"] = 1;
+  const std::string remake =
+      "is format_version 1, from an older capplan that stored no breakdowns, target scopes or milestones; this "
+      "capplan reads format_version 2: re-make it with `capplan baseline SPEC -o ";
+  EXPECT_EQ(validation_error(b),
+            "the baseline base.json " + remake +
+                "base.json` (every committed baseline: `tools/nightly.sh --refresh`; docs/nightly.md)");
+  // Not read from a file (check_statistical, check_exact on a document): the same, without the name.
+  try {
+    check(b, *fresh_);
+    ADD_FAILURE() << "a format-1 baseline was checked";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("the baseline " + remake + "FILE`", 0), 0u) << e.what();
+  }
+  EXPECT_THROW(check_exact(b, fresh_->tables), UsageError);
+}
+
+// The committed baselines, and the fuzz seeds that stand for valid baselines
+// (copies of them; not the regression inputs), are valid.
 TEST_F(BadBaseline, TheCommittedBaselinesAreValid) {
   int files = 0;
-  for (const auto& entry : fs::directory_iterator(std::string(CAPPLAN_SOURCE_DIR) + "/configs/baselines")) {
-    std::ifstream file(entry.path());
-    EXPECT_EQ(validation_error(nlohmann::json::parse(file)), "") << entry.path();
-    ++files;
+  for (const char* folder : {"/configs/baselines", "/tests/fuzz/corpus/baseline"}) {
+    for (const auto& entry : fs::directory_iterator(std::string(CAPPLAN_SOURCE_DIR) + folder)) {
+      if (entry.path().filename().string().rfind("regression-", 0) == 0) continue;
+      std::ifstream file(entry.path());
+      EXPECT_EQ(validation_error(nlohmann::json::parse(file)), "") << entry.path();
+      ++files;
+    }
   }
-  EXPECT_GE(files, 3);
+  EXPECT_GE(files, 6);
 }
 
 TEST_F(BadBaseline, AnotherSpecNameIsAUsageErrorTheSameNameAComparison) {
@@ -535,6 +730,132 @@ TEST_F(BadBaseline, AnotherSpecNameIsAUsageErrorTheSameNameAComparison) {
   const CheckReport report = check(b, *fresh_);
   EXPECT_TRUE(report.passed());
   EXPECT_EQ(report.notes.at(0), "the spec file changed since the baseline was made (sha256 differs)");
+}
+
+// ---- baselines with breakdowns, scoped targets and milestones -------------------
+
+struct ReferenceRun {
+  static SimRun make() { return simulate(kReference, 5, 2000); }
+};
+class BadScopedBaseline : public BaselineOf<ReferenceRun> {
+ protected:
+  // The index in `array` of the object whose `key` is `value`.
+  static std::size_t index_of(const nlohmann::json& array, const std::string& key, const std::string& value) {
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      if (array[i][key] == value) return i;
+    }
+    ADD_FAILURE() << "no " << key << " " << value;
+    return 0;
+  }
+};
+
+// A breakdown scope, milestone or target subject the spec does not have is a
+// baseline that does not fit (exit 2 in the CLI), as another tranche or
+// report date is: re-make the baseline.
+TEST_F(BadScopedBaseline, ScopesMilestonesAndSubjectsTheSpecLacksAreUsageErrors) {
+  using nlohmann::json;
+  EXPECT_EQ(usage_error(*baseline_), "");
+  const std::string prefix = "the baseline does not fit the spec 'openai-aws-2026': ";
+  const std::vector<std::pair<std::function<void(json&)>, std::string>> cases = {
+      {[](json& b) {
+         for (json& cell : b["forecast_by"]) {
+           if (cell["scope"] == "site:site-c") cell["scope"] = "site:site-z";
+         }
+       },
+       "other breakdown scopes (report.by): the baseline has site:site-z which the spec lacks; the spec has "
+       "site:site-c which the baseline lacks"},
+      {[](json& b) { b["forecast_by"].erase(2); },
+       "the baseline has no breakdown cell 2025-11-30 site:site-a online_systems"},
+      {[](json& b) { b["forecast_by"][3].erase("p50_rank"); },
+       "malformed: breakdown cell 2025-11-30 site:site-a available_accelerators has no p50_rank"},
+      {[](json& b) { b["milestones"][0]["id"] = "first-50k-available"; },
+       "other milestones: the baseline has first-50k-available which the spec lacks; the spec has "
+       "first-100k-available which the baseline lacks"},
+      {[](json& b) { b["milestones"].erase(2); },
+       "other milestones: the spec has largest-cluster-1000-racks which the baseline lacks"},
+      {[](json& b) { b["milestones"][1]["scope"] = "site:site-c"; },
+       "milestone site-b-50k-available is available_accelerators in site:site-c in the baseline, "
+       "available_accelerators in site:site-b in the spec"},
+      {[](json& b) { b["milestones"][2]["metric"] = "installed_systems"; },
+       "milestone largest-cluster-1000-racks is installed_systems in largest-site in the baseline, online_systems in "
+       "largest-site in the spec"},
+      {[](json& b) { b["milestones"][0].erase("reached"); },
+       "malformed: milestone first-100k-available has no reached"},
+      {[](json& b) { b["targets"][index_of(b["targets"], "id", "eoy-gb300-available")]["scope"] = "total"; },
+       "target eoy-gb300-available is available_accelerators in total in the baseline, available_accelerators in "
+       "system:gb300-nvl72 in the spec"},
+  };
+  for (const auto& [corrupt, expected] : cases) {
+    json b = *baseline_;
+    corrupt(b);
+    const std::string message = usage_error(b);
+    EXPECT_NE(message.find(expected), std::string::npos) << "expected: " << expected << "\ngot: " << message;
+    EXPECT_TRUE(message.rfind(prefix, 0) == 0 || message.find("malformed") != std::string::npos) << message;
+    EXPECT_THROW(check_baseline_fits(b, fresh_->spec, *fresh_->model), UsageError) << expected;  // before simulating
+  }
+}
+
+// report.by of the baseline and of the spec differ: each side's extra scopes are named.
+TEST_F(BadScopedBaseline, AnotherReportByIsAUsageError) {
+  const SimRun sites_only = simulate(kReference, 5, 500, {"report.by=[site]"});
+  EXPECT_NE(usage_error(baseline_of(sites_only))
+                .find("other breakdown scopes (report.by): the spec has largest-site, system:gb200-nvl72, "
+                      "system:gb300-nvl72, system:trn3-ultraserver which the baseline lacks"),
+            std::string::npos)
+      << usage_error(baseline_of(sites_only));
+  try {
+    check(*baseline_, sites_only);
+    ADD_FAILURE() << "a baseline with more breakdown scopes than the spec fitted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("the baseline has largest-site, system:gb200-nvl72"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(BadScopedBaseline, EveryCorruptedBreakdownScopeAndMilestoneFieldIsAUsageErrorNamingIt) {
+  using nlohmann::json;
+  EXPECT_EQ(validation_error(*baseline_), "");
+  const Corruptions cases = {
+      {[](json& b) { b.erase("forecast_by"); }, "forecast_by is missing"},
+      {[](json& b) { b["forecast_by"] = json::object(); }, "forecast_by must be an array"},
+      {[](json& b) { b["forecast_by"][0].erase("scope"); }, "forecast_by[0].scope is missing"},
+      {[](json& b) { b["forecast_by"][0]["scope"] = "total"; },
+       "forecast_by[0].scope must be a breakdown scope: site:<id>, system:<id> or largest-site, got \"total\""},
+      {[](json& b) { b["forecast_by"][0]["scope"] = "city:x"; }, "forecast_by[0].scope must be a breakdown scope"},
+      {[](json& b) { b["forecast_by"][0]["scope"] = 3; }, "forecast_by[0].scope must be a string"},
+      {[](json& b) { b["forecast_by"][0]["metric"] = "racks"; }, "forecast_by[0].metric must be one of the metrics"},
+      {[](json& b) { b["forecast_by"][0]["date"] = "2030-01-01"; }, "forecast_by[0].date must lie in the horizon"},
+      {[](json& b) { b["forecast_by"][9] = b["forecast_by"][8]; },
+       "forecast_by[9] repeats the cell of its date, scope and metric"},
+      {[](json& b) { b["forecast_by"][5]["sd"] = -1; }, "forecast_by[5].sd must be a number between 0 and"},
+      {[](json& b) {
+         b["forecast_by"][5]["p50_rank"] = json::array({0, 0});
+       },
+       "forecast_by[5].p50_rank must be [below, through]"},
+      {[](json& b) { b["forecast_by"][5]["p95"] = 1.0; }, "forecast_by[5].p95 is a quantile the baseline's"},
+      {[](json& b) { b["targets"][0].erase("scope"); }, "targets[0].scope is missing"},
+      {[](json& b) { b["targets"][0]["scope"] = "site:"; },
+       "targets[0].scope must be a scope: total, site:<id>, system:<id> or largest-site"},
+      {[](json& b) { b["targets"][0]["metric"] = "gpus"; }, "targets[0].metric must be one of the metrics"},
+      {[](json& b) { b.erase("milestones"); }, "milestones is missing"},
+      {[](json& b) { b["milestones"][0] = 7; }, "milestones[0] must be an object"},
+      {[](json& b) { b["milestones"][1]["id"] = b["milestones"][0]["id"]; }, "milestones[1].id repeats an id"},
+      {[](json& b) { b["milestones"][0]["metric"] = 1; }, "milestones[0].metric must be a string"},
+      {[](json& b) { b["milestones"][0]["scope"] = "everywhere"; }, "milestones[0].scope must be a scope"},
+      {[](json& b) { b["milestones"][0]["threshold"] = "many"; }, "milestones[0].threshold must be a number"},
+      {[](json& b) { b["milestones"][0]["reached"] = 2001; }, "milestones[0].reached must be an integer between 0"},
+      {[](json& b) { b["milestones"][0]["probability_reached"] = 0.123; },
+       "milestones[0].probability_reached must equal its count"},
+      {[](json& b) { b["milestones"][0]["p50"] = 100000; }, "milestones[0].p50 must be an integer between -1 and 423"},
+      {[](json& b) { b["milestones"][0].erase("p90_hi"); }, "milestones[0].p90_hi is missing"},
+      {[](json& b) {
+         b["milestones"][0]["p10_rank"] = json::array({1999, 2000});
+       },
+       "milestones[0].p10_rank must be [below, through]"},
+      {[](json& b) { b["tables"]["forecast_by"] = 1; }, "tables.forecast_by must be a string"},
+      {[](json& b) { b["tables"].erase("milestones"); }, "tables.milestones is missing"},
+  };
+  expect_invalid(*baseline_, cases);
 }
 
 // ---- reports -----------------------------------------------------------------------
@@ -667,7 +988,9 @@ Shell shell(const std::string& command) {
 }
 
 // capplan check on a damaged baseline: exit 2 naming the file and the field,
-// before simulating and without writing the JUnit file, with and without --exact.
+// before simulating and without writing the JUnit file, in every mode. A
+// format-1 baseline (from a capplan that stored no breakdowns, target scopes
+// or milestones) is refused so too, saying how to re-make it.
 TEST(BaselineFile, CorruptedFieldsAndAnotherSpecExitTwoInEveryMode) {
   if (!fs::exists(CAPPLAN_BINARY)) GTEST_SKIP() << "no capplan binary at " << CAPPLAN_BINARY;
   const fs::path dir = fs::temp_directory_path() / ("capplan-baseline-file-" + std::to_string(getpid()));
@@ -691,12 +1014,25 @@ TEST(BaselineFile, CorruptedFieldsAndAnotherSpecExitTwoInEveryMode) {
       {[](nlohmann::json& b) { b.erase("trials"); }, "trials is missing"},
       {[](nlohmann::json& b) { b["targets"][0]["hits"] = 2001; }, "targets[0].hits must be an integer between 0"},
       {[](nlohmann::json& b) { b["spec"]["name"] = "other"; }, "was made from the spec 'other' (spec.name)"},
+      {[](nlohmann::json& b) {
+         // Format 1's fields: no breakdown cells, milestones, target scopes or their tables.
+         b["format_version"] = 1;
+         for (const char* key : {"forecast_by", "milestones"}) {
+           b.erase(key);
+           b["tables"].erase(key);
+         }
+         for (nlohmann::json& target : b["targets"]) target.erase("scope");
+       },
+       "the baseline {file} is format_version 1, from an older capplan that stored no breakdowns, target scopes or "
+       "milestones; this capplan reads format_version 2: re-make it with `capplan baseline SPEC -o {file}` (every "
+       "committed baseline: `tools/nightly.sh --refresh`; docs/nightly.md)"},
   };
-  for (const auto& [corrupt, expected] : cases) {
+  for (auto [corrupt, expected] : cases) {
+    for (std::size_t at; (at = expected.find("{file}")) != std::string::npos;) expected.replace(at, 6, bad.string());
     nlohmann::json b = baseline;
     corrupt(b);
     write_text(bad, b.dump(1));
-    for (const char* mode : {"", " --exact"}) {
+    for (const char* mode : {"", " --exact", " --per-cell"}) {
       const Shell result = shell(check + " --baseline " + bad.string() + mode);
       EXPECT_EQ(result.exit_code, 2) << expected << mode << ": " << result.output;
       EXPECT_NE(result.output.find("the baseline " + bad.string()), std::string::npos) << result.output;
@@ -704,6 +1040,28 @@ TEST(BaselineFile, CorruptedFieldsAndAnotherSpecExitTwoInEveryMode) {
       EXPECT_FALSE(fs::exists(junit)) << expected << mode;
     }
   }
+  fs::remove_all(dir);
+}
+
+// A baseline of other breakdown scopes: exit 2 before simulating, as for
+// other tranches or report dates.
+TEST(BaselineFile, OtherBreakdownScopesExitTwo) {
+  if (!fs::exists(CAPPLAN_BINARY)) GTEST_SKIP() << "no capplan binary at " << CAPPLAN_BINARY;
+  const fs::path dir = fs::temp_directory_path() / ("capplan-baseline-scopes-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string binary = CAPPLAN_BINARY, spec = config_path(kReference);
+  const fs::path sites = dir / "sites.json";
+  ASSERT_EQ(shell(binary + " baseline " + spec + " -o " + sites.string() +
+                  " --trials 500 --backend cpu --quiet --set 'report.by=[site]'")
+                .exit_code,
+            0);
+  const Shell result = shell(binary + " check " + spec + " --backend cpu --quiet --baseline " + sites.string());
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("the baseline does not fit the spec 'openai-aws-2026': other breakdown scopes "
+                               "(report.by): the spec has largest-site, system:gb200-nvl72"),
+            std::string::npos)
+      << result.output;
   fs::remove_all(dir);
 }
 
@@ -776,6 +1134,22 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return text && *text ? std::strtoull(text, nullptr, 10) : fallback;
 }
 
+// The kind of a compared cell, for the false-alarm tallies: proportion,
+// (breakdown) mean, forecast or breakdown quantile, completion or milestone
+// quantile.
+std::string cell_kind(const CellCheck& c) {
+  const auto ends_with = [&c](const std::string& tail) {
+    return c.cell.size() >= tail.size() && c.cell.compare(c.cell.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (c.table == "targets" || ends_with(" probability_complete") || ends_with(" probability_reached")) {
+    return "proportion";
+  }
+  if (c.table == "tranches") return "completion quantile";
+  if (c.table == "milestones") return "milestone quantile";
+  const std::string prefix = c.table == "forecast_by" ? "breakdown " : "";
+  return ends_with(" mean") ? prefix + "mean" : prefix.empty() ? "forecast quantile" : prefix + "quantile";
+}
+
 // Runs seeds 1 .. S+1 of every config and checks every earlier run's baseline
 // against every later run (S (S+1) / 2 pairs, S of them disjoint neighbours),
 // counting the cells beyond 2, 3 and 4 sigmas by kind. Trials: the
@@ -817,11 +1191,7 @@ TEST(FalseAlarm, DISABLED_RateOverManySeeds) {
         failed_checks_per_cell4 += max_sigmas(report) > 4.0 ? 1 : 0;
         limit = report.cell_limit;
         for (const CellCheck& c : report.cells) {
-          const std::string kind = c.table == "targets" || c.cell.find("probability_complete") != std::string::npos
-                                       ? "proportion"
-                                   : c.cell.size() > 5 && c.cell.compare(c.cell.size() - 5, 5, " mean") == 0 ? "mean"
-                                   : c.table == "tranches" ? "completion quantile"
-                                                           : "forecast quantile";
+          const std::string kind = cell_kind(c);
           for (Tally* t : {&by_kind[kind], &total, &per_config}) {
             ++t->cells;
             t->over2 += c.sigmas > 2.0;

@@ -60,7 +60,7 @@ fi
 
 # target, corpus, runs in CI mode (about a minute each on the 2-core CI
 # machine, docs/reliability.md), -max_len (bytes: room for the largest shipped
-# spec or baseline; longer inputs add time, not coverage), dictionary.
+# spec or baseline seed; longer inputs add time, not coverage), dictionary.
 targets=(
   "fuzz_spec_loader spec 40000 24576 tests/fuzz/yaml.dict"
   "fuzz_baseline baseline 70000 72000 tests/fuzz/baseline.dict"

@@ -1,7 +1,6 @@
 #include "planner/analysis/regression.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -13,11 +12,8 @@
 #include "planner/base/build_info.h"
 #include "planner/base/date.h"
 #include "planner/base/errors.h"
-#include "planner/base/limits.h"
-#include "planner/engine/intervals.h"
 #include "planner/output/number_format.h"
 #include "planner/output/output_files.h"
-#include "planner/output/reports.h"
 
 namespace capplan {
 
@@ -27,14 +23,6 @@ using nlohmann::json;
 
 std::string completion_text(DayNumber horizon_start, int day) {
   return day < 0 ? "after-horizon" : format_date(horizon_start + day);
-}
-
-std::uint64_t count_of(double fraction, std::uint64_t n) {
-  return static_cast<std::uint64_t>(std::llround(fraction * static_cast<double>(n)));
-}
-
-json rank_of(std::pair<double, double> bounds, std::uint64_t n) {
-  return json::array({count_of(bounds.first, n), count_of(bounds.second, n)});
 }
 
 std::string join(const std::vector<std::string>& parts, const char* separator) {
@@ -60,13 +48,7 @@ std::uint64_t checked_header(const json& baseline) {
   if (!baseline.contains("format_version") || !baseline["format_version"].is_number_integer()) {
     throw UsageError("the baseline has no format_version; is it a file from `capplan baseline`?");
   }
-  const int version = baseline["format_version"].get<int>();
-  if (version != kBaselineFormatVersion) {
-    throw UsageError(
-        fmt::format("the baseline has format_version {}, this capplan reads format_version {}; "
-                    "make a new one with `capplan baseline`",
-                    version, kBaselineFormatVersion));
-  }
+  check_format_version(baseline["format_version"], "");
   if (!baseline.contains("trials") || !baseline["trials"].is_number_unsigned() ||
       baseline["trials"].get<std::uint64_t>() == 0) {
     throw UsageError("the baseline has no positive trial count");
@@ -87,23 +69,30 @@ const json* find_by(const json& array, const char* key, const std::string& value
   return nullptr;
 }
 
-// Ids in `array` (field "id") must equal `ids` as sets.
-void check_same_ids(const Spec& spec, const json& array, const std::vector<std::string>& ids, const char* what) {
-  std::set<std::string> old_ids, new_ids(ids.begin(), ids.end());
-  for (const json& item : array) old_ids.insert(item.at("id").get<std::string>());
-  if (old_ids == new_ids) return;
+// The baseline's names (`old_names`) must equal the spec's (`new_names`) as sets.
+void check_same_names(const Spec& spec, const std::vector<std::string>& old_names,
+                      const std::vector<std::string>& new_names, const char* what) {
+  const std::set<std::string> old_set(old_names.begin(), old_names.end()), new_set(new_names.begin(), new_names.end());
+  if (old_set == new_set) return;
   std::vector<std::string> missing, added;
-  for (const auto& id : old_ids) {
-    if (!new_ids.count(id)) missing.push_back(id);
+  for (const auto& name : old_set) {
+    if (!new_set.count(name)) missing.push_back(name);
   }
-  for (const auto& id : new_ids) {
-    if (!old_ids.count(id)) added.push_back(id);
+  for (const auto& name : new_set) {
+    if (!old_set.count(name)) added.push_back(name);
   }
   std::string detail;
   if (!missing.empty()) detail += " the baseline has " + join(missing, ", ") + " which the spec lacks;";
   if (!added.empty()) detail += " the spec has " + join(added, ", ") + " which the baseline lacks;";
   detail.pop_back();
   mismatch(spec, std::string("other ") + what + ":" + detail);
+}
+
+// The ids (field "id") of the objects in `array`.
+std::vector<std::string> ids_in(const json& array) {
+  std::vector<std::string> ids;
+  for (const json& item : array) ids.push_back(item.at("id").get<std::string>());
+  return ids;
 }
 
 // A compared cell; whether it passed is decided once the cells are counted.
@@ -170,289 +159,138 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
-// The baseline's forecast cells by (date, metric).
-std::map<std::pair<std::string, std::string>, const json*> forecast_cells(const json& baseline) {
-  std::map<std::pair<std::string, std::string>, const json*> cells;
-  for (const json& cell : baseline.at("forecast")) {
-    cells[{cell.at("date").get<std::string>(), cell.at("metric").get<std::string>()}] = &cell;
+// The baseline's cells of forecast (the totals) or forecast_by (`breakdowns`), by record_label.
+std::map<std::string, const json*> record_cells(const json& baseline, bool breakdowns) {
+  std::map<std::string, const json*> cells;
+  for (const json& cell : baseline.at(breakdowns ? "forecast_by" : "forecast")) {
+    const std::string scope = breakdowns ? cell.at("scope").get<std::string>() : std::string();
+    cells[record_label(cell.at("date").get<std::string>(), scope, cell.at("metric").get<std::string>())] = &cell;
   }
   return cells;
 }
 
-// The checks of one baseline file, each failure naming the file and the
-// field's JSON path.
-class BaselineValidator {
- public:
-  BaselineValidator(const json& baseline, const std::string& file) : baseline_(baseline), file_(file) {}
+// A target or milestone as a check names it: its id, and its scope unless that is the total.
+std::string subject_label(const std::string& id, const Scope& scope) {
+  return scope.kind == Scope::Kind::total ? id : id + " " + scope.text();
+}
 
-  void run() {
-    if (!baseline_.is_object()) throw UsageError("the baseline " + file_ + " is not a JSON object");
-    header();
-    quantiles_ = quantiles();
-    for (double q : quantiles_) columns_.push_back(quantile_column(q));
-    forecast();
-    targets();
-    tranches();
-    const json& tables = object(baseline_, "", "tables");
-    for (const char* name : {"forecast", "tranches", "targets"}) text(tables, "tables", name);
-  }
+// ---- does the baseline fit the spec?
 
- private:
-  [[noreturn]] void fail(const std::string& path, const std::string& rule, const json* value = nullptr) const {
-    std::string got;
-    if (value) {
-      got = value->dump();
-      if (got.size() > 60) got = got.substr(0, 57) + "...";
-      got = ", got " + got;
-    }
-    throw UsageError("the baseline " + file_ + " is invalid: " + path + " " + rule + got);
+void fit_quantiles_and_horizon(const json& baseline, const Spec& spec) {
+  const auto& quantiles = spec.report.quantiles;
+  const std::vector<double> old_quantiles = baseline.at("quantiles").get<std::vector<double>>();
+  if (old_quantiles != quantiles) {
+    mismatch(spec, "other report quantiles (baseline " + quantile_list(old_quantiles) + ", spec " +
+                       quantile_list(quantiles) + ")");
   }
-  static std::string join_path(const std::string& parent, const std::string& key) {
-    return parent.empty() ? key : parent + "." + key;
+  const std::string old_start = baseline.at("horizon").at("start").get<std::string>();
+  const std::string old_end = baseline.at("horizon").at("end").get<std::string>();
+  if (old_start != format_date(spec.horizon.start) || old_end != format_date(spec.horizon.end)) {
+    mismatch(spec, "another horizon (baseline " + old_start + " .. " + old_end + ", spec " +
+                       format_date(spec.horizon.start) + " .. " + format_date(spec.horizon.end) + ")");
   }
-  const json& field(const json& object, const std::string& parent, const std::string& key) const {
-    if (!object.contains(key)) fail(join_path(parent, key), "is missing");
-    return object[key];
-  }
-  const json& object(const json& parent, const std::string& path, const std::string& key) const {
-    const json& value = field(parent, path, key);
-    if (!value.is_object()) fail(join_path(path, key), "must be an object", &value);
-    return value;
-  }
-  const json& array(const json& parent, const std::string& path, const std::string& key) const {
-    const json& value = field(parent, path, key);
-    if (!value.is_array()) fail(join_path(path, key), "must be an array", &value);
-    return value;
-  }
-  std::string text(const json& parent, const std::string& path, const std::string& key, bool non_empty = false) const {
-    const json& value = field(parent, path, key);
-    if (!value.is_string() || (non_empty && value.get_ref<const std::string&>().empty())) {
-      fail(join_path(path, key), non_empty ? "must be a non-empty string" : "must be a string", &value);
-    }
-    return value.get<std::string>();
-  }
-  std::uint64_t count(const json& parent, const std::string& path, const std::string& key, std::uint64_t low,
-                      std::uint64_t high) const {
-    const json& value = field(parent, path, key);
-    if (!value.is_number_unsigned() || value.get<std::uint64_t>() < low || value.get<std::uint64_t>() > high) {
-      fail(join_path(path, key), fmt::format("must be an integer between {} and {}", low, high), &value);
-    }
-    return value.get<std::uint64_t>();
-  }
-  std::int64_t integer(const json& parent, const std::string& path, const std::string& key, std::int64_t low,
-                       std::int64_t high) const {
-    const json& value = field(parent, path, key);
-    if (!value.is_number_integer() || (value.is_number_unsigned() && value.get<std::uint64_t>() > kMaxTrials) ||
-        value.get<std::int64_t>() < low || value.get<std::int64_t>() > high) {
-      fail(join_path(path, key), fmt::format("must be an integer between {} and {}", low, high), &value);
-    }
-    return value.get<std::int64_t>();
-  }
-  double number(const json& parent, const std::string& path, const std::string& key, double low, double high) const {
-    const json& value = field(parent, path, key);
-    if (!value.is_number() || !(value.get<double>() >= low && value.get<double>() <= high)) {
-      fail(join_path(path, key), fmt::format("must be a number between {:g} and {:g}", low, high), &value);
-    }
-    return value.get<double>();
-  }
-  double finite(const json& parent, const std::string& path, const std::string& key) const {
-    const double huge = std::numeric_limits<double>::max();
-    return number(parent, path, key, -huge, huge);
-  }
-  DayNumber date(const json& parent, const std::string& path, const std::string& key, bool in_horizon = true) const {
-    const std::string value = text(parent, path, key);
-    const auto day = parse_date(value);
-    if (!day) fail(join_path(path, key), "must be a date YYYY-MM-DD", &parent[key]);
-    if (in_horizon && (*day < start_ || *day > end_)) {
-      fail(join_path(path, key), "must lie in the horizon " + format_date(start_) + " .. " + format_date(end_),
-           &parent[key]);
-    }
-    return *day;
-  }
-  // A probability stored next to its count: in [0, 1] and equal to count / n.
-  void probability(const json& parent, const std::string& path, const std::string& key, std::uint64_t hits,
-                   std::uint64_t n) const {
-    const double value = number(parent, path, key, 0.0, 1.0);
-    if (std::fabs(value - static_cast<double>(hits) / static_cast<double>(n)) > 1e-9) {
-      fail(join_path(path, key), fmt::format("must equal its count {} / {} trials", hits, n), &parent[key]);
-    }
-  }
+}
 
-  void header() {
-    const json& version = field(baseline_, "", "format_version");
-    if (!version.is_number_integer() || version.get<std::int64_t>() != kBaselineFormatVersion) {
-      fail("format_version",
-           fmt::format("must be {}, the format this capplan reads (make a new baseline with `capplan baseline`)",
-                       kBaselineFormatVersion),
-           &version);
+void fit_report_dates(const json& baseline, const Spec& spec, const CompiledModel& model) {
+  std::vector<std::string> old_dates;
+  for (const json& cell : baseline.at("forecast")) {
+    const std::string date = cell.at("date").get<std::string>();
+    if (old_dates.empty() || old_dates.back() != date) old_dates.push_back(date);
+  }
+  std::vector<std::string> new_dates;
+  for (int row : model.report_rows) {
+    new_dates.push_back(format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]));
+  }
+  if (old_dates != new_dates) {
+    mismatch(spec,
+             fmt::format("other report dates (baseline {} dates {} .. {}, spec {} dates {} .. {})", old_dates.size(),
+                         old_dates.empty() ? "-" : old_dates.front(), old_dates.empty() ? "-" : old_dates.back(),
+                         new_dates.size(), new_dates.front(), new_dates.back()));
+  }
+}
+
+// The breakdown scopes of forecast_by must be report.by's.
+void fit_breakdown_scopes(const json& baseline, const Spec& spec, const CompiledModel& model) {
+  std::vector<std::string> old_scopes, new_scopes;
+  for (const json& cell : baseline.at("forecast_by")) old_scopes.push_back(cell.at("scope").get<std::string>());
+  for (int block = 1; block <= model.breakdown_blocks; ++block) {
+    new_scopes.push_back(model.scope_names[static_cast<std::size_t>(block)].text());
+  }
+  check_same_names(spec, old_scopes, new_scopes, "breakdown scopes (report.by)");
+}
+
+// Every cell of forecast (or forecast_by) that the spec reports, and no other.
+void fit_record_cells(const json& baseline, const Spec& spec, const CompiledModel& model, bool breakdowns) {
+  const auto old_cells = record_cells(baseline, breakdowns);
+  std::size_t expected = 0;
+  const char* what = breakdowns ? "breakdown cell" : "forecast cell";
+  for_each_record_cell(model, breakdowns, [&](const std::string& label, int, int, int) {
+    if (!old_cells.count(label)) mismatch(spec, fmt::format("the baseline has no {} {}", what, label));
+    ++expected;
+  });
+  if (old_cells.size() != expected) {
+    mismatch(spec, fmt::format("the baseline has {}s at dates or of metrics this capplan does not report", what));
+  }
+}
+
+// A target or milestone keeps its id only for the same metric and scope:
+// another one asks another question, which no comparison answers.
+void fit_subject(const Spec& spec, const char* kind, const json& old, const std::string& id, const std::string& metric,
+                 const std::string& scope) {
+  const std::string old_metric = old.at("metric").get<std::string>(), old_scope = old.at("scope").get<std::string>();
+  if (old_metric != metric || old_scope != scope) {
+    mismatch(spec, fmt::format("{} {} is {} in {} in the baseline, {} in {} in the spec", kind, id, old_metric,
+                               old_scope, metric, scope));
+  }
+}
+
+void fit_targets_tranches_milestones(const json& baseline, const Spec& spec, const CompiledModel& model) {
+  std::vector<std::string> target_ids, tranche_ids, milestone_ids;
+  for (const CompiledTarget& target : model.targets) target_ids.push_back(target.id);
+  for (const Tranche& tranche : spec.tranches) tranche_ids.push_back(tranche.id);
+  for (const Milestone& milestone : model.milestone_specs) milestone_ids.push_back(milestone.id);
+  check_same_names(spec, ids_in(baseline.at("targets")), target_ids, "targets");
+  check_same_names(spec, ids_in(baseline.at("tranches")), tranche_ids, "tranches");
+  check_same_names(spec, ids_in(baseline.at("milestones")), milestone_ids, "milestones");
+  for (const CompiledTarget& target : model.targets) {
+    fit_subject(spec, "target", *find_by(baseline.at("targets"), "id", target.id), target.id,
+                metric_names()[static_cast<std::size_t>(target.metric)],
+                model.scope_names[static_cast<std::size_t>(target.scope_block)].text());
+  }
+  for (const Milestone& milestone : model.milestone_specs) {
+    fit_subject(spec, "milestone", *find_by(baseline.at("milestones"), "id", milestone.id), milestone.id,
+                milestone.metric, milestone.scope.text());
+  }
+}
+
+// Every field the comparison reads, so a damaged file is reported before simulating.
+void require_fields(const json& baseline, const std::vector<double>& quantiles) {
+  auto require = [&](const json& item, std::vector<std::string> keys, bool with_quantiles, const std::string& where) {
+    for (double q : with_quantiles ? quantiles : std::vector<double>{}) {
+      keys.push_back(quantile_column(q));
+      keys.push_back(quantile_column(q) + "_rank");
     }
-    for (const char* key : {"tool", "tool_version", "git_revision"}) text(baseline_, "", key);
-    const json& spec = object(baseline_, "", "spec");
-    text(spec, "spec", "name", true);
-    const std::string sha = text(spec, "spec", "sha256");
-    if (sha.size() != 64 || sha.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      fail("spec.sha256", "must be 64 lowercase hex digits", &spec["sha256"]);
+    for (const std::string& key : keys) {
+      if (!item.contains(key)) throw UsageError("the baseline is malformed: " + where + " has no " + key);
     }
-    const json& overrides = array(spec, "spec", "overrides");
-    for (std::size_t i = 0; i < overrides.size(); ++i) {
-      if (!overrides[i].is_string()) fail(fmt::format("spec.overrides[{}]", i), "must be a string", &overrides[i]);
-    }
-    count(baseline_, "", "seed", 0, kMaxSeed);
-    trials_ = count(baseline_, "", "trials", 1, kMaxTrials);
-    const json& horizon = object(baseline_, "", "horizon");
-    start_ = date(horizon, "horizon", "start", false);
-    end_ = date(horizon, "horizon", "end", false);
-    if (end_ < start_ || end_ - start_ > kMaxHorizonDays) {
-      fail("horizon.end", fmt::format("must lie 0 .. {} days after horizon.start", kMaxHorizonDays), &horizon["end"]);
+  };
+  for (const bool breakdowns : {false, true}) {
+    for (const auto& [label, cell] : record_cells(baseline, breakdowns)) {
+      require(*cell, {"mean", "sd"}, true, (breakdowns ? "breakdown cell " : "forecast cell ") + label);
     }
   }
-
-  std::vector<double> quantiles() const {
-    const json& list = array(baseline_, "", "quantiles");
-    if (list.empty()) fail("quantiles", "must list at least one quantile");
-    std::vector<double> out;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const std::string path = fmt::format("quantiles[{}]", i);
-      if (!list[i].is_number() || !(list[i].get<double>() > 0.0 && list[i].get<double>() < 1.0)) {
-        fail(path, "must be a number strictly between 0 and 1", &list[i]);
-      }
-      if (!out.empty() && list[i].get<double>() <= out.back()) fail(path, "must be above the one before", &list[i]);
-      out.push_back(list[i].get<double>());
-    }
-    return out;
+  for (const json& target : baseline.at("targets")) {
+    require(target, {"hits"}, false, "target " + target.at("id").get<std::string>());
   }
-
-  // pX_rank: [below, through] trials, below <= q x trials <= through <= trials.
-  void rank(const json& item, const std::string& path, const std::string& key, double q) const {
-    const json& value = field(item, path, key);
-    const std::string where = join_path(path, key);
-    const std::string rule = fmt::format(
-        "must be [below, through] trials with below <= {:g} x trials <= through <= trials ({})", q, trials_);
-    if (!value.is_array() || value.size() != 2 || !value[0].is_number_unsigned() || !value[1].is_number_unsigned()) {
-      fail(where, rule, &value);
-    }
-    const std::uint64_t below = value[0].get<std::uint64_t>(), through = value[1].get<std::uint64_t>();
-    const double target = q * static_cast<double>(trials_);
-    if (below > through || through > trials_ || static_cast<double>(below) > std::ceil(target) ||
-        static_cast<double>(through) < std::floor(target)) {
-      fail(where, rule, &value);
-    }
+  for (const json& tranche : baseline.at("tranches")) {
+    require(tranche, {"complete"}, true, "tranche " + tranche.at("id").get<std::string>());
   }
-
-  // Only the quantile columns of the quantile list: a column pX (or pX_lo, ...)
-  // of another quantile means the lists disagree.
-  void no_other_columns(const json& item, const std::string& path) const {
-    for (const auto& [key, value] : item.items()) {
-      if (key.size() < 2 || key[0] != 'p' || !std::isdigit(static_cast<unsigned char>(key[1]))) continue;
-      const std::string column = key.substr(0, key.find('_'));
-      if (std::find(columns_.begin(), columns_.end(), column) == columns_.end()) {
-        fail(join_path(path, key), "is a quantile the baseline's quantiles list lacks", &value);
-      }
-    }
+  for (const json& milestone : baseline.at("milestones")) {
+    require(milestone, {"reached"}, true, "milestone " + milestone.at("id").get<std::string>());
   }
-
-  void forecast() const {
-    const json& cells = array(baseline_, "", "forecast");
-    if (cells.empty()) fail("forecast", "must hold at least one cell");
-    std::set<std::pair<std::string, std::string>> seen;
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      const std::string path = fmt::format("forecast[{}]", i);
-      if (!cells[i].is_object()) fail(path, "must be an object", &cells[i]);
-      const json& cell = cells[i];
-      date(cell, path, "date");
-      const std::string metric = text(cell, path, "metric");
-      const auto& names = metric_names();
-      if (std::find(names.begin(), names.end(), metric) == names.end()) {
-        fail(path + ".metric", "must be one of the metrics capplan reports", &cell["metric"]);
-      }
-      if (!seen.insert({cell["date"].get<std::string>(), metric}).second) {
-        fail(path, "repeats the cell of its date and metric");
-      }
-      finite(cell, path, "mean");
-      number(cell, path, "sd", 0.0, std::numeric_limits<double>::max());
-      for (std::size_t k = 0; k < quantiles_.size(); ++k) {
-        const std::string& column = columns_[k];
-        const double value = finite(cell, path, column);
-        if (!(finite(cell, path, column + "_lo") <= value && value <= finite(cell, path, column + "_hi"))) {
-          fail(path + "." + column, "must lie in its interval [" + column + "_lo, " + column + "_hi]", &cell[column]);
-        }
-        rank(cell, path, column + "_rank", quantiles_[k]);
-      }
-      no_other_columns(cell, path);
-    }
-  }
-
-  void targets() const {
-    const json& list = array(baseline_, "", "targets");
-    std::set<std::string> ids;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const std::string path = fmt::format("targets[{}]", i);
-      if (!list[i].is_object()) fail(path, "must be an object", &list[i]);
-      const json& target = list[i];
-      if (!ids.insert(text(target, path, "id", true)).second) fail(path + ".id", "repeats an id", &target["id"]);
-      text(target, path, "metric");
-      date(target, path, "date");
-      finite(target, path, "threshold");
-      count(target, path, "trials", trials_, trials_);
-      const std::uint64_t hits = count(target, path, "hits", 0, trials_);
-      probability(target, path, "probability", hits, trials_);
-    }
-  }
-
-  void tranches() const {
-    const json& list = array(baseline_, "", "tranches");
-    const std::int64_t last_day = end_ - start_;
-    std::set<std::string> ids;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      const std::string path = fmt::format("tranches[{}]", i);
-      if (!list[i].is_object()) fail(path, "must be an object", &list[i]);
-      const json& tranche = list[i];
-      if (!ids.insert(text(tranche, path, "id", true)).second) fail(path + ".id", "repeats an id", &tranche["id"]);
-      count(tranche, path, "units", 0, kMaxUnits);
-      const std::uint64_t complete = count(tranche, path, "complete", 0, trials_);
-      probability(tranche, path, "probability_complete", complete, trials_);
-      for (std::size_t k = 0; k < quantiles_.size(); ++k) {
-        const std::string& column = columns_[k];
-        for (const char* suffix : {"", "_lo", "_hi"}) integer(tranche, path, column + suffix, -1, last_day);
-        rank(tranche, path, column + "_rank", quantiles_[k]);
-      }
-      no_other_columns(tranche, path);
-    }
-  }
-
-  const json& baseline_;
-  const std::string& file_;
-  std::uint64_t trials_ = 0;
-  DayNumber start_ = 0, end_ = 0;
-  std::vector<double> quantiles_;
-  std::vector<std::string> columns_;
-};
+}
 
 }  // namespace
-
-void validate_baseline(const json& baseline, const std::string& file) { BaselineValidator(baseline, file).run(); }
-
-json parse_baseline(const std::string& text, const std::string& file) {
-  // The parser itself does not recurse, but printing, comparing and
-  // destroying a value do, once per level: the depth is bounded while
-  // parsing, before anything deeper than a baseline needs is built.
-  const json::parser_callback_t bounded_depth = [&file](int depth, json::parse_event_t event, json&) {
-    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-        depth >= kMaxBaselineNesting) {
-      throw UsageError(fmt::format("the baseline {} nests arrays and objects deeper than {} levels; a baseline has 4",
-                                   file, kMaxBaselineNesting));
-    }
-    return true;
-  };
-  json baseline;
-  try {
-    baseline = json::parse(text, bounded_depth);
-  } catch (const json::exception& e) {
-    throw UsageError("the baseline " + file + " is not valid JSON: " + e.what());
-  }
-  validate_baseline(baseline, file);
-  return baseline;
-}
 
 void check_baseline_spec(const json& baseline, const Spec& spec, const std::string& file) {
   const std::string name = baseline.at("spec").at("name").get<std::string>();
@@ -462,79 +300,17 @@ void check_baseline_spec(const json& baseline, const Spec& spec, const std::stri
   }
 }
 
-namespace {}  // namespace
-
 void check_baseline_fits(const json& baseline, const Spec& spec, const CompiledModel& model) {
   checked_header(baseline);
   try {
     if (baseline.contains("spec") && baseline["spec"].contains("name")) check_baseline_spec(baseline, spec, "");
-    // ---- structure: quantiles, horizon, report dates and metrics, targets, tranches
-    const auto& quantiles = spec.report.quantiles;
-    const std::vector<double> old_quantiles = baseline.at("quantiles").get<std::vector<double>>();
-    if (old_quantiles != quantiles) {
-      mismatch(spec, "other report quantiles (baseline " + quantile_list(old_quantiles) + ", spec " +
-                         quantile_list(quantiles) + ")");
-    }
-    const std::string old_start = baseline.at("horizon").at("start").get<std::string>();
-    const std::string old_end = baseline.at("horizon").at("end").get<std::string>();
-    if (old_start != format_date(spec.horizon.start) || old_end != format_date(spec.horizon.end)) {
-      mismatch(spec, "another horizon (baseline " + old_start + " .. " + old_end + ", spec " +
-                         format_date(spec.horizon.start) + " .. " + format_date(spec.horizon.end) + ")");
-    }
-    const json& old_forecast = baseline.at("forecast");
-    const auto old_cells = forecast_cells(baseline);
-    std::vector<std::string> old_dates;
-    for (const json& cell : old_forecast) {
-      const std::string date = cell.at("date").get<std::string>();
-      if (old_dates.empty() || old_dates.back() != date) old_dates.push_back(date);
-    }
-    std::vector<std::string> new_dates;
-    for (int row : model.report_rows) {
-      new_dates.push_back(format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]));
-    }
-    if (old_dates != new_dates) {
-      mismatch(spec,
-               fmt::format("other report dates (baseline {} dates {} .. {}, spec {} dates {} .. {})", old_dates.size(),
-                           old_dates.empty() ? "-" : old_dates.front(), old_dates.empty() ? "-" : old_dates.back(),
-                           new_dates.size(), new_dates.front(), new_dates.back()));
-    }
-    for (const std::string& date : new_dates) {
-      for (const std::string& metric : metric_names()) {
-        if (!old_cells.count({date, metric})) mismatch(spec, "the baseline has no metric " + metric + " at " + date);
-      }
-    }
-    if (old_cells.size() != new_dates.size() * metric_names().size()) {
-      mismatch(spec, "the baseline has metrics this capplan does not report");
-    }
-    std::vector<std::string> target_ids, tranche_ids;
-    for (const CompiledTarget& target : model.targets) target_ids.push_back(target.id);
-    for (const Tranche& tranche : spec.tranches) tranche_ids.push_back(tranche.id);
-    check_same_ids(spec, baseline.at("targets"), target_ids, "targets");
-    check_same_ids(spec, baseline.at("tranches"), tranche_ids, "tranches");
-
-    // Every field the comparison reads, so a damaged file is reported before simulating.
-    auto require = [](const json& item, const std::string& key, const std::string& where) {
-      if (!item.contains(key)) throw UsageError("the baseline is malformed: " + where + " has no " + key);
-    };
-    for (const auto& [key, cell] : old_cells) {
-      const std::string where = "forecast cell " + key.first + " " + key.second;
-      require(*cell, "mean", where);
-      require(*cell, "sd", where);
-      for (double q : quantiles) {
-        require(*cell, quantile_column(q), where);
-        require(*cell, quantile_column(q) + "_rank", where);
-      }
-    }
-    for (const json& target : baseline.at("targets"))
-      require(target, "hits", "target " + target.at("id").get<std::string>());
-    for (const json& tranche : baseline.at("tranches")) {
-      const std::string where = "tranche " + tranche.at("id").get<std::string>();
-      require(tranche, "complete", where);
-      for (double q : quantiles) {
-        require(tranche, quantile_column(q), where);
-        require(tranche, quantile_column(q) + "_rank", where);
-      }
-    }
+    fit_quantiles_and_horizon(baseline, spec);
+    fit_report_dates(baseline, spec, model);
+    fit_record_cells(baseline, spec, model, false);
+    fit_breakdown_scopes(baseline, spec, model);
+    fit_record_cells(baseline, spec, model, true);
+    fit_targets_tranches_milestones(baseline, spec, model);
+    require_fields(baseline, spec.report.quantiles);
   } catch (const json::exception& e) {
     throw UsageError(std::string("the baseline is malformed: ") + e.what());
   }
@@ -584,84 +360,6 @@ double proportion_sigmas(std::uint64_t hits_old, std::uint64_t n_old, std::uint6
   return difference / std::sqrt(pooled * (1.0 - pooled) * (1.0 / a + 1.0 / b));
 }
 
-json make_baseline(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
-                   const RunTables& tables) {
-  const std::uint64_t n = stats.trials();
-  const auto& quantiles = spec.report.quantiles;
-  json out;
-  out["format_version"] = kBaselineFormatVersion;
-  out["tool"] = "capplan";
-  out["tool_version"] = tool_version();
-  out["git_revision"] = git_revision();
-  out["spec"] = {{"name", spec.name}, {"sha256", sha256_hex(spec.source_text)}, {"overrides", spec.overrides}};
-  out["seed"] = spec.seed;
-  out["trials"] = n;
-  out["horizon"] = {{"start", format_date(spec.horizon.start)}, {"end", format_date(spec.horizon.end)}};
-  out["quantiles"] = quantiles;
-
-  // Forecast cells, in forecast.csv order. pX_rank = trials (below, at or below)
-  // the value's histogram bin: the baseline's side of the rank-space test.
-  json forecast = json::array();
-  for (int row : model.report_rows) {
-    const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
-    for (int m = 0; m < kMetricCount; ++m) {
-      json cell;
-      cell["date"] = date;
-      cell["metric"] = metric_names()[static_cast<std::size_t>(m)];
-      cell["mean"] = stats.mean(row, m);
-      cell["sd"] = stats.standard_deviation(row, m);
-      for (double q : quantiles) {
-        const std::string column = quantile_column(q);
-        const double value = stats.quantile(row, m, q);
-        const ValueInterval interval = stats.quantile_interval(row, m, q, kZ95);
-        cell[column] = value;
-        cell[column + "_lo"] = interval.low;
-        cell[column + "_hi"] = interval.high;
-        cell[column + "_rank"] = rank_of(stats.cdf_bounds(row, m, value), n);
-      }
-      forecast.push_back(std::move(cell));
-    }
-  }
-  out["forecast"] = std::move(forecast);
-
-  json targets = json::array();
-  for (std::size_t k = 0; k < model.targets.size(); ++k) {
-    const CompiledTarget& target = model.targets[k];
-    targets.push_back({{"id", target.id},
-                       {"metric", metric_names()[static_cast<std::size_t>(target.metric)]},
-                       {"date", format_date(target.date)},
-                       {"threshold", target.threshold},
-                       {"hits", stats.target_hits(static_cast<int>(k))},
-                       {"trials", n},
-                       {"probability", stats.target_probability(static_cast<int>(k))}});
-  }
-  out["targets"] = std::move(targets);
-
-  // Completion quantiles as day indices from the horizon start; -1 = after the horizon.
-  json tranches = json::array();
-  for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
-    const int index = static_cast<int>(t);
-    json tranche;
-    tranche["id"] = spec.tranches[t].id;
-    tranche["units"] = spec.tranches[t].units;
-    tranche["probability_complete"] = stats.completion_probability(index);
-    tranche["complete"] = count_of(stats.completion_probability(index), n);
-    for (double q : quantiles) {
-      const std::string column = quantile_column(q);
-      const int day = stats.completion_quantile(index, q);
-      const auto [low, high] = stats.completion_interval(index, q, kZ95);
-      tranche[column] = day;
-      tranche[column + "_lo"] = low;
-      tranche[column + "_hi"] = high;
-      tranche[column + "_rank"] = rank_of(stats.completion_cdf_bounds(index, day), n);
-    }
-    tranches.push_back(std::move(tranche));
-  }
-  out["tranches"] = std::move(tranches);
-  out["tables"] = {{"forecast", tables.forecast}, {"tranches", tables.tranches}, {"targets", tables.targets}};
-  return out;
-}
-
 namespace {
 
 // Notes on what changed besides the results: the spec text, the --set options,
@@ -696,35 +394,37 @@ double mean_sigmas(double old_mean, double old_sd, std::uint64_t n_old, double n
   return difference <= tolerance ? 0.0 : se > 0.0 ? difference / se : std::numeric_limits<double>::infinity();
 }
 
-// Appends the forecast cells, in forecast.csv order: each (date, metric)'s
-// mean, then its quantiles in rank space (quantile_rank_sigmas).
-void check_forecast_cells(const json& baseline, const Spec& spec, const CompiledModel& model,
-                          const ForecastStatistics& fresh, std::uint64_t n_old, CheckReport& report) {
+// Appends one record cell's checks (a row of forecast.csv or forecast_by.csv;
+// `row` a row of any scope block): its mean, then its quantiles in rank space
+// (quantile_rank_sigmas).
+void check_record_cell(const std::string& table, const std::string& label, const json& old,
+                       const ForecastStatistics& fresh, int row, int m, const std::vector<double>& quantiles,
+                       std::uint64_t n_old, CheckReport& report) {
   const std::uint64_t n_new = fresh.trials();
-  const auto old_cells = forecast_cells(baseline);
-  for (int row : model.report_rows) {
-    const std::string date = format_date(model.horizon_start + model.record_days[static_cast<std::size_t>(row)]);
-    for (int m = 0; m < kMetricCount; ++m) {
-      const std::string& metric = metric_names()[static_cast<std::size_t>(m)];
-      const json& old = *old_cells.at({date, metric});
-      const std::string label = date + " " + metric;
-      const double old_mean = old.at("mean").get<double>(), new_mean = fresh.mean(row, m);
-      const int bits =
-          fresh.cell_layouts()[static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(m)].bits;
-      const double distance = mean_sigmas(old_mean, old.at("sd").get<double>(), n_old, new_mean,
-                                          fresh.standard_deviation(row, m), n_new, bits);
-      report.cells.push_back(
-          cell_check("forecast", label + " mean", format_mean(old_mean), format_mean(new_mean), distance));
-      for (double q : spec.report.quantiles) {
-        const std::string column = quantile_column(q);
-        const double old_value = old.at(column).get<double>();
-        const double rank_distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
-                                                          fresh.cdf_bounds(row, m, old_value), n_new);
-        report.cells.push_back(cell_check("forecast", label + " " + column, format_value(m, old_value),
-                                          format_value(m, fresh.quantile(row, m, q)), rank_distance));
-      }
-    }
+  const double old_mean = old.at("mean").get<double>(), new_mean = fresh.mean(row, m);
+  const int bits =
+      fresh.cell_layouts()[static_cast<std::size_t>(row) * kMetricCount + static_cast<std::size_t>(m)].bits;
+  const double distance =
+      mean_sigmas(old_mean, old.at("sd").get<double>(), n_old, new_mean, fresh.standard_deviation(row, m), n_new, bits);
+  report.cells.push_back(cell_check(table, label + " mean", format_mean(old_mean), format_mean(new_mean), distance));
+  for (double q : quantiles) {
+    const std::string column = quantile_column(q);
+    const double old_value = old.at(column).get<double>();
+    const double rank_distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
+                                                      fresh.cdf_bounds(row, m, old_value), n_new);
+    report.cells.push_back(cell_check(table, label + " " + column, format_value(m, old_value),
+                                      format_value(m, fresh.quantile(row, m, q)), rank_distance));
   }
+}
+
+// Appends the cells of forecast.csv or, with `breakdowns`, of forecast_by.csv, in the table's order.
+void check_record_cells(const json& baseline, const Spec& spec, const CompiledModel& model,
+                        const ForecastStatistics& fresh, std::uint64_t n_old, bool breakdowns, CheckReport& report) {
+  const auto old_cells = record_cells(baseline, breakdowns);
+  for_each_record_cell(model, breakdowns, [&](const std::string& label, int block, int row, int m) {
+    check_record_cell(breakdowns ? "forecast_by" : "forecast", label, *old_cells.at(label), fresh,
+                      fresh.block_row(block, row), m, spec.report.quantiles, n_old, report);
+  });
 }
 
 // Appends one cell per target: its probability, by a two-proportion z test.
@@ -736,39 +436,57 @@ void check_target_cells(const json& baseline, const CompiledModel& model, const 
     const std::uint64_t old_hits = old.at("hits").get<std::uint64_t>();
     const std::uint64_t old_trials = old.value("trials", n_old);
     const std::uint64_t new_hits = fresh.target_hits(static_cast<int>(k));
+    const Scope& scope = model.scope_names[static_cast<std::size_t>(target.scope_block)];
     report.cells.push_back(
-        cell_check("targets", target.id + " probability",
+        cell_check("targets", subject_label(target.id, scope) + " probability",
                    format_probability(static_cast<double>(old_hits) / static_cast<double>(old_trials)),
                    format_probability(fresh.target_probability(static_cast<int>(k))),
                    proportion_sigmas(old_hits, old_trials, new_hits, fresh.trials())));
   }
 }
 
-// Appends each tranche's cells: its completion probability (two-proportion z
-// test), then its completion quantiles in rank space.
-void check_tranche_cells(const json& baseline, const Spec& spec, const ForecastStatistics& fresh, std::uint64_t n_old,
+// What an outcome's cells are called: a tranche's completion or a milestone's first passage.
+struct OutcomeNames {
+  const char* table;
+  const char* count_key;    // trials it happened in within the horizon
+  const char* probability;  // their fraction
+};
+
+// Appends an outcome's cells: its probability (two-proportion z test), then
+// its date quantiles in rank space.
+void check_outcome_cells(const OutcomeNames& names, const std::string& label, const json& old,
+                         const ForecastStatistics& fresh, int outcome, const Spec& spec, std::uint64_t n_old,
                          CheckReport& report) {
   const std::uint64_t n_new = fresh.trials();
   const DayNumber start = spec.horizon.start;
+  const std::uint64_t old_count = old.at(names.count_key).get<std::uint64_t>();
+  report.cells.push_back(cell_check(names.table, label + " " + names.probability,
+                                    format_probability(static_cast<double>(old_count) / static_cast<double>(n_old)),
+                                    format_probability(fresh.completion_probability(outcome)),
+                                    proportion_sigmas(old_count, n_old, fresh.completion_count(outcome), n_new)));
+  for (double q : spec.report.quantiles) {
+    const std::string column = quantile_column(q);
+    const int old_day = old.at(column).get<int>();
+    const double distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
+                                                 fresh.completion_cdf_bounds(outcome, old_day), n_new);
+    report.cells.push_back(cell_check(names.table, label + " " + column, completion_text(start, old_day),
+                                      completion_text(start, fresh.completion_quantile(outcome, q)), distance));
+  }
+}
+
+// Appends each tranche's cells, then each milestone's.
+void check_tranche_and_milestone_cells(const json& baseline, const Spec& spec, const CompiledModel& model,
+                                       const ForecastStatistics& fresh, std::uint64_t n_old, CheckReport& report) {
   for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
-    const int index = static_cast<int>(t);
     const std::string& id = spec.tranches[t].id;
-    const json& old = *find_by(baseline.at("tranches"), "id", id);
-    const std::uint64_t old_complete = old.at("complete").get<std::uint64_t>();
-    const std::uint64_t new_complete = count_of(fresh.completion_probability(index), n_new);
-    report.cells.push_back(
-        cell_check("tranches", id + " probability_complete",
-                   format_probability(static_cast<double>(old_complete) / static_cast<double>(n_old)),
-                   format_probability(fresh.completion_probability(index)),
-                   proportion_sigmas(old_complete, n_old, new_complete, n_new)));
-    for (double q : spec.report.quantiles) {
-      const std::string column = quantile_column(q);
-      const int old_day = old.at(column).get<int>();
-      const double distance = quantile_rank_sigmas(q, bounds_of(old.at(column + "_rank"), n_old), n_old,
-                                                   fresh.completion_cdf_bounds(index, old_day), n_new);
-      report.cells.push_back(cell_check("tranches", id + " " + column, completion_text(start, old_day),
-                                        completion_text(start, fresh.completion_quantile(index, q)), distance));
-    }
+    check_outcome_cells({"tranches", "complete", "probability_complete"}, id,
+                        *find_by(baseline.at("tranches"), "id", id), fresh, static_cast<int>(t), spec, n_old, report);
+  }
+  for (std::size_t k = 0; k < model.milestone_specs.size(); ++k) {
+    const Milestone& milestone = model.milestone_specs[k];
+    check_outcome_cells({"milestones", "reached", "probability_reached"}, subject_label(milestone.id, milestone.scope),
+                        *find_by(baseline.at("milestones"), "id", milestone.id), fresh,
+                        fresh.milestone_outcome(static_cast<int>(k)), spec, n_old, report);
   }
 }
 
@@ -782,16 +500,42 @@ CheckReport check_statistical(const json& baseline, const Spec& spec, const Comp
   try {
     check_baseline_fits(baseline, spec, model);
     add_change_notes(baseline, spec, n_old, fresh.trials(), report);
-    check_forecast_cells(baseline, spec, model, fresh, n_old, report);
+    check_record_cells(baseline, spec, model, fresh, n_old, false, report);
+    check_record_cells(baseline, spec, model, fresh, n_old, true, report);
     check_target_cells(baseline, model, fresh, n_old, report);
-    check_tranche_cells(baseline, spec, fresh, n_old, report);
+    check_tranche_and_milestone_cells(baseline, spec, model, fresh, n_old, report);
   } catch (const json::exception& e) {
     throw UsageError(std::string("the baseline is malformed: ") + e.what());
   }
+  // Every cell compared counts towards the per-cell limit (the family-wise correction).
   report.cell_limit = family_wise ? cell_sigmas_limit(sigmas, report.cells.size()) : sigmas;
   for (CellCheck& c : report.cells) c.passed = c.sigmas <= report.cell_limit;
   return report;
 }
+
+namespace {
+
+// A table of --exact: identical, or its first differing line from both runs.
+CellCheck exact_cell(const std::string& name, const std::string& old_text, const std::string& new_text) {
+  CellCheck check;
+  check.table = name;
+  check.cell = name + ".csv";
+  if (old_text == new_text) {
+    check.baseline_value = check.new_value = fmt::format("{} lines identical", split_lines(old_text).size());
+    return check;
+  }
+  const std::vector<std::string> a = split_lines(old_text), b = split_lines(new_text);
+  std::size_t line = 0;
+  while (line < a.size() && line < b.size() && a[line] == b[line]) ++line;
+  check.cell = fmt::format("{}.csv line {}", name, line + 1);
+  check.baseline_value = line < a.size() ? a[line] : "(end of table)";
+  check.new_value = line < b.size() ? b[line] : "(end of table)";
+  if (line >= a.size() && line >= b.size()) check.new_value += " (line endings differ)";
+  check.passed = false;
+  return check;
+}
+
+}  // namespace
 
 CheckReport check_exact(const json& baseline, const RunTables& fresh) {
   checked_header(baseline);
@@ -803,25 +547,14 @@ CheckReport check_exact(const json& baseline, const RunTables& fresh) {
   const json& tables = baseline["tables"];
   for (const auto& [name, text] : {std::pair<std::string, const std::string*>{"forecast", &fresh.forecast},
                                    {"tranches", &fresh.tranches},
-                                   {"targets", &fresh.targets}}) {
+                                   {"targets", &fresh.targets},
+                                   {"forecast_by", &fresh.forecast_by},
+                                   {"milestones", &fresh.milestones}}) {
     if (!tables.contains(name) || !tables[name].is_string()) throw UsageError("the baseline has no " + name + " table");
     const std::string& old_text = tables[name].get_ref<const std::string&>();
-    CellCheck check;
-    check.table = name;
-    check.cell = name + ".csv";
-    if (old_text == *text) {
-      check.baseline_value = check.new_value = fmt::format("{} lines identical", split_lines(old_text).size());
-    } else {
-      const std::vector<std::string> a = split_lines(old_text), b = split_lines(*text);
-      std::size_t line = 0;
-      while (line < a.size() && line < b.size() && a[line] == b[line]) ++line;
-      check.cell = fmt::format("{}.csv line {}", name, line + 1);
-      check.baseline_value = line < a.size() ? a[line] : "(end of table)";
-      check.new_value = line < b.size() ? b[line] : "(end of table)";
-      if (line >= a.size() && line >= b.size()) check.new_value += " (line endings differ)";
-      check.passed = false;
-    }
-    report.cells.push_back(std::move(check));
+    // forecast_by.csv and milestones.csv exist only with report.by and milestones.
+    if (old_text.empty() && text->empty()) continue;
+    report.cells.push_back(exact_cell(name, old_text, *text));
   }
   return report;
 }
@@ -851,15 +584,17 @@ std::string check_summary(const CheckReport& report) {
     std::stable_sort(moved.begin(), moved.end(),
                      [](const CellCheck* x, const CellCheck* y) { return x->sigmas > y->sigmas; });
     constexpr std::size_t kShown = 40;
-    std::size_t cell_width = 4;
-    for (std::size_t i = 0; i < moved.size() && i < kShown; ++i)
+    std::size_t table_width = 9, cell_width = 4;
+    for (std::size_t i = 0; i < moved.size() && i < kShown; ++i) {
+      table_width = std::max(table_width, moved[i]->table.size());
       cell_width = std::max(cell_width, moved[i]->cell.size());
-    out +=
-        fmt::format("  {:<9} {:<{}} {:>16} {:>16} {:>8}\n", "table", "cell", cell_width, "baseline", "new", "sigmas");
+    }
+    out += fmt::format("  {:<{}} {:<{}} {:>16} {:>16} {:>8}\n", "table", table_width, "cell", cell_width, "baseline",
+                       "new", "sigmas");
     for (std::size_t i = 0; i < moved.size() && i < kShown; ++i) {
       const CellCheck& c = *moved[i];
-      out += fmt::format("  {:<9} {:<{}} {:>16} {:>16} {:>8}\n", c.table, c.cell, cell_width, c.baseline_value,
-                         c.new_value, format_sigmas(c.sigmas));
+      out += fmt::format("  {:<{}} {:<{}} {:>16} {:>16} {:>8}\n", c.table, table_width, c.cell, cell_width,
+                         c.baseline_value, c.new_value, format_sigmas(c.sigmas));
     }
     if (moved.size() > kShown)
       out += fmt::format("  ... and {} more (largest first; all in the JUnit file)\n", moved.size() - kShown);

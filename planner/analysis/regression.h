@@ -1,5 +1,5 @@
-// Nightly regression checks: a stored baseline forecast and the comparison of
-// a fresh run against it.
+// Nightly regression checks: the comparison of a fresh run with a stored
+// baseline (the baseline document itself: baseline.h).
 #pragma once
 
 #include <cstddef>
@@ -10,33 +10,19 @@
 
 #include <nlohmann/json.hpp>
 
+#include "planner/analysis/baseline.h"
 #include "planner/engine/model_builder.h"
 #include "planner/engine/statistics.h"
 #include "planner/spec/spec.h"
 
 namespace capplan {
 
-// The tables a run writes, as text.
-struct RunTables {
-  std::string forecast;
-  std::string tranches;
-  std::string targets;
-};
-
-// Version of the baseline document; check_* reject any other.
-constexpr int kBaselineFormatVersion = 1;
-
-// The baseline document: format version, tool version, spec sha256 and
-// overrides, seed, trials, every forecast cell (mean, quantiles and their
-// intervals, spread), target probabilities and tranche completion cells, and
-// the exact tables (for --exact).
-nlohmann::json make_baseline(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
-                             const RunTables& tables);
-
 // One compared cell.
 struct CellCheck {
-  std::string table;  // forecast, targets, tranches
-  std::string cell;   // e.g. "2026-12-31 available_accelerators p50"
+  std::string table;  // forecast, forecast_by, targets, tranches, milestones
+  // e.g. "2026-12-31 available_accelerators p50", "2026-12-31 site:site-b available_accelerators p50",
+  // "site-b-50k site:site-b p50": a breakdown cell, scoped target or milestone names its scope
+  std::string cell;
   std::string baseline_value;
   std::string new_value;
   double sigmas = 0.0;  // how far apart, in combined standard errors (0 for exact checks)
@@ -53,27 +39,6 @@ struct CheckReport {
   int failures() const;
 };
 
-// Throws UsageError naming `file` and the field's JSON path (e.g.
-// "forecast[3].p50_rank") unless every field of the baseline has its type and
-// range: format_version 1; tool, tool_version and git_revision strings;
-// spec.name (non-empty), spec.sha256 (64 hex digits), spec.overrides (strings);
-// seed 0 .. 2^64-1; trials 1 .. kMaxTrials; horizon dates YYYY-MM-DD, start <=
-// end; quantiles ascending in (0, 1); forecast cells with a date in the
-// horizon, a known metric, finite mean, sd >= 0, and for each quantile (and no
-// other) its value, interval and rank [below, through], below <= q x trials <=
-// through <= trials; targets and tranches with unique ids, hits and completed
-// counts at most trials, target trials equal to trials, probabilities in
-// [0, 1] matching their counts, completion days -1 .. the horizon's length;
-// the three tables as strings. Needs no spec: call it right after reading.
-void validate_baseline(const nlohmann::json& baseline, const std::string& file);
-
-// The baseline document in `text`, read from `file`: parsed and then checked
-// by validate_baseline. Throws UsageError naming `file` if the text is not
-// JSON, nests arrays and objects deeper than kMaxBaselineNesting levels (a
-// baseline has 4), or is not a valid baseline. This is what `capplan check`
-// reads a baseline file with.
-nlohmann::json parse_baseline(const std::string& text, const std::string& file);
-
 // Throws UsageError unless the baseline was made from a spec of the same name
 // (spec.name): a baseline of another spec is a usage error in every mode, the
 // same name with other content a statistical comparison.
@@ -81,17 +46,22 @@ void check_baseline_spec(const nlohmann::json& baseline, const Spec& spec, const
 
 // Throws UsageError if the baseline does not fit the spec: another
 // format_version, no trial count, other report quantiles, horizon, report
-// dates or metrics, other tranche or target ids, or missing fields. Cheap:
-// call it before simulating (check_statistical calls it too).
+// dates or metrics, other breakdown scopes (report.by), other tranche, target
+// or milestone ids, a target or milestone of another metric or scope, or
+// missing fields. Cheap: call it before simulating (check_statistical calls it
+// too).
 void check_baseline_fits(const nlohmann::json& baseline, const Spec& spec, const CompiledModel& model);
 
-// Compares a fresh run with the baseline cell by cell, each cell's distance in
+// Compares a fresh run with the baseline cell by cell (forecast and breakdown
+// cells: mean and quantiles; targets: probability; tranches and milestones:
+// probability and date quantiles), each cell's distance in
 // combined standard errors under an error model that accounts for ties and
 // discreteness (docs/nightly.md). With `family_wise` (the default), `sigmas` is
 // the false-alarm level of the whole check: a cell fails beyond
-// cell_sigmas_limit(sigmas, cells), so the check false-alarms about as rarely
-// as a single cell at `sigmas` would (a spec of 477 cells at 4 sigmas: 5.27 per
-// cell); without it a cell fails beyond `sigmas` itself. Throws UsageError if
+// cell_sigmas_limit(sigmas, cells), `cells` counting every cell compared, so
+// the check false-alarms about as rarely as a single cell at `sigmas` would
+// (the reference's 3,626 cells at 4 sigmas: 5.64 per cell); without it a cell
+// fails beyond `sigmas` itself. Throws UsageError if
 // the baseline does not fit the spec (check_baseline_fits).
 CheckReport check_statistical(const nlohmann::json& baseline, const Spec& spec, const CompiledModel& model,
                               const ForecastStatistics& fresh, double sigmas, bool family_wise = true);
@@ -113,7 +83,9 @@ double cell_sigmas_limit(double sigmas, std::size_t cells);
 // Two-proportion z statistic with pooled p (0 when both proportions are 0 or both 1).
 double proportion_sigmas(std::uint64_t hits_old, std::uint64_t n_old, std::uint64_t hits_new, std::uint64_t n_new);
 
-// Demands byte-identical tables (same spec, seed and trials).
+// Demands byte-identical tables (same spec, seed and trials): forecast.csv,
+// tranches.csv, targets.csv, and forecast_by.csv and milestones.csv where
+// either run has them.
 CheckReport check_exact(const nlohmann::json& baseline, const RunTables& fresh);
 
 // A table of the cells that moved (or "all N cells passed").

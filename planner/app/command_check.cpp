@@ -1,5 +1,6 @@
 // capplan baseline and capplan check: storing a run as a regression baseline
-// and comparing a fresh run with it (the comparison itself: regression.h).
+// and comparing a fresh run with it (the document: baseline.h; the comparison:
+// regression.h).
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -16,16 +17,10 @@
 #include "planner/base/text_file.h"
 #include "planner/engine/engine.h"
 #include "planner/output/output_files.h"
-#include "planner/output/reports.h"
 
 namespace capplan {
 
 namespace {
-
-RunTables tables_of(const Scenario& scenario, const ForecastStatistics& stats) {
-  return {forecast_csv(scenario.spec, *scenario.model, stats), tranches_csv(scenario.spec, *scenario.model, stats),
-          targets_csv(scenario.spec, *scenario.model, stats)};
-}
 
 // The baseline document at `path`, validated; a UsageError if it cannot be
 // read, parsed or is not a valid baseline.
@@ -63,8 +58,9 @@ BaselineOutcome baseline_command(const BaselineRequest& request) {
   outcome.seed = scenario.spec.seed;
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
-    const nlohmann::json baseline = make_baseline(scenario.spec, *scenario.model, *simulation.statistics,
-                                                  tables_of(scenario, *simulation.statistics));
+    const nlohmann::json baseline =
+        make_baseline(scenario.spec, *scenario.model, *simulation.statistics,
+                      checked_tables(scenario.spec, *scenario.model, *simulation.statistics));
     write_file_atomically(request.output, baseline.dump(1) + "\n");
     outcome.report =
         fmt::format("Wrote baseline {} ({} trials, seed {})\n", request.output, simulation.trials, scenario.spec.seed);
@@ -96,7 +92,7 @@ CheckOutcome check_command(const CheckRequest& request) {
   on_every_rank(communicator, [&] {
     if (!communicator.is_root()) return;
     const ForecastStatistics& stats = *simulation.statistics;
-    outcome.check = request.exact ? check_exact(baseline, tables_of(scenario, stats))
+    outcome.check = request.exact ? check_exact(baseline, checked_tables(scenario.spec, *scenario.model, stats))
                                   : check_statistical(baseline, scenario.spec, *scenario.model, stats, request.sigmas,
                                                       !request.per_cell);
     outcome.report = scenario.spec.name + ": " + check_summary(outcome.check);

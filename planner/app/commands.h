@@ -166,7 +166,7 @@ struct BaselineOutcome {
   std::string report;  // "Wrote baseline FILE (N trials, seed S)\n" (rank 0)
 };
 
-// Simulates the spec and stores its forecast as a regression baseline (regression.h).
+// Simulates the spec and stores its forecast as a regression baseline (baseline.h).
 BaselineOutcome baseline_command(const BaselineRequest& request);
 
 struct CheckRequest {
