@@ -1094,7 +1094,9 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
             (root / "configs/baselines/minimal.json").string() + "' --trials 4000 --backend cpu --quiet");
   ASSERT_EQ(made.exit_code, 0) << made.output;
 
-  Shell pass = shell(env + "'" + junit.string() + "' -- --seed 99 --backend cpu");
+  // With CAPPLAN_LEDGER set, every check is recorded (docs/ledger.md).
+  const std::string ledger = (root / "ledger.db").string();
+  Shell pass = shell("CAPPLAN_LEDGER='" + ledger + "' " + env + "'" + junit.string() + "' -- --seed 99 --backend cpu");
   EXPECT_EQ(pass.exit_code, 0) << pass.output;
   EXPECT_NE(pass.output.find("PASS  configs/minimal.yaml"), std::string::npos) << pass.output;
   // The headline is check's verdict line, which --quiet keeps.
@@ -1108,8 +1110,11 @@ TEST(NightlyScript, NoBaselinesPassRegressionsFailBrokenChecksAreErrors) {
   std::string changed = spec_text;
   changed.replace(changed.find("units: 100"), 10, "units: 80");
   write_text(root / "configs/minimal.yaml", changed);
-  Shell regressed = shell(env + "'" + junit.string() + "' -- --backend cpu");
+  Shell regressed = shell("CAPPLAN_LEDGER='" + ledger + "' " + env + "'" + junit.string() + "' -- --backend cpu");
   EXPECT_EQ(regressed.exit_code, 1) << regressed.output;
+  EXPECT_EQ(
+      shell("sqlite3 '" + ledger + "' 'SELECT command, spec_name, status, trials FROM runs ORDER BY run_id'").output,
+      "check|minimal|ok|4000\ncheck|minimal|regression|4000\n");
   EXPECT_NE(regressed.output.find("FAIL  configs/minimal.yaml"), std::string::npos) << regressed.output;
   EXPECT_NE(regressed.output.find(" cells moved by more than "), std::string::npos) << regressed.output;
   xml = read_text(junit);
