@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "planner/base/build_info.h"
 #include "planner/output/number_format.h"
+#include "planner/output/reports.h"
 
 namespace capplan {
 
@@ -96,13 +96,7 @@ SolveResult solve_on_grid(const GridRange& grid, SolveDirection direction,
 }
 
 std::string solve_json(const SolveRecord& record, const SolveResult& result) {
-  nlohmann::ordered_json json;
-  json["format_version"] = 1;
-  json["tool"] = "capplan";
-  json["tool_version"] = tool_version();
-  json["git_revision"] = git_revision();
-  json["argv"] = record.argv;
-  json["spec"] = {{"path", record.spec_path}, {"name", record.spec_name}, {"sha256", record.spec_sha256}};
+  nlohmann::ordered_json json = provenance_json(record.argv, record.spec_path, record.spec_name, record.spec_sha256);
   json["overrides"] = record.overrides;
   json["target"] = record.target;
   json["probability_required"] = record.probability_required;

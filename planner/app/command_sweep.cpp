@@ -15,12 +15,12 @@
 #include "planner/app/command_support.h"
 #include "planner/app/commands.h"
 #include "planner/app/sweep_points.h"
-#include "planner/base/build_info.h"
 #include "planner/base/errors.h"
 #include "planner/base/failure.h"
 #include "planner/engine/intervals.h"
 #include "planner/output/output_files.h"
 #include "planner/output/plot_sweep_chart.h"
+#include "planner/output/reports.h"
 
 namespace capplan {
 
@@ -33,14 +33,9 @@ std::string sweep_out_dir(const SweepRequest& request, const Spec& spec) {
 // What the sweep writes besides its tables: how it was made.
 nlohmann::ordered_json sweep_record(const SweepRequest& request, const PointRunner& runner, const Spec& spec,
                                     const SweepGrid& grid, double wall_seconds) {
-  nlohmann::ordered_json json;
-  json["format_version"] = 1;
-  json["tool"] = "capplan";
-  json["tool_version"] = tool_version();
-  json["git_revision"] = git_revision();
+  nlohmann::ordered_json json =
+      provenance_json(request.argv, runner.spec_path(), spec.name, sha256_hex(runner.spec_text()));
   json["command"] = "sweep";
-  json["argv"] = request.argv;
-  json["spec"] = {{"path", runner.spec_path()}, {"name", spec.name}, {"sha256", sha256_hex(runner.spec_text())}};
   json["overrides"] = request.simulation.overrides;
   json["vary"] = nlohmann::ordered_json::array();
   for (const auto& option : grid.options()) json["vary"].push_back({{"path", option.path}, {"values", option.size()}});

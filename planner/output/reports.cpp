@@ -205,14 +205,20 @@ RunRecord make_run_record(const Spec& spec, const Simulation& simulation, DayNum
   return record;
 }
 
-std::string run_json(const Spec& spec, const RunRecord& record) {
+nlohmann::ordered_json provenance_json(const std::vector<std::string>& argv, const std::string& spec_path,
+                                       const std::string& spec_name, const std::string& spec_sha256) {
   nlohmann::ordered_json json;
   json["format_version"] = 1;
   json["tool"] = "capplan";
   json["tool_version"] = tool_version();
   json["git_revision"] = git_revision();
-  json["argv"] = record.argv;
-  json["spec"] = {{"path", spec.source_file}, {"name", spec.name}, {"sha256", record.spec_sha256}};
+  json["argv"] = argv;
+  json["spec"] = {{"path", spec_path}, {"name", spec_name}, {"sha256", spec_sha256}};
+  return json;
+}
+
+std::string run_json(const Spec& spec, const RunRecord& record) {
+  nlohmann::ordered_json json = provenance_json(record.argv, spec.source_file, spec.name, record.spec_sha256);
   json["seed"] = record.seed;
   json["trials"] = record.trials;
   json["backend"] = backend_name(record.backend);

@@ -58,6 +58,10 @@ std::string targets_csv(const Spec& spec, const CompiledModel& model, const Fore
 // Per tranche, P(complete by the date) at the end of each 7-day week and the horizon end (S-curves).
 std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 std::string run_json(const Spec& spec, const RunRecord& record);
+// What every JSON record capplan writes (run.json, solve.json) starts with:
+// format_version 1, tool, tool_version, git_revision, argv and spec {path, name, sha256}.
+nlohmann::ordered_json provenance_json(const std::vector<std::string>& argv, const std::string& spec_path,
+                                       const std::string& spec_name, const std::string& spec_sha256);
 std::string run_summary(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats,
                         const RunRecord& record, const std::string& out_dir);
 
