@@ -105,6 +105,10 @@ std::string date_axis(DayNumber first, DayNumber last) {
   return s;
 }
 
+std::string probability_axis(const char* which) {
+  return fmt::format("set {0}range [-0.02:1.02]\nset {0}tics 0, 0.1, 1\nset format {0} '%.1f'\n", which);
+}
+
 Scale scale_for(double max_value, const std::string& quantity, const std::string& unit) {
   Scale s;
   if (max_value >= 1e7) {
