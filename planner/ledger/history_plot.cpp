@@ -47,10 +47,12 @@ std::string safe_file_name(const std::string& text) {
 
 std::string chart_title(const Series& series) { return series.spec + ": P(" + series.target + " met) by run"; }
 
+const char* const kNoSpecChange = "no spec change";
+
 // What a significant move's label says: its spec changes, or that there were none.
 std::string move_label(const HistoryRow& row) {
   const std::string changes = row.changes.value_or("");
-  return "#" + std::to_string(row.run_id) + ": " + (changes.empty() ? "no spec change" : changes);
+  return changes.empty() ? kNoSpecChange : changes;
 }
 
 void draw_charts(const std::string& dir, const std::vector<Series>& all_series) {
@@ -79,10 +81,10 @@ std::string series_markdown(const Series& series) {
   std::string moves;
   for (const HistoryRow* row : series.rows) {
     if (!row->significant.value_or(false)) continue;
-    const std::string changes = row->changes.value_or("");
+    const std::string label = move_label(*row);
     moves += fmt::format("- run {} ({}): {} to {} ({:+.1f} points): {}\n", row->run_id, markdown_text(row->started_utc),
                          percent(row->probability - *row->delta), percent(row->probability), 100.0 * *row->delta,
-                         changes.empty() ? "no spec change" : markdown_code(changes));
+                         label == kNoSpecChange ? label : markdown_code(label));
   }
   return s + (moves.empty() ? "No significant moves.\n\n" : "Significant moves:\n\n" + moves + "\n");
 }

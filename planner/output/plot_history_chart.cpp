@@ -15,10 +15,12 @@ namespace capplan::plots {
 
 namespace {
 
-constexpr std::size_t kMaxLabelBytes = 48;
+constexpr std::size_t kMaxListedMoves = 6;
+constexpr std::size_t kMaxLineBytes = 150;  // a listed move's line: about the chart's width
 constexpr std::int64_t kSecondsPerDay = 86400;
 constexpr std::int64_t kMinMarginSeconds = 60;  // around runs that all fall on one day
-constexpr double kLabelRise = 0.07;             // a label's distance above or below its point [probability]
+constexpr double kLineHeight = 0.028;           // a listed move's line [fraction of the chart's height]
+constexpr double kKeyHeight = 0.075;            // the key at the bottom, which the list sits on [the same]
 
 // Seconds since 1970-01-01 of "YYYY-MM-DDTHH:MM:SSZ" (midnight when the time is unreadable).
 std::int64_t epoch_seconds(const std::string& started_utc) {
@@ -32,10 +34,10 @@ std::int64_t epoch_seconds(const std::string& started_utc) {
   return *day * kSecondsPerDay + hours * 3600 + minutes * 60 + seconds;
 }
 
-// `text` cut to kMaxLabelBytes (at a character boundary) with "..." when longer.
-std::string shortened(const std::string& text) {
-  if (text.size() <= kMaxLabelBytes) return text;
-  std::size_t end = kMaxLabelBytes - 3;
+// `text` cut to `bytes` (at a character boundary) with "..." when longer.
+std::string shortened(const std::string& text, std::size_t bytes) {
+  if (text.size() <= bytes) return text;
+  std::size_t end = bytes - 3;
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   return text.substr(0, end) + "...";
 }
@@ -57,20 +59,27 @@ std::string time_axis(std::int64_t first, std::int64_t last) {
   return s + "set timefmt '%s'\n";
 }
 
-// One label per significant move: above its point, or below near the top,
-// alternating, and towards the middle of the chart so it stays inside.
-std::string move_labels(const std::vector<HistoryPoint>& points, std::int64_t first, std::int64_t last) {
-  std::string s;
-  int count = 0;
+// Each significant move is tagged "#<run id>" at its point, and the last
+// kMaxListedMoves are listed with their labels under the chart, in a bottom
+// margin made tall enough for them.
+std::string move_labels(const std::vector<HistoryPoint>& points) {
+  std::vector<const HistoryPoint*> moves;
   for (const HistoryPoint& point : points) {
-    if (!point.significant || point.label.empty()) continue;
-    const std::int64_t x = epoch_seconds(point.started_utc);
-    const bool up = (count++ % 2 == 0) ? point.probability < 0.85 : point.probability < 0.15;
-    const double y = std::clamp(point.probability + (up ? kLabelRise : -kLabelRise), 0.02, 0.98);
-    const bool right_half = last > first && 2 * (x - first) > last - first;
-    s += fmt::format("set label {} at '{}', {} {} front textcolor rgb '#b2182b'\n", gp(shortened(point.label)), x,
-                     num(y), right_half ? "right" : "left");
+    if (point.significant) moves.push_back(&point);
   }
+  std::string s;
+  const std::size_t listed = std::min(moves.size(), kMaxListedMoves), first_listed = moves.size() - listed;
+  for (std::size_t i = 0; i < moves.size(); ++i) {
+    const HistoryPoint& move = *moves[i];
+    const std::string tag = "#" + std::to_string(move.run_id);
+    s += fmt::format("set label {} at '{}', {} center offset 0,{} front textcolor rgb '#b2182b'\n", gp(tag),
+                     epoch_seconds(move.started_utc), num(move.probability), move.probability > 0.9 ? -1.6 : 1.6);
+    if (i < first_listed) continue;
+    const double y = kKeyHeight + kLineHeight * static_cast<double>(moves.size() - 1 - i);
+    s += fmt::format("set label {} at screen 0.02, {} left textcolor rgb '#b2182b'\n",
+                     gp(shortened(tag + "  " + move.label, kMaxLineBytes)), num(y));
+  }
+  if (listed > 0) s += fmt::format("set bmargin {}\n", num(6.0 + 1.3 * static_cast<double>(listed)));
   return s;
 }
 
@@ -93,7 +102,7 @@ std::vector<std::string> write_history_chart(const std::string& dir, const std::
   }
   work.write(name + ".dat", data);
   std::string plot = preamble(title) + time_axis(first, last) + probability_axis("y");
-  plot += "set ylabel 'P(met)'\n" + move_labels(points, first, last);
+  plot += "set ylabel 'P(met)'\n" + move_labels(points);
   plot += fmt::format(
       "plot '{0}.dat' using 1:3:4 with filledcurves lc rgb '#9ecae1' fs solid 0.5 noborder title '95% interval', \\\n"
       "  '{0}.dat' using 1:2 with linespoints lw 2.5 pt 7 ps POINT lc rgb '#08519c' title 'P(met) per run'",

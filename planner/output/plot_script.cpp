@@ -95,7 +95,7 @@ std::string date_axis(DayNumber first, DayNumber last) {
   }
   const std::vector<std::string> ticks = month_ticks(first, last, step);
   if (ticks.size() < 2) {
-    s += "set format x '%d %b\\n%Y'\nset xtics autofreq\n";
+    s += "set format x \"%d %b\\n%Y\"\nset xtics autofreq\n";  // double quotes: gnuplot reads \\n there
   } else {
     s += "set xtics (";
     for (std::size_t i = 0; i < ticks.size(); ++i) s += (i ? ", " : "") + ticks[i];
