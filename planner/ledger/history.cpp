@@ -147,10 +147,10 @@ void add_setting_rows(TextTable& table, const LedgerRun& a, const LedgerRun& b) 
       {"git_revision", {a.git_revision, b.git_revision}},
       {"status", {a.status, b.status}}};
   for (const auto& [name, values] : settings) {
-    if (values.first != values.second) {
-      add_difference(table, {"run", name, "", "", "", ""}, text_cell(values.first), text_cell(values.second),
-                     empty_cell());
-    }
+    if (values.first == values.second) continue;
+    const bool hash = name.find("sha256") != std::string::npos;  // shown briefly in a terminal
+    add_difference(table, {"run", name, "", "", "", ""}, hash ? hash_cell(values.first) : text_cell(values.first),
+                   hash ? hash_cell(values.second) : text_cell(values.second), empty_cell());
   }
 }
 
