@@ -59,7 +59,7 @@ bool significant_move(const TargetResult& old_result, const LedgerRun& a, const 
 }
 
 std::string changes_between(const LedgerRun& a, const LedgerRun& b) {
-  if (a.spec_sha256 == b.spec_sha256 && a.spec_text == b.spec_text) return "";
+  if (a.spec_text == b.spec_text) return "";
   return describe_changes(spec_diff(a.spec_text, b.spec_text));
 }
 
@@ -97,13 +97,18 @@ void keep_last_runs(std::vector<HistoryRow>& rows, std::size_t last) {
              rows.end());
 }
 
-std::vector<std::string> recorded(const std::vector<LedgerRun>& runs, bool targets) {
+std::vector<std::string> spec_names(const std::vector<LedgerRun>& runs) {
+  std::set<std::string> names;
+  for (const LedgerRun& run : runs) names.insert(run.spec_name);
+  return {names.begin(), names.end()};
+}
+
+// The targets of the runs of `spec` (of every run when it is "").
+std::vector<std::string> target_names(const std::vector<LedgerRun>& runs, const std::string& spec) {
   std::set<std::string> names;
   for (const LedgerRun& run : runs) {
-    if (!targets) names.insert(run.spec_name);
-    for (const TargetResult& t : run.targets) {
-      if (targets) names.insert(t.target);
-    }
+    if (!spec.empty() && run.spec_name != spec) continue;
+    for (const TargetResult& target : run.targets) names.insert(target.target);
   }
   return {names.begin(), names.end()};
 }
@@ -125,13 +130,16 @@ struct RowKey {
 
 void add_difference(TextTable& table, const RowKey& key, TableCell a, TableCell b, TableCell difference,
                     TableCell significant = empty_cell()) {
-  table.rows.push_back({text_cell(key.section), text_cell(key.name), text_cell(key.date), text_cell(key.scope),
-                        text_cell(key.metric), text_cell(key.statistic), std::move(a), std::move(b),
+  const auto optional = [](const std::string& text) { return text.empty() ? empty_cell() : text_cell(text); };
+  table.rows.push_back({text_cell(key.section), optional(key.name), optional(key.date), optional(key.scope),
+                        optional(key.metric), optional(key.statistic), std::move(a), std::move(b),
                         std::move(difference), std::move(significant)});
 }
 
 void add_setting_rows(TextTable& table, const LedgerRun& a, const LedgerRun& b) {
-  const auto overrides = [](const LedgerRun& run) { return nlohmann::json(run.overrides).dump(); };
+  const auto overrides = [](const LedgerRun& run) {
+    return nlohmann::json(run.overrides).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
   const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> settings = {
       {"command", {a.command, b.command}},
       {"spec_name", {a.spec_name, b.spec_name}},
@@ -263,12 +271,8 @@ std::vector<HistoryRow> history_rows(const std::vector<LedgerRun>& runs, const H
 }
 
 void check_history_names(const std::vector<LedgerRun>& runs, const HistoryFilter& filter, const std::string& ledger) {
-  check_recorded(filter.spec, recorded(runs, false), "spec name", ledger);
-  std::vector<LedgerRun> of_spec;
-  for (const LedgerRun& run : runs) {
-    if (filter.spec.empty() || run.spec_name == filter.spec) of_spec.push_back(run);
-  }
-  check_recorded(filter.target, recorded(of_spec, true), "target", ledger);
+  check_recorded(filter.spec, spec_names(runs), "spec name", ledger);
+  check_recorded(filter.target, target_names(runs, filter.spec), "target", ledger);
 }
 
 TextTable history_table(const std::vector<HistoryRow>& rows) {
