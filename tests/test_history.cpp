@@ -303,6 +303,11 @@ TEST(RunDifferences, SettingsSpecTargetsMilestonesAndChangedCells) {
                 "milestone,m,,total,available_accelerators,p50,2026-05-01,2026-05-15,+14,\n"
                 "milestone,m,,total,available_accelerators,p50_lo,3,3,0,\n"
                 "forecast,,2026-06-30,total,available_accelerators,mean,10,12.5,+2.5,\n");
+  const nlohmann::json json = nlohmann::json::parse(format_table(run_differences(a, b), TableFormat::kJson));
+  EXPECT_EQ(json[2]["name"], "units");
+  EXPECT_TRUE(json[2]["date"].is_null());  // what does not apply is null
+  EXPECT_EQ(json[3]["difference"], 0.4 - 0.5);
+  EXPECT_EQ(json[5]["difference"], 14.0);  // days
 }
 
 // ---- real runs recorded by capplan run -------------------------------------------------
