@@ -2,6 +2,7 @@
 // binary end to end: exit codes, --help, one run writing its outputs.
 #include <gtest/gtest.h>
 
+#include "tests/test_failure.h"
 #include "tests/test_support.h"
 
 #include <algorithm>
@@ -24,11 +25,10 @@ namespace capplan {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::capplan;
+using testing::failure_of;
 using testing::Outcome;
 using testing::read_file;
-
-// Runs `capplan <arguments>` through the shell.
-Outcome capplan(const std::string& arguments) { return testing::shell(std::string(CAPPLAN_BINARY) + " " + arguments); }
 
 std::string source(const std::string& relative) { return testing::source_path(relative); }
 
@@ -52,17 +52,6 @@ RunRequest run_request(const std::string& spec, const fs::path& out, std::uint64
   request.backend = kCpu;
   request.drivers_sample = 1000;
   return request;
-}
-
-// The exit code and message run_cli would print for what `call` throws.
-template <typename Call>
-Failure failure_of(Call call) {
-  try {
-    call();
-  } catch (...) {
-    return describe_failure(std::current_exception());
-  }
-  return {};
 }
 
 class Cli : public testing::ScratchDirTest {};

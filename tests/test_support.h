@@ -37,6 +37,9 @@ inline Outcome shell(const std::string& command) {
   return outcome;
 }
 
+// Runs `capplan <arguments>` (the binary this build made) through the shell.
+inline Outcome capplan(const std::string& arguments) { return shell(std::string(CAPPLAN_BINARY) + " " + arguments); }
+
 inline std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;

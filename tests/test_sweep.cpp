@@ -23,10 +23,9 @@ namespace capplan {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::capplan;
 using testing::Outcome;
 using testing::read_file;
-
-Outcome capplan(const std::string& arguments) { return testing::shell(std::string(CAPPLAN_BINARY) + " " + arguments); }
 
 std::vector<std::string> texts(const VaryOption& option) {
   std::vector<std::string> out;

@@ -27,6 +27,7 @@ capplan_add_test(test_output_files capplan_output)
 capplan_add_test(test_decisions capplan_app)
 capplan_add_test(test_sweep capplan_app)
 capplan_add_test(test_ledger capplan_app)
+capplan_add_test(test_history capplan_app)
 find_package(Threads REQUIRED)
 capplan_add_test(test_aggregate capplan_kernels Threads::Threads)
 

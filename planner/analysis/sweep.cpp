@@ -17,11 +17,14 @@
 #include "planner/base/printable.h"
 #include "planner/engine/intervals.h"
 #include "planner/output/number_format.h"
+#include "planner/output/plot_csv.h"
 #include "planner/spec/spec_overrides.h"
 
 namespace capplan {
 
 namespace {
+
+using plots::csv_cell;
 
 // Values a range may hold: every one must be exact as a double's integer part.
 constexpr double kMaxRangeValues = 9007199254740992.0;  // 2^53
@@ -111,13 +114,6 @@ std::vector<VaryValue> parse_list(const std::string& values, const std::string& 
 bool overlaps(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   const std::size_t n = std::min(a.size(), b.size());
   return std::equal(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin());
-}
-
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
 }
 
 // "point,<path 1>,<path 2>,..." and a point's first cells.

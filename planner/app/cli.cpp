@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -376,6 +377,70 @@ struct CheckArguments {
   }
 };
 
+// "A,B": two run ids.
+std::pair<std::int64_t, std::int64_t> parse_run_pair(const std::string& text) {
+  const std::string rule = "--runs must be two run ids A,B (e.g. 12,17), got '" + printable(text) + "'";
+  const std::size_t comma = text.find(',');
+  if (comma == std::string::npos) throw UsageError(rule);
+  const auto id = [&](const std::string& part) {
+    if (part.empty() || part.size() > 18 || part.find_first_not_of("0123456789") != std::string::npos) {
+      throw UsageError(rule);
+    }
+    return static_cast<std::int64_t>(std::stoll(part));
+  };
+  return {id(text.substr(0, comma)), id(text.substr(comma + 1))};
+}
+
+struct HistoryArguments {
+  HistoryRequest request;  // filter.all, filter.spec, filter.target and plot_dir are read straight into it
+  std::string ledger, since, format = "table", runs;
+  std::int64_t last = 0;
+  CLI::Option *ledger_option = nullptr, *spec_option = nullptr, *target_option = nullptr, *last_option = nullptr,
+              *since_option = nullptr, *plot_option = nullptr, *runs_option = nullptr;
+
+  CLI::App* add_to(CLI::App& app) {
+    CLI::App* history = app.add_subcommand(
+        "history",
+        "Show how target probabilities moved from run to run in a ledger, and which spec changes moved them");
+    ledger_option = history->add_option("--ledger", ledger, "The SQLite ledger to read (default $CAPPLAN_LEDGER)");
+    spec_option = history->add_option("--spec", request.filter.spec, "Only the runs of this spec name");
+    target_option = history->add_option("--target", request.filter.target, "Only this target");
+    last_option = history->add_option("--last", last, "Only the last N runs (after the other filters)");
+    since_option = history->add_option("--since", since, "Only runs started on or after this date (YYYY-MM-DD, UTC)");
+    history->add_flag("--all", request.filter.all, "Also compare, sweep and solve runs (default: run and check)");
+    history->add_option("--format", format, "table (default), csv, json or md");
+    plot_option = history->add_option("--plot", request.plot_dir,
+                                      "Also write a trend chart per target, history.md and history.csv into DIR");
+    runs_option = history->add_option("--runs", runs, "A,B: everything that differs between runs A and B");
+    return history;
+  }
+  HistoryRequest make() const {
+    HistoryRequest out = request;
+    require_path(ledger_option, ledger, "a ledger file");
+    require_path(plot_option, out.plot_dir, "an output folder");
+    if (given(ledger_option)) out.ledger = ledger;
+    const auto format_value = parse_table_format(format);
+    if (!format_value) throw UsageError("--format must be table, csv, json or md, got '" + printable(format) + "'");
+    out.format = *format_value;
+    if (given(last_option)) {
+      if (last < 1) throw UsageError("--last must be a number of runs of at least 1, got " + std::to_string(last));
+      out.filter.last = static_cast<std::size_t>(last);
+    }
+    if (given(since_option)) {
+      if (!parse_date(since)) throw UsageError("--since must be a date YYYY-MM-DD, got '" + printable(since) + "'");
+      out.filter.since = since;
+    }
+    if (given(runs_option)) {
+      for (const CLI::Option* other : {spec_option, target_option, last_option, since_option, plot_option}) {
+        if (given(other)) throw UsageError("--runs compares two runs and takes no " + other->get_name());
+      }
+      if (out.filter.all) throw UsageError("--runs compares two runs and takes no --all");
+      out.runs = parse_run_pair(runs);
+    }
+    return out;
+  }
+};
+
 struct BenchArguments {
   std::vector<std::string> spec_paths;
   std::int64_t trials = 20000;
@@ -444,7 +509,8 @@ struct CommandLine {
   SweepArguments sweep_args;
   SolveArguments solve_args;
   BenchArguments bench_args;
-  CLI::App *validate, *run, *compare, *plot, *baseline, *check, *sweep, *solve, *schema, *bench;
+  HistoryArguments history_args;
+  CLI::App *validate, *run, *compare, *plot, *baseline, *check, *sweep, *solve, *schema, *bench, *history;
 
   CommandLine() {
     app.set_version_flag("--version", std::string(tool_version()) + " (" + git_revision() + ")");
@@ -467,6 +533,7 @@ struct CommandLine {
     solve = solve_args.add_to(app);
     schema = app.add_subcommand("schema", "Print the JSON Schema of the spec format");
     bench = bench_args.add_to(app);
+    history = history_args.add_to(app);
   }
 
   // Builds the parsed command's request (on every rank, so that a bad option
@@ -520,6 +587,11 @@ struct CommandLine {
     }
     if (*schema) print_report(schema_command().report);
     if (*bench) bench_command(bench_args.make(), std::cout);
+    if (*history) {
+      HistoryRequest request;
+      on_every_rank(communicator, [&] { request = history_args.make(); });
+      print_report(history_command(request).report);
+    }
     return 0;
   }
 };

@@ -12,6 +12,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backends/cuda_backend.h"
@@ -19,6 +20,7 @@
 #include "planner/base/date.h"
 #include "planner/engine/backend.h"
 #include "planner/engine/precision.h"
+#include "planner/ledger/history.h"
 #include "planner/spec/spec.h"
 
 namespace capplan {
@@ -189,6 +191,25 @@ struct CheckOutcome {
 // Re-runs the spec with the baseline's trial count and compares it with the
 // baseline; an unreadable or unfit baseline is a UsageError.
 CheckOutcome check_command(const CheckRequest& request);
+
+struct HistoryRequest {
+  std::optional<std::string> ledger;  // --ledger FILE; $CAPPLAN_LEDGER when empty
+  HistoryFilter filter;               // --all, --spec, --target, --since, --last
+  TableFormat format = TableFormat::kTable;
+  std::string plot_dir;  // --plot DIR: charts, history.md and history.csv; none when empty
+  // --runs A,B: everything that differs from run A to run B (instead of the history)
+  std::optional<std::pair<std::int64_t, std::int64_t>> runs;
+};
+
+struct HistoryOutcome {
+  std::string report;  // the table in the format asked for, or a message when nothing matches (rank 0)
+};
+
+// Reads the ledger (never writes it: a file that does not exist is a
+// UsageError, not a new ledger) and returns the history table, or with `runs`
+// the differences between two runs (a run id that does not exist is a
+// UsageError). With plot_dir, also writes the charts and history.md there.
+HistoryOutcome history_command(const HistoryRequest& request);
 
 struct SchemaOutcome {
   std::string report;  // the JSON Schema of the spec format (rank 0)

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <set>
 #include <utility>
@@ -343,17 +344,18 @@ Statistic read_statistic(const Statement& row, int column, bool with_text) {
   return statistic;
 }
 
+const char* const kTargetColumns = "target, metric, scope, date, threshold, probability, ci_lo, ci_hi, hits";
+
+TargetResult read_target(const Statement& row) {
+  return {row.text(0), row.text(1), row.text(2), row.text(3), row.real(4), static_cast<std::uint64_t>(row.integer(8)),
+          row.real(5), row.real(6), row.real(7)};
+}
+
 void read_results(sqlite3* db, const std::string& path, LedgerRun& run) {
-  Statement targets(db,
-                    "SELECT target, metric, scope, date, threshold, probability, ci_lo, ci_hi, hits "
-                    "FROM target_results WHERE run_id = ?1 ORDER BY rowid",
-                    path);
+  Statement targets(
+      db, std::string("SELECT ") + kTargetColumns + " FROM target_results WHERE run_id = ?1 ORDER BY rowid", path);
   targets.bind(1, run.run_id);
-  while (targets.step()) {
-    run.targets.push_back({targets.text(0), targets.text(1), targets.text(2), targets.text(3), targets.real(4),
-                           static_cast<std::uint64_t>(targets.integer(8)), targets.real(5), targets.real(6),
-                           targets.real(7)});
-  }
+  while (targets.step()) run.targets.push_back(read_target(targets));
   Statement forecast(db,
                      "SELECT date, scope, metric, statistic, value FROM forecast_results WHERE run_id = ?1 "
                      "ORDER BY rowid",
@@ -442,6 +444,21 @@ std::vector<LedgerRun> Ledger::runs(const std::vector<std::string>& commands) co
     bool wanted = commands.empty();
     for (const auto& command : commands) wanted = wanted || run.command == command;
     if (wanted) out.push_back(std::move(run));
+  }
+  return out;
+}
+
+std::vector<LedgerRun> Ledger::runs_with_targets(const std::vector<std::string>& commands) const {
+  std::vector<LedgerRun> out = runs(commands);
+  if (out.empty()) return out;
+  std::map<std::int64_t, LedgerRun*> by_id;
+  for (LedgerRun& run : out) by_id[run.run_id] = &run;
+  Database db = open_database(path_, SQLITE_OPEN_READONLY);
+  Statement select(
+      db.get(), std::string("SELECT ") + kTargetColumns + ", run_id FROM target_results ORDER BY run_id, rowid", path_);
+  while (select.step()) {
+    const auto found = by_id.find(select.integer(9));
+    if (found != by_id.end()) found->second->targets.push_back(read_target(select));
   }
   return out;
 }

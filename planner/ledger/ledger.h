@@ -84,6 +84,8 @@ class Ledger {
   void record(std::vector<LedgerRun>& runs) const;
   // Every run's header, oldest first (no results), optionally only `commands`.
   std::vector<LedgerRun> runs(const std::vector<std::string>& commands = {}) const;
+  // The same with each run's target results (one query for all runs).
+  std::vector<LedgerRun> runs_with_targets(const std::vector<std::string>& commands = {}) const;
   // One run with every result, or nothing if there is no such run.
   std::optional<LedgerRun> run(std::int64_t run_id) const;
 

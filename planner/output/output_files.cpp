@@ -134,16 +134,16 @@ bool process_gone(const std::string& digits) {
 // A table, chart or marker file capplan writes into a result set.
 bool set_file_name(const std::string& name) {
   static const char* kTables[] = {
-      "forecast.csv",       "forecast_by.csv",    "tranches.csv",         "targets.csv",
-      "completion_cdf.csv", "milestones.csv",     "milestone_cdf.csv",    "sensitivity.csv",
-      "run.json",           "summary.md",         "compare.csv",          "compare_targets.csv",
-      "sweep.csv",          "sweep_forecast.csv", "sweep_milestones.csv", "solve.json"};
+      "forecast.csv",   "forecast_by.csv",     "tranches.csv",    "targets.csv",        "completion_cdf.csv",
+      "milestones.csv", "milestone_cdf.csv",   "sensitivity.csv", "run.json",           "summary.md",
+      "compare.csv",    "compare_targets.csv", "sweep.csv",       "sweep_forecast.csv", "sweep_milestones.csv",
+      "solve.json",     "history.csv",         "history.md"};
   for (const char* table : kTables) {
     if (name == table) return true;
   }
   const std::string extension = name.size() > 4 ? name.substr(name.size() - 4) : "";
   for (const char* chart : {"fan-", "delivered-compute", "tranche-completion", "milestones", "by-site-", "by-system-",
-                            "tornado", "sweep-"}) {
+                            "tornado", "sweep-", "history-"}) {
     if ((extension == ".svg" || extension == ".png") && name.rfind(chart, 0) == 0) return true;
   }
   return name == kResultSetMarker;

@@ -103,4 +103,11 @@ DayNumber CsvTable::date(std::size_t row, std::size_t column) const {
   return *day;
 }
 
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 }  // namespace capplan::plots

@@ -39,4 +39,8 @@ class CsvTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// `text` as a CSV cell: as it is, or double-quoted (quotes doubled) when it
+// holds a comma, a quote or a line break.
+std::string csv_cell(const std::string& text);
+
 }  // namespace capplan::plots

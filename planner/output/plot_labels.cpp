@@ -1,6 +1,7 @@
 #include "planner/output/plot_labels.h"
 
 #include <cmath>
+#include <cstring>
 #include <map>
 
 #include <fmt/format.h>
@@ -54,6 +55,23 @@ std::string scope_words(const std::string& scope) {
   if (is_scope_of(scope, "system")) return scope_id(scope) + " systems";
   if (scope == kLargestSiteScope) return "largest site";
   return scope;
+}
+
+std::string markdown_text(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (std::strchr("\\`*_{}[]<>#|!~", c)) out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out;
+}
+
+std::string markdown_code(const std::string& text) {
+  std::string clean;
+  for (const char c : text) {
+    if (c != '`' && c != '|' && static_cast<unsigned char>(c) >= 0x20) clean += c;
+  }
+  return "`" + clean + "`";
 }
 
 }  // namespace capplan::plots

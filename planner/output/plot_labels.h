@@ -25,4 +25,10 @@ std::string metric_words(const std::string& metric);
 // (site:site-b, system:gb300-nvl72, largest-site); others as they are.
 std::string scope_words(const std::string& scope);
 
+// Text for a Markdown table cell or paragraph: escapes what Markdown would interpret.
+std::string markdown_text(const std::string& text);
+
+// An identifier as inline code (backticks and pipes cannot be escaped inside code spans).
+std::string markdown_code(const std::string& text);
+
 }  // namespace capplan::plots

@@ -95,7 +95,7 @@ std::string date_axis(DayNumber first, DayNumber last) {
   }
   const std::vector<std::string> ticks = month_ticks(first, last, step);
   if (ticks.size() < 2) {
-    s += "set format x '%d %b\\n%Y'\nset xtics autofreq\n";
+    s += "set format x \"%d %b\\n%Y\"\nset xtics autofreq\n";  // double quotes: gnuplot reads \\n there
   } else {
     s += "set xtics (";
     for (std::size_t i = 0; i < ticks.size(); ++i) s += (i ? ", " : "") + ticks[i];
@@ -103,6 +103,10 @@ std::string date_axis(DayNumber first, DayNumber last) {
   }
   s += "set xlabel 'Date'\n";
   return s;
+}
+
+std::string probability_axis(const char* which) {
+  return fmt::format("set {0}range [-0.02:1.02]\nset {0}tics 0, 0.1, 1\nset format {0} '%.1f'\n", which);
 }
 
 Scale scale_for(double max_value, const std::string& quantity, const std::string& unit) {

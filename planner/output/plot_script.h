@@ -26,6 +26,9 @@ std::string preamble(const std::string& title);
 // readable spacing.
 std::string date_axis(DayNumber first, DayNumber last);
 
+// A probability axis ("x" or "y"): 0 to 1 with a little room, ticks every 0.1.
+std::string probability_axis(const char* which);
+
 // How a metric is drawn: values are divided by `divisor`; `axis` is the y label.
 struct Scale {
   double divisor = 1.0;

@@ -1,7 +1,6 @@
 #include "planner/output/plot_summary.h"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include <fmt/format.h>
@@ -18,25 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Text for a Markdown table cell or paragraph: escapes what Markdown would interpret.
-std::string md(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (std::strchr("\\`*_{}[]<>#|!~", c)) out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) out += c;
-  }
-  return out;
-}
-
-// An identifier as inline code (backticks and pipes cannot be escaped inside code spans).
-std::string code(const std::string& text) {
-  std::string clean;
-  for (const char c : text) {
-    if (c != '`' && c != '|' && static_cast<unsigned char>(c) >= 0x20) clean += c;
-  }
-  return "`" + clean + "`";
-}
-
 // The metrics of the forecast and breakdown tables, with their column names.
 const std::vector<std::pair<std::string, std::string>> kTableMetrics = {
     {"available_accelerators", "Accelerators"}, {"effective_pflops", "PFLOPS"}, {"delivered_flop_e24", "10²⁴ FLOP"}};
@@ -49,15 +29,15 @@ std::string completion_date(const std::string& text) { return text == "after-hor
 std::string chart(const fs::path& dir, const std::string& name, const std::string& alt) {
   std::error_code ec;
   if (!fs::is_regular_file(dir / (name + ".png"), ec)) return "";
-  return "![" + md(alt) + "](" + name + ".png)\n\n";
+  return "![" + markdown_text(alt) + "](" + name + ".png)\n\n";
 }
 
 std::string heading(const RunFacts& run) {
   std::string s;
-  s += "# Capacity forecast: " + md(run.name) + "\n\n";
+  s += "# Capacity forecast: " + markdown_text(run.name) + "\n\n";
   s += "Monte Carlo forecast from **" + grouped(static_cast<double>(run.trials)) + " trials** (seed " +
-       std::to_string(run.seed) + ") by capplan " + md(run.tool_version);
-  if (!run.git_revision.empty()) s += " (revision " + code(run.git_revision) + ")";
+       std::to_string(run.seed) + ") by capplan " + markdown_text(run.tool_version);
+  if (!run.git_revision.empty()) s += " (revision " + markdown_code(run.git_revision) + ")";
   s += ". Intervals are 95% confidence intervals of the Monte Carlo estimate (how precisely the trials pin a value "
        "down); the spread between quantiles is the forecast's uncertainty.\n\n";
   return s;
@@ -72,9 +52,9 @@ std::string targets_section(const std::vector<TargetRow>& targets) {
   s += std::string("| Target |") + (scoped ? " Scope |" : "") + " Goal | Probability of meeting it | 95% interval |\n";
   s += std::string("|:--|") + (scoped ? ":--|" : "") + ":--|--:|--:|\n";
   for (const auto& t : targets) {
-    s += "| " + code(t.name) + " |" + (scoped ? " " + code(t.scope) + " |" : "") + " " + md(metric_words(t.metric)) +
-         " ≥ " + metric_value(t.metric, t.threshold) + " on " + format_date(t.date) + " | **" + percent(t.probability) +
-         "** | " + interval(t.ci_lo, t.ci_hi) + " |\n";
+    s += "| " + markdown_code(t.name) + " |" + (scoped ? " " + markdown_code(t.scope) + " |" : "") + " " +
+         markdown_text(metric_words(t.metric)) + " ≥ " + metric_value(t.metric, t.threshold) + " on " +
+         format_date(t.date) + " | **" + percent(t.probability) + "** | " + interval(t.ci_lo, t.ci_hi) + " |\n";
   }
   if (scoped) {
     s += "\nA target with a scope is marked on the fan chart of its scope (under Breakdown) when `report.by` "
@@ -96,10 +76,10 @@ std::string milestones_section(const RunFolder& in) {
        " |" + (has_mid ? " P50 |" : "") + " " + mq.high_label() + " |\n";
   s += std::string("|:--|:--|:--|--:|--:|--:|--:|") + (has_mid ? "--:|" : "") + "--:|\n";
   for (const auto& m : in.milestones) {
-    s += "| " + code(m.name) + " | " + md(metric_words(m.metric)) + " | " + code(m.scope) + " | " +
-         metric_value(m.metric, m.threshold) + " | **" + percent(m.probability) + "** | " + interval(m.ci_lo, m.ci_hi) +
-         " | " + completion_date(m.low) + " |" + (has_mid ? " " + completion_date(m.mid) + " |" : "") + " " +
-         completion_date(m.high) + " |\n";
+    s += "| " + markdown_code(m.name) + " | " + markdown_text(metric_words(m.metric)) + " | " + markdown_code(m.scope) +
+         " | " + metric_value(m.metric, m.threshold) + " | **" + percent(m.probability) + "** | " +
+         interval(m.ci_lo, m.ci_hi) + " | " + completion_date(m.low) + " |" +
+         (has_mid ? " " + completion_date(m.mid) + " |" : "") + " " + completion_date(m.high) + " |\n";
   }
   return s + "\n" + chart(in.dir, milestone_chart().file, "Milestone S-curves");
 }
@@ -193,7 +173,7 @@ std::string breakdown_section(const RunFolder& in) {
     align += "--:|";
   }
   s += header + "\n" + align + "\n";
-  for (const auto& scope : in.scopes) s += breakdown_row(*in.forecast_by, q, scope, code(scope));
+  for (const auto& scope : in.scopes) s += breakdown_row(*in.forecast_by, q, scope, markdown_code(scope));
   s += breakdown_row(in.forecast, q, kTotalScope, "**total**") + "\n";
   return s + breakdown_charts_markdown(in);
 }
@@ -209,7 +189,7 @@ std::string tranches_section(const RunFolder& in) {
          " completion | Criticality |\n";
     s += "|:--|--:|--:|--:|" + std::string(tq.mid.empty() ? "" : "--:|") + ":--|--:|\n";
     for (const auto& t : in.tranches) {
-      s += "| " + code(t.name) + " | " + md(t.units) + " | **" + percent(t.probability) + "** | " +
+      s += "| " + markdown_code(t.name) + " | " + markdown_text(t.units) + " | **" + percent(t.probability) + "** | " +
            interval(t.ci_lo, t.ci_hi) + " |";
       if (!tq.mid.empty()) s += " " + completion_date(t.mid) + " |";
       const std::string range =
@@ -242,7 +222,7 @@ std::string drivers_section(const fs::path& dir, const std::optional<Drivers>& d
   const std::size_t n = std::min<std::size_t>(10, drivers->rows.size());
   for (std::size_t i = 0; i < n; ++i) {
     const auto& row = drivers->rows[i];
-    s += fmt::format("| {} | {} | {:+.3f} | {} |\n", i + 1, code(row.input), row.spearman,
+    s += fmt::format("| {} | {} | {:+.3f} | {} |\n", i + 1, markdown_code(row.input), row.spearman,
                      percent(row.variance_explained));
   }
   s += accelerators ? "\nAll inputs, and the drivers of delivered compute, are in `sensitivity.csv`.\n\n"

@@ -35,10 +35,6 @@ std::string x_of(const SweepAxis& axis, std::size_t i, bool numeric) {
   return num(*axis.numbers[i]);
 }
 
-std::string probability_axis(const char* which) {
-  return fmt::format("set {0}range [-0.02:1.02]\nset {0}tics 0, 0.1, 1\nset format {0} '%.1f'\n", which);
-}
-
 void line_chart(const WorkDir& work, const std::string& gnuplot, const std::string& name, const std::string& scenario,
                 const SweepAxis& axis, const SweepCurve& curve) {
   const bool numeric = all_numbers(axis);
