@@ -66,7 +66,7 @@ LedgerRun simulated_run(const std::string& command, const Scenario& scenario, co
                         Backend backend, std::chrono::steady_clock::time_point wall_start, const std::string& status) {
   LedgerRun run = ledger_run(command, scenario.spec, stats.trials(), backend, Communicator::world().size());
   add_results(run, scenario.spec, *scenario.model, stats);
-  run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  set_timing(run, wall_start);
   run.status = status;
   return run;
 }

@@ -49,7 +49,7 @@ LedgerRun PointRunner::ledger_run(const std::string& command, const Scenario& sc
   LedgerRun run =
       capplan::ledger_run(command, scenario.spec, scenario.spec.trials, backend_used_, Communicator::world().size());
   add_point_results(run, scenario.spec, outcome);
-  run.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  set_timing(run, start);
   return run;
 }
 

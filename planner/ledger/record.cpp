@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <ctime>
 
 #include "kernels/metrics.h"
 #include "planner/base/build_info.h"
@@ -63,6 +64,18 @@ LedgerRun ledger_run(const std::string& command, const Spec& spec, std::uint64_t
   run.tool_version = tool_version();
   run.git_revision = git_revision();
   return run;
+}
+
+void set_timing(LedgerRun& run, std::chrono::steady_clock::time_point start) {
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  run.wall_seconds = std::chrono::duration<double>(elapsed).count();
+  const std::time_t started = std::chrono::system_clock::to_time_t(
+      std::chrono::system_clock::now() - std::chrono::duration_cast<std::chrono::system_clock::duration>(elapsed));
+  std::tm utc{};
+  gmtime_r(&started, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  run.started_utc = text;
 }
 
 void add_results(LedgerRun& run, const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {

@@ -3,6 +3,7 @@
 // so the ledger holds the numbers the CSV files show) or from a sweep point.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -20,6 +21,9 @@ namespace capplan {
 // overrides, seed, trial count, backend, ranks and tool version. Results,
 // wall_seconds and status are the caller's.
 LedgerRun ledger_run(const std::string& command, const Spec& spec, std::uint64_t trials, Backend backend, int ranks);
+
+// Sets the run's started_utc (when `start` was, in UTC) and wall_seconds (from `start` until now).
+void set_timing(LedgerRun& run, std::chrono::steady_clock::time_point start);
 
 // Every target, every forecast.csv and forecast_by.csv cell, every milestone
 // and tranche statistic of a run.
