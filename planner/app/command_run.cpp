@@ -118,12 +118,14 @@ RunOutcome run_command(const RunRequest& request) {
   const DayNumber driver_date = request.driver_date.value_or(spec.horizon.end);
 
   RunOptions options = run_options(scenario, request.simulation, request.backend, communicator);
-  options.driver_sample = request.drivers_sample;
+  const std::optional<PrecisionGoal> goal = goal_for(request, spec);
+  // Only trials that run keep their inputs: the sample's memory is checked on those.
+  options.driver_sample =
+      std::min(request.drivers_sample, goal ? std::max(goal->max_trials, options.trials) : options.trials);
   options.driver_row =
       scope_block(*scenario.model, request.driver_scope) * static_cast<int>(scenario.model->record_days.size()) +
       record_row(*scenario.model, driver_date);
-  const Simulation simulation =
-      simulate(spec, *scenario.model, options, communicator, goal_for(request, spec), request.simulation.log);
+  const Simulation simulation = simulate(spec, *scenario.model, options, communicator, goal, request.simulation.log);
   nlohmann::ordered_json processes = gather_processes(simulation, communicator);
 
   RunOutcome outcome;
