@@ -369,6 +369,23 @@ double ForecastStatistics::completion_cdf(int tranche, int day) const {
   return completion_cdf_bounds(tranche, day).second;
 }
 
+std::vector<double> ForecastStatistics::completion_cdf(int tranche, const std::vector<int>& days) const {
+  if (counters_.trials == 0) return std::vector<double>(days.size(), 1.0);
+  const std::uint64_t* bins =
+      counters_.completion.data() + static_cast<std::size_t>(tranche) * static_cast<std::size_t>(days_ + 1);
+  const double n = static_cast<double>(counters_.trials);
+  std::vector<double> cdf;
+  cdf.reserve(days.size());
+  std::uint64_t by_end = 0;  // trials complete by the end of day `next - 1`
+  int next = 0;
+  for (int day : days) {
+    const int last = day < 0 || day >= days_ ? days_ : day;
+    for (; next <= last; ++next) by_end += bins[next];
+    cdf.push_back(static_cast<double>(by_end) / n);
+  }
+  return cdf;
+}
+
 std::pair<double, double> ForecastStatistics::completion_cdf_bounds(int tranche, int day) const {
   if (counters_.trials == 0) return {0.0, 1.0};
   const std::uint64_t* bins =

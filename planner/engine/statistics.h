@@ -104,6 +104,8 @@ class ForecastStatistics {
   std::pair<int, int> completion_interval(int tranche, double p, double z) const;
   // P(complete by the end of day `day`).
   double completion_cdf(int tranche, int day) const;
+  // The same for each of `days` (ascending), in one pass over the counters.
+  std::vector<double> completion_cdf(int tranche, const std::vector<int>& days) const;
   // (P(completion < day), P(completion <= day)); day -1 means "not within the horizon".
   std::pair<double, double> completion_cdf_bounds(int tranche, int day) const;
   // How often the tranche is among the last of its site's tranches to complete
