@@ -146,7 +146,10 @@ RunOutcome run_command(const RunRequest& request) {
     record.processes = std::move(processes);
     outcome.report = write_outputs(outcome.out_dir, request.plots, scenario, simulation,
                                    DriverPoint{driver_date, request.driver_scope}, std::move(record), wall_start);
-    record_in_ledger(ledger, {simulated_run("run", scenario, *simulation.statistics, simulation.backend, wall_start)});
+    record_in_ledger(ledger, [&] {
+      return std::vector<LedgerRun>{
+          simulated_run("run", scenario, *simulation.statistics, simulation.backend, wall_start)};
+    });
   });
   return outcome;
 }
