@@ -3,6 +3,7 @@
 // folders are refused, and leftovers of killed runs are cleaned.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "planner/base/errors.h"
@@ -164,6 +166,88 @@ TEST_F(OutputFiles, LeftoversOfKilledRunsAreCleaned) {
   write_result_set(out.string(), {{"forecast.csv", "b\n"}});
   EXPECT_EQ(names(dir_), (std::set<std::string>{"out", "out.capplan-lock", "base.json", "unrelated.capplan-new",
                                                 ".base.json.capplan-tmp-" + dead + "-dddddddddddd"}));
+}
+
+// ---- streamed files ----------------------------------------------------------
+
+// 100,000 rows "row N\n": 1,088,890 bytes, over four times the write buffer.
+void write_rows(std::ostream& out) {
+  for (int i = 0; i < 100000; ++i) out << "row " + std::to_string(i) + "\n";
+}
+
+std::string rows_text() {
+  std::ostringstream out;
+  write_rows(out);
+  return out.str();
+}
+
+// The file `name` in the one staging folder beside `out` (while a set is written).
+fs::path staged(const fs::path& out, const std::string& name) {
+  for (const auto& entry : fs::directory_iterator(out.parent_path())) {
+    if (entry.path().filename().string().rfind(out.filename().string() + ".capplan-new-", 0) == 0) {
+      return entry.path() / name;
+    }
+  }
+  return {};
+}
+
+// A file given by a writer reaches the disk while it is being written, whole
+// buffers at a time, and ends with exactly the bytes written.
+TEST_F(OutputFiles, StreamedFilesReachTheDiskAsTheyAreWritten) {
+  const fs::path out = dir_ / "out";
+  std::uintmax_t on_disk_midway = 0;
+  const ContentWriter table = [&](std::ostream& stream) {
+    write_rows(stream);
+    on_disk_midway = fs::file_size(staged(out, "completion_cdf.csv"));
+    write_rows(stream);
+  };
+  write_result_set(out.string(), {{"forecast.csv", "a\n"}, {"completion_cdf.csv", table}});
+  EXPECT_GE(on_disk_midway, rows_text().size() - (std::size_t(256) << 10));
+  EXPECT_EQ(read_file(out / "completion_cdf.csv"), rows_text() + rows_text());
+  EXPECT_EQ(read_file(out / "forecast.csv"), "a\n");
+}
+
+// A writer that fails midway (here: throws) leaves the previous set whole and no staging folder.
+TEST_F(OutputFiles, AWriterFailingMidwayLeavesThePreviousSet) {
+  const fs::path out = dir_ / "out";
+  write_result_set(out.string(), {{"forecast.csv", "old\n"}});
+  const ContentWriter failing = [](std::ostream& stream) {
+    write_rows(stream);
+    throw RuntimeFailure("the table failed");
+  };
+  EXPECT_THROW(write_result_set(out.string(), {{"forecast.csv", failing}}), RuntimeFailure);
+  EXPECT_EQ(read_file(out / "forecast.csv"), "old\n");
+  EXPECT_EQ(names(dir_), (std::set<std::string>{"out", "out.capplan-lock"}));
+}
+
+// A write error while streaming (the file size limit: EFBIG) is a RuntimeFailure
+// naming the file, and the previous set stays whole.
+TEST_F(OutputFiles, AWriteErrorWhileStreamingNamesTheFile) {
+  const fs::path out = dir_ / "out";
+  write_result_set(out.string(), {{"forecast.csv", "old\n"}});
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const struct rlimit limit = {512 * 1024, 512 * 1024};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      write_result_set(out.string(), {{"forecast.csv", write_rows}});
+    } catch (const RuntimeFailure& e) {
+      const std::string what = e.what();
+      ::_exit(what.find("cannot write") != std::string::npos && what.find("forecast.csv") != std::string::npos &&
+                      what.find("File too large") != std::string::npos
+                  ? 0
+                  : 2);
+    } catch (...) {
+      ::_exit(3);
+    }
+    ::_exit(1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(read_file(out / "forecast.csv"), "old\n");
+  EXPECT_EQ(names(dir_), (std::set<std::string>{"out", "out.capplan-lock"}));
 }
 
 // ---- the real binary -------------------------------------------------------

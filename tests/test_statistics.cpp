@@ -444,6 +444,27 @@ TEST(Statistics, CompletionProbabilityAndQuantiles) {
   EXPECT_EQ(t.completion_quantile(1, 0.76), 3);
 }
 
+// The CDF over many days, computed in one pass, equals the one-day CDF at
+// each of them bit for bit (completion_cdf.csv's values).
+TEST(Statistics, CompletionCdfOverDaysEqualsEachDay) {
+  Data d(100);
+  for (int i = 0; i < 100; ++i) {
+    d.day(i, 0) = i < 30 ? 5 : (i < 60 ? 12 : (i < 80 ? kDays - 1 : (i < 90 ? -1 : kDays)));
+    d.day(i, 1) = i % 7 == 0 ? -1 : i % kDays;
+  }
+  const ForecastStatistics s = stats_of(d);
+  std::vector<int> days(kDays);
+  for (int day = 0; day < kDays; ++day) days[static_cast<std::size_t>(day)] = day;
+  for (int outcome = 0; outcome < 2; ++outcome) {
+    const std::vector<double> cdf = s.completion_cdf(outcome, days);
+    ASSERT_EQ(cdf.size(), days.size());
+    for (int day : days) EXPECT_EQ(cdf[static_cast<std::size_t>(day)], s.completion_cdf(outcome, day)) << day;
+  }
+  EXPECT_EQ(s.completion_cdf(0, std::vector<int>{4, 5, 5, 11, 12}), (std::vector<double>{0.0, 0.3, 0.3, 0.3, 0.6}));
+  const ForecastStatistics empty(model());
+  EXPECT_EQ(empty.completion_cdf(0, std::vector<int>{0, 3}), (std::vector<double>{1.0, 1.0}));
+}
+
 // No trials: defined, neutral answers.
 TEST(Statistics, Empty) {
   const ForecastStatistics s(model());

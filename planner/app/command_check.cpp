@@ -98,8 +98,10 @@ CheckOutcome check_command(const CheckRequest& request) {
     outcome.report = scenario.spec.name + ": " + check_summary(outcome.check);
     if (!request.junit.empty()) write_file_atomically(request.junit, junit_xml({{scenario.spec.name, outcome.check}}));
     code = outcome.check.passed() ? 0 : 1;
-    record_in_ledger(ledger, {simulated_run("check", scenario, stats, simulation.backend, wall_start,
-                                            code == 0 ? "ok" : "regression")});
+    record_in_ledger(ledger, [&] {
+      return std::vector<LedgerRun>{
+          simulated_run("check", scenario, stats, simulation.backend, wall_start, code == 0 ? "ok" : "regression")};
+    });
   });
   outcome.exit_code = communicator.agree(code, "").first;
   return outcome;

@@ -59,8 +59,10 @@ CompareOutcome compare_command(const CompareRequest& request) {
                       {"compare_targets.csv", compare_targets_csv(*a.model, stats_a, *b.model, stats_b)}});
     outcome.report = compare_summary(a.spec, b.spec, *a.model, stats_a, *b.model, stats_b, paired->paired) +
                      "\nWrote " + outcome.out_dir + "/{compare.csv,compare_targets.csv}\n";
-    record_in_ledger(ledger, {simulated_run("compare", a, stats_a, Backend::kCpu, wall_start),
-                              simulated_run("compare", b, stats_b, Backend::kCpu, wall_start)});
+    record_in_ledger(ledger, [&] {
+      return std::vector<LedgerRun>{simulated_run("compare", a, stats_a, Backend::kCpu, wall_start),
+                                    simulated_run("compare", b, stats_b, Backend::kCpu, wall_start)};
+    });
   });
   return outcome;
 }

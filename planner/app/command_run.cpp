@@ -4,6 +4,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,17 +50,22 @@ struct DriverPoint {
   Scope scope;
 };
 
-std::vector<std::pair<std::string, std::string>> run_tables(const Spec& spec, const CompiledModel& model,
-                                                            const Simulation& simulation, const DriverPoint& drivers) {
+// The tables that grow with the model are written straight into the result
+// set, row by row, while it is written (spec, model and statistics outlive it).
+OutputFiles run_tables(const Spec& spec, const CompiledModel& model, const Simulation& simulation,
+                       const DriverPoint& drivers) {
   const ForecastStatistics& stats = *simulation.statistics;
-  std::vector<std::pair<std::string, std::string>> tables = {{"forecast.csv", forecast_csv(spec, model, stats)}};
-  if (model.breakdown_blocks > 0) tables.emplace_back("forecast_by.csv", forecast_by_csv(spec, model, stats));
+  OutputFiles tables = {{"forecast.csv", [&](std::ostream& out) { write_forecast_csv(out, spec, model, stats); }}};
+  if (model.breakdown_blocks > 0) {
+    tables.emplace_back("forecast_by.csv", [&](std::ostream& out) { write_forecast_by_csv(out, spec, model, stats); });
+  }
   tables.emplace_back("tranches.csv", tranches_csv(spec, model, stats));
   tables.emplace_back("targets.csv", targets_csv(spec, model, stats));
-  tables.emplace_back("completion_cdf.csv", completion_cdf_csv(spec, model, stats));
+  tables.emplace_back("completion_cdf.csv",
+                      [&](std::ostream& out) { write_completion_cdf_csv(out, spec, model, stats); });
   if (!model.milestone_specs.empty()) {
     tables.emplace_back("milestones.csv", milestones_csv(spec, model, stats));
-    tables.emplace_back("milestone_cdf.csv", milestone_cdf_csv(model, stats));
+    tables.emplace_back("milestone_cdf.csv", [&](std::ostream& out) { write_milestone_cdf_csv(out, model, stats); });
   }
   tables.emplace_back("sensitivity.csv", sensitivity_csv(compute_drivers(simulation.drivers, model.slot_names),
                                                          format_date(drivers.date), drivers.scope.text()));
@@ -72,9 +78,9 @@ std::string write_outputs(const std::string& out_dir, bool plots, const Scenario
                           const Simulation& simulation, const DriverPoint& drivers, RunRecord record,
                           std::chrono::steady_clock::time_point wall_start) {
   const Spec& spec = scenario.spec;
-  std::vector<std::pair<std::string, std::string>> files = run_tables(spec, *scenario.model, simulation, drivers);
+  OutputFiles files = run_tables(spec, *scenario.model, simulation, drivers);
   record.outputs.clear();
-  for (const auto& file : files) record.outputs.push_back(file.first);
+  for (const OutputFile& file : files) record.outputs.push_back(file.name);
   record.outputs.push_back("run.json");
   record.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   files.emplace_back("run.json", run_json(spec, record));
@@ -85,9 +91,7 @@ std::string write_outputs(const std::string& out_dir, bool plots, const Scenario
   if (plots) {
     add_plots = [&plot_failure](const std::string& staging) {
       try {
-        for (const auto& [name, content] : plots_and_summary(staging)) {
-          write_new_file(staging + "/" + name, content);
-        }
+        for (const OutputFile& file : plots_and_summary(staging)) write_new_file(staging + "/" + file.name, file.write);
       } catch (...) {
         plot_failure = std::current_exception();
       }
@@ -118,12 +122,14 @@ RunOutcome run_command(const RunRequest& request) {
   const DayNumber driver_date = request.driver_date.value_or(spec.horizon.end);
 
   RunOptions options = run_options(scenario, request.simulation, request.backend, communicator);
-  options.driver_sample = request.drivers_sample;
+  const std::optional<PrecisionGoal> goal = goal_for(request, spec);
+  // Only trials that run keep their inputs: the sample's memory is checked on those.
+  options.driver_sample =
+      std::min(request.drivers_sample, goal ? std::max(goal->max_trials, options.trials) : options.trials);
   options.driver_row =
       scope_block(*scenario.model, request.driver_scope) * static_cast<int>(scenario.model->record_days.size()) +
       record_row(*scenario.model, driver_date);
-  const Simulation simulation =
-      simulate(spec, *scenario.model, options, communicator, goal_for(request, spec), request.simulation.log);
+  const Simulation simulation = simulate(spec, *scenario.model, options, communicator, goal, request.simulation.log);
   nlohmann::ordered_json processes = gather_processes(simulation, communicator);
 
   RunOutcome outcome;
@@ -140,7 +146,10 @@ RunOutcome run_command(const RunRequest& request) {
     record.processes = std::move(processes);
     outcome.report = write_outputs(outcome.out_dir, request.plots, scenario, simulation,
                                    DriverPoint{driver_date, request.driver_scope}, std::move(record), wall_start);
-    record_in_ledger(ledger, {simulated_run("run", scenario, *simulation.statistics, simulation.backend, wall_start)});
+    record_in_ledger(ledger, [&] {
+      return std::vector<LedgerRun>{
+          simulated_run("run", scenario, *simulation.statistics, simulation.backend, wall_start)};
+    });
   });
   return outcome;
 }

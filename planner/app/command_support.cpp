@@ -75,6 +75,10 @@ void record_in_ledger(const std::optional<Ledger>& ledger, std::vector<LedgerRun
   if (ledger) ledger->record(runs);
 }
 
+void record_in_ledger(const std::optional<Ledger>& ledger, const std::function<std::vector<LedgerRun>()>& make) {
+  if (ledger) record_in_ledger(ledger, make());
+}
+
 std::uint64_t checked_trials(std::uint64_t trials, const char* option) {
   if (trials < 1 || trials > kMaxTrials) {
     throw UsageError(fmt::format("{} must be between 1 and {}, got {}", option, kMaxTrials, trials));

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +58,9 @@ LedgerRun simulated_run(const std::string& command, const Scenario& scenario, co
 // Records `runs` as one group when there is a ledger (a RuntimeFailure, exit 3,
 // when it cannot be written: the command's outputs are already complete).
 void record_in_ledger(const std::optional<Ledger>& ledger, std::vector<LedgerRun> runs);
+// The same for the runs `make` returns, made only when there is a ledger (a
+// simulated run's record holds its tables).
+void record_in_ledger(const std::optional<Ledger>& ledger, const std::function<std::vector<LedgerRun>()>& make);
 
 // `trials` if it is a trial count a run accepts (1 .. kMaxTrials), else a
 // UsageError naming `option`.

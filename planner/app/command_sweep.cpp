@@ -157,7 +157,7 @@ SweepOutcome sweep_command(const SweepRequest& request) {
       files.emplace_back("sweep_milestones.csv", sweep_milestones_csv(*grid, outcomes, spec.report.quantiles));
     }
     std::vector<std::string> names;
-    for (const auto& file : files) names.push_back(file.first);
+    for (const OutputFile& file : files) names.push_back(file.name);
     names.push_back("run.json");
     nlohmann::ordered_json record = sweep_record(request, *runner, spec, *grid, 0.0);
     record["outputs"] = names;

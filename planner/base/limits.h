@@ -47,6 +47,37 @@ constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;
 // quantile table's inverse incomplete beta takes unbounded time (1e8: about 0.1 s).
 constexpr double kMaxBetaConcentration = 1e8;
 constexpr std::uint64_t kMaxSpreadDays = 100'000;
+// Memory budgets of a run, per process [bytes]: the parts of a run's memory
+// that grow with the model (docs/reliability.md, "Bounded work for every
+// input"). A compiled model is checked against the first four before anything
+// of that size is allocated (capplan validate checks them too).
+//
+// The record cells' histograms, once for the totals and once for the
+// breakdowns and scoped targets: the resolution is lowered (down to 6 bits,
+// 1.6% wide bins) until they fit, and a model that does not fit even then is
+// refused. At the coarsest resolution a record row of 8 metrics takes at least
+// 39 KiB, so 1 GiB holds about 27,000 rows (a daily report of 74 years).
+constexpr std::size_t kHistogramBudgetBytes = std::size_t(1) << 30;
+// Completion-day counters: (tranches + milestones) x (horizon days + 1) x 8.
+// Every day is a possible answer, so they cannot be coarsened: 512 MiB is
+// about 67 million outcome-days (1,800 tranches over 100 years).
+constexpr std::size_t kCompletionCounterBudgetBytes = std::size_t(512) << 20;
+// Trials in the smallest batch the run driver simulates at once (when one
+// trial's record is large; smaller records get more, up to 64 MiB of buffers).
+constexpr std::int64_t kMinBatchTrials = 256;
+// The records of the smallest batch: kMinBatchTrials x (record rows x scope
+// blocks x 8 metrics x 8 + outcomes x 4); 512 MiB allows one trial 2 MiB,
+// 32,768 record rows over all scope blocks.
+constexpr std::size_t kBatchRecordBudgetBytes = std::size_t(512) << 20;
+// The working memory of the CPU threads, one trial's workspace each (mostly
+// (site, system) fleets x horizon days of 4-byte counts): a model whose one
+// workspace exceeds it is refused; a run uses at most as many threads as fit
+// (all cores by default: fewer; more with --threads: refused).
+constexpr std::size_t kWorkspaceBudgetBytes = std::size_t(512) << 20;
+// The driver analysis's sample: min(--drivers-sample, trials) x (sampled
+// quantities + 3) x 8 (each kept trial's inputs, two outputs and its number);
+// a run asking for more is refused.
+constexpr std::size_t kDriverSampleBudgetBytes = std::size_t(512) << 20;
 // Points of one `capplan sweep` (the product of its --vary options' values):
 // each is a whole simulation; `capplan solve` searches longer ranges.
 constexpr std::uint64_t kMaxSweepPoints = 10'000;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -46,7 +47,7 @@ Simulation simulate(const Spec& spec, const CompiledModel& model, const RunOptio
     if (communicator.broadcast_flag(stop)) break;
     next = std::min<std::uint64_t>(out.precision->max_trials, 2 * done);
   }
-  out.drivers = runner->drivers();
+  out.drivers = std::move(runner->drivers());
   out.drivers.gather_to_root(communicator);
   out.trials = done;
   if (out.precision) out.precision->trials_used = done;

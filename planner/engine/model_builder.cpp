@@ -15,6 +15,7 @@
 #include "kernels/rng.h"
 #include "kernels/trial.h"
 #include "planner/base/errors.h"
+#include "planner/engine/model_budget.h"
 #include "planner/spec/correlation.h"
 
 namespace capplan {
@@ -645,7 +646,6 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
   add_sites(spec, builder, model);
   add_risks(spec, builder, model);
   model.slot_utilization = builder.add_slot("operations.utilization", spec.operations.utilization, kUnitInterval);
-  builder.fill_beta_tables();
 
   add_systems(spec, model);
   add_fleets(spec, model);
@@ -656,6 +656,10 @@ CompiledModel build_model(const Spec& spec, const std::vector<DayNumber>& extra_
   check_stream_ids(spec, model);
   set_record_days(spec, extra_record_dates, model);
   set_metric_scales(spec, model);
+  // The model's memory needs are known now, before the statistics or any
+  // batch are allocated and before the (slower) quantile tables are filled.
+  check_model_budgets(model, spec.source_file);
+  builder.fill_beta_tables();
   return model;
 }
 

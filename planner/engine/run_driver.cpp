@@ -11,11 +11,13 @@
 #include "backends/cuda_backend.h"
 #include "kernels/metrics.h"
 #include "planner/base/errors.h"
+#include "planner/engine/model_budget.h"
 
 namespace capplan {
 
 namespace {
-// Batch buffers are kept near this size whatever the trial count [bytes].
+// Batch buffers are kept near this size whatever the trial count, but hold at
+// least kMinBatchTrials trials (limits.h bounds those) [bytes].
 constexpr std::size_t kBatchBufferBytes = std::size_t(64) << 20;
 // GPU trials per call, so the progress line moves on long runs.
 constexpr std::uint64_t kGpuChunk = std::uint64_t(1) << 22;
@@ -72,22 +74,21 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
   if (options.trials < 1 || options.trials > kMaxTrials) {
     throw UsageError("--trials must be between 1 and " + std::to_string(kMaxTrials));
   }
-  threads_ = options.threads > 0 ? options.threads : default_cpu_threads();
-  const std::size_t record_values = model.record_values();
-  const std::size_t bytes_per_trial = record_values * sizeof(double) + model.outcome_count() * sizeof(int);
+  threads_ = cpu_threads_within_budget(model, options.threads);
   std::int64_t batch = options.batch_trials;
   if (batch <= 0) {
-    batch = static_cast<std::int64_t>(kBatchBufferBytes / std::max<std::size_t>(bytes_per_trial, 1));
-    batch = std::max<std::int64_t>(256, std::min<std::int64_t>(batch, 65536));
+    batch = static_cast<std::int64_t>(kBatchBufferBytes / std::max<std::size_t>(trial_record_bytes(model), 1));
+    batch = std::max<std::int64_t>(kMinBatchTrials, std::min<std::int64_t>(batch, 65536));
   }
   batch_ = std::max<std::int64_t>(1, std::min<std::int64_t>(batch, static_cast<std::int64_t>(options.trials)));
   driver_sample_ = options.driver_row >= 0 ? options.driver_sample : 0;
   driver_row_ = options.driver_row;
+  check_driver_sample_budget(model, driver_sample_);
   drivers_.input_count = static_cast<int>(model.slots.size());
   try {
-    records_.resize(static_cast<std::size_t>(batch_) * record_values);
+    records_.resize(static_cast<std::size_t>(batch_) * model.record_values());
     completion_.resize(static_cast<std::size_t>(batch_) * model.outcome_count());
-    if (driver_sample_ > 0) sampled_.resize(static_cast<std::size_t>(batch_) * model.slots.size());
+    reserve_driver_sample();
     statistics_ = std::make_unique<ForecastStatistics>(model);
   } catch (const std::bad_alloc&) {
     throw RuntimeFailure("out of memory allocating the batch buffers and histograms");
@@ -100,6 +101,29 @@ TrialRunner::TrialRunner(const CompiledModel& model, const RunOptions& options)
     backend_ = Backend::kCuda;
     device_ = gpu_->describe();
   }
+}
+
+void TrialRunner::reserve_driver_sample() {
+  if (driver_sample_ == 0) return;
+  const std::size_t slots = model_.slots.size();
+  const std::size_t kept = static_cast<std::size_t>(driver_sample_);
+  // The sampled inputs of one batch stay near kBatchBufferBytes too.
+  const std::size_t fit =
+      std::max<std::size_t>(1, kBatchBufferBytes / std::max<std::size_t>(1, slots * sizeof(double)));
+  sample_batch_ = static_cast<std::int64_t>(std::min({static_cast<std::size_t>(batch_), kept, fit}));
+  sampled_.resize(static_cast<std::size_t>(sample_batch_) * slots);
+  drivers_.trials.reserve(kept);
+  drivers_.inputs.reserve(kept * slots);
+  drivers_.outputs.reserve(2 * kept);
+}
+
+std::int64_t TrialRunner::batch_at(std::uint64_t trial, std::uint64_t remaining) const {
+  std::uint64_t count = std::min<std::uint64_t>(static_cast<std::uint64_t>(batch_), remaining);
+  // A batch that keeps driver inputs ends with the sample and fits sampled_.
+  if (trial < driver_sample_) {
+    count = std::min({count, driver_sample_ - trial, static_cast<std::uint64_t>(sample_batch_)});
+  }
+  return static_cast<std::int64_t>(count);
 }
 
 TrialRunner::~TrialRunner() = default;
@@ -147,8 +171,8 @@ void TrialRunner::run_range(std::uint64_t begin, std::uint64_t end, const RunOpt
   std::uint64_t done = 0;
   // Trials that keep their inputs for the driver analysis run on the CPU.
   const std::uint64_t cpu_until = gpu_ ? std::min(share, driver_sample_ > first ? driver_sample_ - first : 0) : share;
-  for (; done < cpu_until; done += static_cast<std::uint64_t>(batch_)) {
-    const std::int64_t count = static_cast<std::int64_t>(std::min<std::uint64_t>(batch_, cpu_until - done));
+  for (std::int64_t count = 0; done < cpu_until; done += static_cast<std::uint64_t>(count)) {
+    count = batch_at(first + done, cpu_until - done);
     run_batch(first + done, count);
     report(done + static_cast<std::uint64_t>(count));
   }

@@ -20,7 +20,9 @@ namespace capplan {
 struct RunOptions {
   std::uint64_t trials = 100000;  // 1 .. kMaxTrials
   std::uint64_t seed = 1;
-  int threads = 0;                // 0 = all available
+  // 0 = all cores, but no more than kWorkspaceBudgetBytes holds; more than it
+  // holds is a UsageError.
+  int threads = 0;
   std::int64_t batch_trials = 0;  // 0 = chosen from the memory per trial
   bool progress = true;           // a progress line on stderr for runs longer than a second
   int rank = 0;                   // this process simulates its share of the trial numbers
@@ -54,8 +56,10 @@ class TrialRunner {
   TrialRunner(const CompiledModel& model, const RunOptions& options);
   ~TrialRunner();
 
-  // Simulates trials [first, first + count) (count <= batch_capacity()), adds
-  // them to the statistics and keeps their records until the next batch.
+  // Simulates trials [first, first + count) (count <= batch_capacity(); a
+  // batch that starts in the driver sample ends with it and holds at most
+  // the sampled-input buffer's trials, as run_range's do), adds them to the
+  // statistics and keeps their records until the next batch.
   void run_batch(std::uint64_t first, std::int64_t count);
   // Simulates this rank's share of [begin, end) in batches, on the chosen
   // backend (trials that keep driver inputs always run on the CPU; the counters
@@ -74,6 +78,11 @@ class TrialRunner {
   double simulate_seconds() const { return seconds_; }
 
  private:
+  // Sizes the sampled-input buffer and the driver sample (their final size).
+  void reserve_driver_sample();
+  // Trials of the batch that starts at `trial`, with `remaining` trials left to run.
+  std::int64_t batch_at(std::uint64_t trial, std::uint64_t remaining) const;
+
   const CompiledModel& model_;
   ModelView view_;
   int threads_ = 1;
@@ -82,7 +91,8 @@ class TrialRunner {
   int driver_row_ = -1;
   std::vector<double> records_;
   std::vector<int> completion_;
-  std::vector<double> sampled_;
+  std::vector<double> sampled_;    // [sample_batch_][slots]
+  std::int64_t sample_batch_ = 0;  // at most this many trials of a batch keep their inputs
   std::unique_ptr<ForecastStatistics> statistics_;
   DriverSample drivers_;
   double seconds_ = 0.0;

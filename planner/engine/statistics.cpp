@@ -1,6 +1,7 @@
 #include "planner/engine/statistics.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -22,6 +23,48 @@ bool lower(HistogramResolution& r) {
 
 }  // namespace
 
+HistogramResolution coarsest_resolution(HistogramResolution resolution) {
+  while (lower(resolution)) {
+  }
+  return resolution;
+}
+
+CellLayout metric_cell_layout(const MetricScale& scale, const HistogramResolution& resolution) {
+  CellLayout c;
+  c.is_count = scale.is_count ? 1 : 0;
+  c.sum_bound = scale.maximum;
+  if (scale.is_count) {
+    c.bits = resolution.count_bits;
+    c.scale = scale.unit;
+    c.max_x = static_cast<std::int64_t>(std::floor(scale.maximum / scale.unit + 0.5));
+  } else {
+    const std::int64_t continuous_steps = std::int64_t(1) << resolution.continuous_range_bits;
+    c.bits = resolution.continuous_bits;
+    c.max_x = continuous_steps - 1;
+    c.scale = scale.maximum > 0.0 ? scale.maximum / static_cast<double>(continuous_steps) : 1.0;
+  }
+  c.bin_count = hdr_bin_count(c.max_x, c.bits);
+  return c;
+}
+
+std::uint64_t histogram_bins(const CompiledModel& model, int first_block, int end_block,
+                             const HistogramResolution& resolution) {
+  std::uint64_t row_bins = 0;
+  for (const MetricScale& scale : model.metric_scales) {
+    row_bins += static_cast<std::uint64_t>(metric_cell_layout(scale, resolution).bin_count);
+  }
+  const std::uint64_t rows = model.record_days.size() * static_cast<std::uint64_t>(end_block - first_block);
+  return rows * row_bins;
+}
+
+void ForecastStatistics::fit_budget(const CompiledModel& model, int first_block, int end_block,
+                                    HistogramResolution& resolution) {
+  while (histogram_bins(model, first_block, end_block, resolution) * sizeof(std::uint64_t) >
+             resolution.memory_budget_bytes &&
+         lower(resolution)) {
+  }
+}
+
 ForecastStatistics::ForecastStatistics(const CompiledModel& model, HistogramResolution resolution)
     : model_(&model), resolution_(resolution), breakdown_resolution_(resolution) {
   rows_ = static_cast<int>(model.record_days.size());
@@ -31,16 +74,11 @@ ForecastStatistics::ForecastStatistics(const CompiledModel& model, HistogramReso
   // Lower the resolution until the histograms fit the budget (deterministic:
   // depends only on the spec). The totals and the breakdowns each have a
   // budget, so turning breakdowns on never coarsens the totals.
-  std::size_t total_bins = lay_out(model, 0, 1, resolution_, 0);
-  while (total_bins * sizeof(std::uint64_t) > resolution_.memory_budget_bytes && lower(resolution_)) {
-    total_bins = lay_out(model, 0, 1, resolution_, 0);
-  }
+  fit_budget(model, 0, 1, resolution_);
+  const std::size_t total_bins = lay_out(model, 0, 1, resolution_, 0);
   if (blocks_ > 1) {
-    std::size_t bins = lay_out(model, 1, blocks_, breakdown_resolution_, total_bins);
-    while ((bins - total_bins) * sizeof(std::uint64_t) > breakdown_resolution_.memory_budget_bytes &&
-           lower(breakdown_resolution_)) {
-      bins = lay_out(model, 1, blocks_, breakdown_resolution_, total_bins);
-    }
+    fit_budget(model, 1, blocks_, breakdown_resolution_);
+    lay_out(model, 1, blocks_, breakdown_resolution_, total_bins);
   }
   for (const CompiledTarget& target : model.targets) {
     TargetCell t;
@@ -70,24 +108,15 @@ CounterView StatisticsCounters::view() {
 
 std::size_t ForecastStatistics::lay_out(const CompiledModel& model, int first_block, int end_block,
                                         const HistogramResolution& resolution, std::size_t offset) {
-  const std::int64_t continuous_steps = std::int64_t(1) << resolution.continuous_range_bits;
-  for (int row = first_block * rows_; row < end_block * rows_; ++row) {
+  std::array<CellLayout, kMetricCount> row;
+  for (int m = 0; m < kMetricCount; ++m) {
+    row[static_cast<std::size_t>(m)] = metric_cell_layout(model.metric_scales[static_cast<std::size_t>(m)], resolution);
+  }
+  for (int r = first_block * rows_; r < end_block * rows_; ++r) {
     for (int m = 0; m < kMetricCount; ++m) {
-      CellLayout& c = layouts_[cell(row, m)];
-      const MetricScale& scale = model.metric_scales[static_cast<std::size_t>(m)];
-      c.is_count = scale.is_count ? 1 : 0;
-      c.sum_bound = scale.maximum;
-      if (scale.is_count) {
-        c.bits = resolution.count_bits;
-        c.scale = scale.unit;
-        c.max_x = static_cast<std::int64_t>(std::floor(scale.maximum / scale.unit + 0.5));
-      } else {
-        c.bits = resolution.continuous_bits;
-        c.max_x = continuous_steps - 1;
-        c.scale = scale.maximum > 0.0 ? scale.maximum / static_cast<double>(continuous_steps) : 1.0;
-      }
+      CellLayout& c = layouts_[cell(r, m)];
+      c = row[static_cast<std::size_t>(m)];
       c.bin_offset = offset;
-      c.bin_count = hdr_bin_count(c.max_x, c.bits);
       offset += static_cast<std::size_t>(c.bin_count);
     }
   }
@@ -338,6 +367,23 @@ std::pair<int, int> ForecastStatistics::completion_interval(int tranche, double 
 
 double ForecastStatistics::completion_cdf(int tranche, int day) const {
   return completion_cdf_bounds(tranche, day).second;
+}
+
+std::vector<double> ForecastStatistics::completion_cdf(int tranche, const std::vector<int>& days) const {
+  if (counters_.trials == 0) return std::vector<double>(days.size(), 1.0);
+  const std::uint64_t* bins =
+      counters_.completion.data() + static_cast<std::size_t>(tranche) * static_cast<std::size_t>(days_ + 1);
+  const double n = static_cast<double>(counters_.trials);
+  std::vector<double> cdf;
+  cdf.reserve(days.size());
+  std::uint64_t by_end = 0;  // trials complete by the end of day `next - 1`
+  int next = 0;
+  for (int day : days) {
+    const int last = day < 0 || day >= days_ ? days_ : day;
+    for (; next <= last; ++next) by_end += bins[next];
+    cdf.push_back(static_cast<double>(by_end) / n);
+  }
+  return cdf;
 }
 
 std::pair<double, double> ForecastStatistics::completion_cdf_bounds(int tranche, int day) const {

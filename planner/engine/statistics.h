@@ -12,6 +12,7 @@
 
 #include "kernels/aggregate.h"
 #include "kernels/histogram.h"
+#include "planner/base/limits.h"
 #include "planner/base/parallel.h"
 #include "planner/engine/model_builder.h"
 
@@ -21,8 +22,19 @@ struct HistogramResolution {
   int count_bits = 12;             // counts are exact below 2^13, then bins < 2^-12 of their values wide
   int continuous_bits = 9;         // continuous metrics: bins < 2^-9 (0.2%) of their values wide
   int continuous_range_bits = 24;  // continuous values are first quantized to (upper bound) / 2^24
-  std::size_t memory_budget_bytes = std::size_t(1) << 30;  // resolution is lowered to stay within
+  std::size_t memory_budget_bytes = kHistogramBudgetBytes;  // resolution is lowered to stay within
 };
+
+// The coarsest resolution the statistics lower `resolution` to (6 bits).
+HistogramResolution coarsest_resolution(HistogramResolution resolution);
+
+// A record cell of `scale`'s metric at `resolution`; bin_offset left at 0.
+CellLayout metric_cell_layout(const MetricScale& scale, const HistogramResolution& resolution);
+
+// Histogram bins of the record cells of scope blocks [first_block, end_block)
+// at `resolution`: every record row of every block is laid out alike.
+std::uint64_t histogram_bins(const CompiledModel& model, int first_block, int end_block,
+                             const HistogramResolution& resolution);
 
 // Raw counters in the layout of ForecastStatistics, for backends that
 // aggregate elsewhere (e.g. on a GPU) and for exact reductions.
@@ -92,6 +104,8 @@ class ForecastStatistics {
   std::pair<int, int> completion_interval(int tranche, double p, double z) const;
   // P(complete by the end of day `day`).
   double completion_cdf(int tranche, int day) const;
+  // The same for each of `days` (ascending), in one pass over the counters.
+  std::vector<double> completion_cdf(int tranche, const std::vector<int>& days) const;
   // (P(completion < day), P(completion <= day)); day -1 means "not within the horizon".
   std::pair<double, double> completion_cdf_bounds(int tranche, int day) const;
   // How often the tranche is among the last of its site's tranches to complete
@@ -116,6 +130,8 @@ class ForecastStatistics {
   // Lays out blocks [first_block, end_block) from bin `offset` on; returns the next free bin.
   std::size_t lay_out(const CompiledModel& model, int first_block, int end_block, const HistogramResolution& resolution,
                       std::size_t offset);
+  // Lowers `resolution` until blocks [first_block, end_block)'s histograms fit its budget, or to the coarsest.
+  static void fit_budget(const CompiledModel& model, int first_block, int end_block, HistogramResolution& resolution);
   std::size_t outcome_count() const { return model_->tranches.size() + model_->milestones.size(); }
   static std::uint64_t rank_for(double p, std::uint64_t n);
   double value_at_rank(std::size_t cell_index, std::uint64_t rank) const;

@@ -14,6 +14,10 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <ostream>
+#include <streambuf>
+#include <utility>
+#include <vector>
 
 #include <openssl/evp.h>
 
@@ -62,15 +66,48 @@ std::string random_suffix() {
   return suffix;
 }
 
-void write_all(int fd, const std::string& content, const fs::path& path) {
+void write_all(int fd, const char* data, std::size_t size, const fs::path& path) {
   std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+  while (done < size) {
+    const ssize_t n = ::write(fd, data + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail("cannot write", path);
     done += static_cast<std::size_t>(n);
   }
 }
+
+// An output stream buffer over the open file `fd`: whole buffers are written
+// with write_all, whose errors throw RuntimeFailure naming the file.
+class FileBuffer : public std::streambuf {
+ public:
+  FileBuffer(int fd, const fs::path& path) : fd_(fd), path_(path), buffer_(kBufferBytes) {
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    drain();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    drain();
+    return 0;
+  }
+
+ private:
+  static constexpr std::size_t kBufferBytes = std::size_t(256) << 10;
+  void drain() {
+    write_all(fd_, pbase(), static_cast<std::size_t>(pptr() - pbase()), path_);
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  int fd_;
+  fs::path path_;
+  std::vector<char> buffer_;
+};
 
 void fsync_directory(const fs::path& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -89,9 +126,13 @@ int open_new(const fs::path& path) {
 
 // Writes `content` to the open new file `fd` at `path`, fsyncs and closes it;
 // removes it on failure.
-void fill_new_file(int fd, const fs::path& path, const std::string& content) {
+void fill_new_file(int fd, const fs::path& path, const ContentWriter& content) {
   try {
-    write_all(fd, content, path);
+    FileBuffer buffer(fd, path);
+    std::ostream out(&buffer);
+    out.exceptions(std::ios::badbit | std::ios::failbit);  // rethrows the buffer's RuntimeFailure
+    content(out);
+    out.flush();
     if (::fsync(fd) != 0) fail("cannot sync", path);
   } catch (...) {
     ::close(fd);
@@ -103,7 +144,7 @@ void fill_new_file(int fd, const fs::path& path, const std::string& content) {
 
 // A new temporary `.<name>.capplan-tmp-<pid>-XXXXXXXXXXXX` in `dir` holding
 // `content`, fsync'd; returns its path.
-fs::path write_temporary(const fs::path& dir, const std::string& name, const std::string& content) {
+fs::path write_temporary(const fs::path& dir, const std::string& name, const ContentWriter& content) {
   for (int attempt = 0;; ++attempt) {
     const fs::path temporary = dir / ("." + name + kTempInfix + std::to_string(::getpid()) + "-" + random_suffix());
     const int fd = open_new(temporary);
@@ -117,7 +158,7 @@ fs::path write_temporary(const fs::path& dir, const std::string& name, const std
 }
 
 // Writes `content` to dir/name through an exclusive temporary and one rename.
-void replace_file(const fs::path& dir, const std::string& name, const std::string& content) {
+void replace_file(const fs::path& dir, const std::string& name, const ContentWriter& content) {
   const fs::path temporary = write_temporary(dir, name, content);
   if (::rename(temporary.c_str(), (dir / name).c_str()) != 0) {
     const int error = errno;
@@ -288,6 +329,11 @@ void swap_in(const fs::path& staging, const fs::path& target) {
   if (::rename(old.c_str(), staging.c_str()) != 0) fail("cannot rename " + old.string() + " to", staging);
 }
 
+// Writes `text` (which must outlive the writer).
+ContentWriter writing(const std::string& text) {
+  return [&text](std::ostream& out) { out << text; };
+}
+
 // CAPPLAN_OUTPUT_TEST_PAUSE_MS=N sleeps N ms after each file of a set, so that
 // tests can kill a run while it writes.
 void pause_for_tests() {
@@ -296,11 +342,18 @@ void pause_for_tests() {
 
 }  // namespace
 
-void write_new_file(const std::string& path, const std::string& content) {
+OutputFile::OutputFile(std::string name, std::string content)
+    : name(std::move(name)), write([text = std::move(content)](std::ostream& out) { out << text; }) {}
+
+OutputFile::OutputFile(std::string name, ContentWriter write) : name(std::move(name)), write(std::move(write)) {}
+
+void write_new_file(const std::string& path, const ContentWriter& content) {
   const int fd = open_new(path);
   if (fd < 0) fail("cannot create", path);
   fill_new_file(fd, path, content);
 }
+
+void write_new_file(const std::string& path, const std::string& content) { write_new_file(path, writing(content)); }
 
 void write_result_set(const std::string& directory, const OutputFiles& files,
                       const std::function<void(const std::string& staging)>& finish) {
@@ -315,8 +368,8 @@ void write_result_set(const std::string& directory, const OutputFiles& files,
   if (!::mkdtemp(pattern.data())) fail("cannot create a folder beside", target);
   const fs::path staging = pattern;
   try {
-    for (const auto& [name, content] : files) {
-      write_new_file((staging / name).string(), content);
+    for (const OutputFile& file : files) {
+      write_new_file((staging / file.name).string(), file.write);
       pause_for_tests();
     }
     write_new_file((staging / kResultSetMarker).string(), "capplan result set\n");
@@ -344,7 +397,7 @@ void update_result_set(const std::string& directory, const std::function<OutputF
   }
   const SetLock lock(target);
   remove_dead_leftovers(target, true);
-  for (const auto& [name, content] : make()) replace_file(target, name, content);
+  for (const OutputFile& file : make()) replace_file(target, file.name, file.write);
   fsync_directory(target);
 }
 
@@ -355,7 +408,7 @@ void write_file_atomically(const std::string& path, const std::string& content) 
   fs::create_directories(dir, ec);
   if (ec) throw RuntimeFailure("cannot create directory " + dir.string() + ": " + ec.message());
   remove_dead_leftovers(dir, false);
-  replace_file(dir, file.filename().string(), content);
+  replace_file(dir, file.filename().string(), writing(content));
   fsync_directory(dir);
 }
 

@@ -5,20 +5,33 @@
 #pragma once
 
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace capplan {
 
-using OutputFiles = std::vector<std::pair<std::string, std::string>>;
+// Writes a file's content into `out`, piece by piece (a big table row by row,
+// so that it is never whole in memory).
+using ContentWriter = std::function<void(std::ostream& out)>;
+
+// A file to write: its name and its content, given whole or by a writer.
+struct OutputFile {
+  OutputFile(std::string name, std::string content);
+  OutputFile(std::string name, ContentWriter write);
+  std::string name;
+  ContentWriter write;
+};
+
+using OutputFiles = std::vector<OutputFile>;
 
 // The marker file capplan writes into every result set it publishes.
 extern const char* const kResultSetMarker;
 
 // Publishes `files` as the whole content of the directory `directory` (plus the
-// marker file). Under an exclusive lock (flock on `<directory>.capplan-lock`,
-// beside it) the files go into a fresh private sibling `<directory>.capplan-new-XXXXXX`,
+// marker file; each file streamed to disk as it is produced). Under an exclusive lock (flock on
+// `<directory>.capplan-lock`, beside it) the files go into a fresh private sibling `<directory>.capplan-new-XXXXXX`,
 // each created with O_EXCL|O_NOFOLLOW and fsync'd; `finish` (if given) may add
 // files to that sibling (charts); the sibling then replaces `directory` with
 // one renameat2(RENAME_EXCHANGE) (fallback where unsupported: `directory` is
@@ -43,8 +56,9 @@ void check_result_set_target(const std::string& directory);
 void update_result_set(const std::string& directory, const std::function<OutputFiles()>& make);
 
 // Creates the new file `path` with `content` (O_CREAT|O_EXCL|O_NOFOLLOW, mode
-// 0644 less the umask) and fsyncs it; fails if anything, a symlink included,
-// is already there.
+// 0644 less the umask), written through a 256 KiB buffer, and fsyncs it;
+// fails if anything, a symlink included, is already there.
+void write_new_file(const std::string& path, const ContentWriter& content);
 void write_new_file(const std::string& path, const std::string& content);
 
 // Writes `content` to the file at `path` (its folder created if needed) through

@@ -1,6 +1,8 @@
 #include "planner/output/reports.h"
 
 #include <cmath>
+#include <ostream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -34,18 +36,37 @@ namespace {
 
 // One forecast row per metric of record row `row` (a row of any scope block):
 // "<date>[,<scope>],<metric>,mean,<quantiles>,<intervals>,min,max".
-void append_forecast_rows(std::string& out, const std::string& date_and_scope, const std::vector<double>& quantiles,
-                          const ForecastStatistics& stats, int row) {
+void write_forecast_rows(std::ostream& out, const std::string& date_and_scope, const std::vector<double>& quantiles,
+                         const ForecastStatistics& stats, int row) {
   const auto& names = metric_names();
+  std::string line;
   for (int m = 0; m < kMetricCount; ++m) {
-    out += date_and_scope + "," + names[static_cast<std::size_t>(m)] + "," + format_mean(stats.mean(row, m));
-    for (double q : quantiles) out += "," + format_value(m, stats.quantile(row, m, q));
+    line = date_and_scope + "," + names[static_cast<std::size_t>(m)] + "," + format_mean(stats.mean(row, m));
+    for (double q : quantiles) line += "," + format_value(m, stats.quantile(row, m, q));
     for (double q : quantiles) {
       const ValueInterval interval = stats.quantile_interval(row, m, q, kZ95);
-      out += "," + format_value(m, interval.low) + "," + format_value(m, interval.high);
+      line += "," + format_value(m, interval.low) + "," + format_value(m, interval.high);
     }
-    out += "," + format_value(m, stats.minimum(row, m)) + "," + format_value(m, stats.maximum(row, m)) + "\n";
+    line += "," + format_value(m, stats.minimum(row, m)) + "," + format_value(m, stats.maximum(row, m)) + "\n";
+    out << line;
   }
+}
+
+// One CDF table's rows for an outcome: "<id>,<date>,<P(by the end of that day)>" per date of `days`.
+void write_cdf_rows(std::ostream& out, const CompiledModel& model, const ForecastStatistics& stats,
+                    const std::string& id, int outcome, const std::vector<int>& days) {
+  const std::vector<double> cdf = stats.completion_cdf(outcome, days);
+  for (std::size_t i = 0; i < days.size(); ++i) {
+    out << id + "," + format_date(model.horizon_start + days[i]) + "," + format_probability(cdf[i]) + "\n";
+  }
+}
+
+// A table written by `write`, as one string.
+template <class Write>
+std::string table_text(const Write& write) {
+  std::ostringstream out;
+  write(out);
+  return out.str();
 }
 
 std::string report_date(const CompiledModel& model, int row) {
@@ -97,23 +118,31 @@ std::vector<int> cdf_days(const CompiledModel& model) {
 
 }  // namespace
 
-std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
-  std::string out = "date,metric,mean" + quantile_header(spec.report.quantiles) + ",min,max\n";
+void write_forecast_csv(std::ostream& out, const Spec& spec, const CompiledModel& model,
+                        const ForecastStatistics& stats) {
+  out << "date,metric,mean" + quantile_header(spec.report.quantiles) + ",min,max\n";
   for (int row : model.report_rows)
-    append_forecast_rows(out, report_date(model, row), spec.report.quantiles, stats, row);
-  return out;
+    write_forecast_rows(out, report_date(model, row), spec.report.quantiles, stats, row);
+}
+
+void write_forecast_by_csv(std::ostream& out, const Spec& spec, const CompiledModel& model,
+                           const ForecastStatistics& stats) {
+  out << "date,scope,metric,mean" + quantile_header(spec.report.quantiles) + ",min,max\n";
+  for (int row : model.report_rows) {
+    for (int block = 1; block <= model.breakdown_blocks; ++block) {
+      write_forecast_rows(out,
+                          report_date(model, row) + "," + model.scope_names[static_cast<std::size_t>(block)].text(),
+                          spec.report.quantiles, stats, stats.block_row(block, row));
+    }
+  }
+}
+
+std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  return table_text([&](std::ostream& out) { write_forecast_csv(out, spec, model, stats); });
 }
 
 std::string forecast_by_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
-  std::string out = "date,scope,metric,mean" + quantile_header(spec.report.quantiles) + ",min,max\n";
-  for (int row : model.report_rows) {
-    for (int block = 1; block <= model.breakdown_blocks; ++block) {
-      append_forecast_rows(out,
-                           report_date(model, row) + "," + model.scope_names[static_cast<std::size_t>(block)].text(),
-                           spec.report.quantiles, stats, stats.block_row(block, row));
-    }
-  }
-  return out;
+  return table_text([&](std::ostream& out) { write_forecast_by_csv(out, spec, model, stats); });
 }
 
 std::string tranches_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
@@ -158,28 +187,29 @@ std::string targets_csv(const Spec& spec, const CompiledModel& model, const Fore
   return out;
 }
 
-std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
-  std::string out = "tranche,date,probability_complete\n";
+void write_completion_cdf_csv(std::ostream& out, const Spec& spec, const CompiledModel& model,
+                              const ForecastStatistics& stats) {
+  out << "tranche,date,probability_complete\n";
   const std::vector<int> days = cdf_days(model);
   for (std::size_t t = 0; t < spec.tranches.size(); ++t) {
-    for (int d : days) {
-      out += spec.tranches[t].id + "," + format_date(model.horizon_start + d) + "," +
-             format_probability(stats.completion_cdf(static_cast<int>(t), d)) + "\n";
-    }
+    write_cdf_rows(out, model, stats, spec.tranches[t].id, static_cast<int>(t), days);
   }
-  return out;
+}
+
+void write_milestone_cdf_csv(std::ostream& out, const CompiledModel& model, const ForecastStatistics& stats) {
+  out << "milestone,date,probability_reached\n";
+  const std::vector<int> days = cdf_days(model);
+  for (std::size_t k = 0; k < model.milestone_specs.size(); ++k) {
+    write_cdf_rows(out, model, stats, model.milestone_specs[k].id, stats.milestone_outcome(static_cast<int>(k)), days);
+  }
+}
+
+std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats) {
+  return table_text([&](std::ostream& out) { write_completion_cdf_csv(out, spec, model, stats); });
 }
 
 std::string milestone_cdf_csv(const CompiledModel& model, const ForecastStatistics& stats) {
-  std::string out = "milestone,date,probability_reached\n";
-  const std::vector<int> days = cdf_days(model);
-  for (std::size_t k = 0; k < model.milestone_specs.size(); ++k) {
-    for (int d : days) {
-      out += model.milestone_specs[k].id + "," + format_date(model.horizon_start + d) + "," +
-             format_probability(stats.completion_cdf(stats.milestone_outcome(static_cast<int>(k)), d)) + "\n";
-    }
-  }
-  return out;
+  return table_text([&](std::ostream& out) { write_milestone_cdf_csv(out, model, stats); });
 }
 
 RunRecord make_run_record(const Spec& spec, const Simulation& simulation, DayNumber driver_date) {

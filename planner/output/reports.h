@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +46,18 @@ struct RunRecord {
 // The record of a simulated run (rank 0's view): all but argv, ranks,
 // processes, outputs and wall_seconds, which only the caller knows.
 RunRecord make_run_record(const Spec& spec, const Simulation& simulation, DayNumber driver_date);
+
+// The tables that grow with the model (report rows x scopes, outcomes x weeks)
+// are written row by row into a stream, so that a result set's file is never
+// assembled whole in memory; each string function below returns what its
+// write_ function writes.
+void write_forecast_csv(std::ostream& out, const Spec& spec, const CompiledModel& model,
+                        const ForecastStatistics& stats);
+void write_forecast_by_csv(std::ostream& out, const Spec& spec, const CompiledModel& model,
+                           const ForecastStatistics& stats);
+void write_completion_cdf_csv(std::ostream& out, const Spec& spec, const CompiledModel& model,
+                              const ForecastStatistics& stats);
+void write_milestone_cdf_csv(std::ostream& out, const CompiledModel& model, const ForecastStatistics& stats);
 
 std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 // forecast.csv's columns with `scope` after `date`: report.by's scopes, per report date and metric.
