@@ -245,6 +245,22 @@ TEST(Criticality, TheTrancheThatAlwaysCompletesLastIsCritical) {
   EXPECT_EQ(result.statistics->criticality(2), 1.0);  // alone at its site
 }
 
+// Not completing within the horizon counts as completing last
+// (kernels/aggregate.h): a tranche delivered after the horizon's end, not one
+// that completes on day 10, is its site's critical tranche.
+TEST(Criticality, NotCompletingWithinTheHorizonCountsAsLast) {
+  Spec spec = base_spec(60);
+  spec.tranches = {tranche(spec, "on-time", 5, 10), tranche(spec, "after-horizon", 5, 90)};
+  const CompiledModel model = build_model(spec);
+  RunOptions options;
+  options.trials = 10;
+  options.progress = false;
+  const RunResult result = run_simulation(model, options);
+  EXPECT_EQ(result.statistics->completion_probability(1), 0.0);
+  EXPECT_EQ(result.statistics->criticality(0), 0.0);
+  EXPECT_EQ(result.statistics->criticality(1), 1.0);
+}
+
 // ---- --set and compare --------------------------------------------------------
 
 TEST(Scenarios, SetChangesTheLoadedSpecAndIsValidatedLikeTheFile) {

@@ -16,6 +16,7 @@
 
 #include "kernels/trial.h"
 #include "kernels/workspace.h"
+#include "planner/engine/precision.h"
 #include "planner/engine/run_driver.h"
 #include "planner/output/reports.h"
 #include "planner/spec/spec_loader.h"
@@ -264,10 +265,10 @@ TEST(Determinism, WarpInterleavedWorkspaceMatchesThePlainLayout) {
   }
 }
 
-// The interval columns written to targets.csv and tranches.csv are Wilson 95%
-// intervals (z = 1.959964, Phi^-1(0.975)) of the written probability, computed
-// here by hand from the closed form: a wrong z (e.g. 1.64) moves them by far
-// more than the 1e-6 of the 6-decimal print.
+// The interval columns written to targets.csv, tranches.csv and milestones.csv
+// are Wilson 95% intervals (z = 1.959964, Phi^-1(0.975)) of the written
+// probability, computed here by hand from the closed form: a wrong z (e.g.
+// 1.64) moves them by far more than the 1e-6 of the 6-decimal print.
 std::pair<double, double> wilson95(double p, double n) {
   const double z = 1.959963984540054;
   const double denominator = 1.0 + z * z / n;
@@ -286,39 +287,92 @@ std::vector<std::string> csv_fields(const std::string& line) {
   return fields;
 }
 
-TEST(WrittenIntervals, TargetAndTrancheProbabilitiesCarryWilson95Intervals) {
-  const Spec spec = load_spec_file(testing::source_path("configs/example-all-features.yaml"));
-  const CompiledModel model = build_model(spec);
-  RunOptions options;
-  options.trials = 2000;
-  options.seed = spec.seed;
-  options.progress = false;
-  const RunResult result = run_simulation(model, options);
-  const double n = 2000.0;
-  int checked = 0;
-  // targets.csv: target,metric,scope,date,threshold,probability,ci_lo,ci_hi
-  std::istringstream targets(targets_csv(spec, model, *result.statistics));
+// Checks each row of `csv` (after its header): the probability in column
+// `probability` against the interval in columns `lo` and `lo + 1` (negative:
+// counted from the end, -1 the last). Returns the rows checked.
+int expect_wilson_columns(const std::string& csv, int probability, int lo, double n) {
+  std::istringstream rows(csv);
   std::string line;
-  std::getline(targets, line);
-  while (std::getline(targets, line)) {
+  std::getline(rows, line);
+  int checked = 0;
+  while (std::getline(rows, line)) {
     const std::vector<std::string> f = csv_fields(line);
-    ASSERT_EQ(f.size(), 8u) << line;
-    const auto [lo, hi] = wilson95(std::stod(f[5]), n);
-    EXPECT_NEAR(std::stod(f[6]), lo, 1e-6) << line;
-    EXPECT_NEAR(std::stod(f[7]), hi, 1e-6) << line;
+    const std::size_t low_column = lo >= 0 ? static_cast<std::size_t>(lo) : f.size() - static_cast<std::size_t>(-lo);
+    const auto [low, high] = wilson95(std::stod(f[static_cast<std::size_t>(probability)]), n);
+    EXPECT_NEAR(std::stod(f[low_column]), low, 1e-6) << line;
+    EXPECT_NEAR(std::stod(f[low_column + 1]), high, 1e-6) << line;
     ++checked;
   }
-  // tranches.csv: ..., probability_complete (column 3), ..., probability_ci_lo, probability_ci_hi, criticality
-  std::istringstream tranches(tranches_csv(spec, model, *result.statistics));
-  std::getline(tranches, line);
-  while (std::getline(tranches, line)) {
-    const std::vector<std::string> f = csv_fields(line);
-    const auto [lo, hi] = wilson95(std::stod(f[2]), n);
-    EXPECT_NEAR(std::stod(f[f.size() - 3]), lo, 1e-6) << line;
-    EXPECT_NEAR(std::stod(f[f.size() - 2]), hi, 1e-6) << line;
-    ++checked;
+  return checked;
+}
+
+RunResult simulate_spec(const CompiledModel& model, std::uint64_t seed, std::uint64_t trials) {
+  RunOptions options;
+  options.trials = trials;
+  options.seed = seed;
+  options.progress = false;
+  return run_simulation(model, options);
+}
+
+TEST(WrittenIntervals, TargetTrancheAndMilestoneProbabilitiesCarryWilson95Intervals) {
+  const double n = 2000.0;  // every printed probability is a multiple of 1/2000: exact in 6 decimals
+  for (const char* file : {"configs/example-all-features.yaml", "tests/specs/every-feature.yaml"}) {
+    SCOPED_TRACE(file);
+    const Spec spec = load_spec_file(testing::source_path(file));
+    const CompiledModel model = build_model(spec);
+    const RunResult result = simulate_spec(model, spec.seed, 2000);
+    // targets.csv: target,metric,scope,date,threshold,probability,ci_lo,ci_hi
+    int checked = expect_wilson_columns(targets_csv(spec, model, *result.statistics), 5, 6, n);
+    // tranches.csv: tranche,units,probability_complete,...,probability_ci_lo,probability_ci_hi,criticality
+    checked += expect_wilson_columns(tranches_csv(spec, model, *result.statistics), 2, -3, n);
+    // milestones.csv: milestone,metric,scope,threshold,probability_reached,...,probability_ci_lo,probability_ci_hi
+    checked += expect_wilson_columns(milestones_csv(spec, model, *result.statistics), 4, -2, n);
+    EXPECT_EQ(checked, static_cast<int>(spec.targets.size() + spec.tranches.size() + spec.milestones.size()));
   }
-  EXPECT_EQ(checked, static_cast<int>(spec.targets.size() + spec.tranches.size()));
+  EXPECT_FALSE(load_spec_file(testing::source_path("tests/specs/every-feature.yaml")).milestones.empty());
+}
+
+// The precision check (run --precision) judges a target's or a milestone's
+// probability by the half-width of its Wilson 95% interval over the relative
+// precision asked for. A tranche that happens with probability 0.3 and is then
+// installed at once is the only uncertainty: the forecast's quantile intervals
+// have zero width (each lies inside one of the two atoms), so the target or the
+// milestone is the worst cell, and its ratio is the hand-computed half-width
+// over the precision.
+TEST(WrittenIntervals, ThePrecisionCheckUsesWilson95HalfWidths) {
+  for (bool milestone : {false, true}) {
+    SCOPED_TRACE(milestone ? "milestone" : "target");
+    Spec spec = base_spec(10);
+    Tranche maybe = tranche(spec, "maybe", 10, 0);
+    maybe.probability = 0.3;
+    spec.tranches.push_back(maybe);
+    if (milestone) {
+      Milestone all;
+      all.id = "all";
+      all.metric = "installed_systems";
+      all.at_least = 10.0;
+      spec.milestones.push_back(all);
+    } else {
+      Target all;
+      all.id = "all";
+      all.metric = "installed_systems";
+      all.date = spec.horizon.start + 5;
+      all.at_least = 10.0;
+      spec.targets.push_back(all);
+    }
+    const CompiledModel model = build_model(spec);
+    const RunResult result = simulate_spec(model, 5, 2000);
+    const ForecastStatistics& stats = *result.statistics;
+    const std::uint64_t hits = milestone ? stats.completion_count(stats.milestone_outcome(0)) : stats.target_hits(0);
+    ASSERT_GT(hits, 500u);  // about 600 of 2000
+    ASSERT_LT(hits, 700u);
+    const auto [low, high] = wilson95(static_cast<double>(hits) / 2000.0, 2000.0);
+    const double relative = 0.01;
+    const PrecisionAssessment assessment = assess_precision(spec, model, stats, relative);
+    EXPECT_EQ(assessment.worst_cell, milestone ? "milestone all" : "target all");
+    EXPECT_NEAR(assessment.worst_ratio, 0.5 * (high - low) / relative, 1e-9);
+    EXPECT_FALSE(assessment.met);
+  }
 }
 
 }  // namespace

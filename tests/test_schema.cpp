@@ -13,10 +13,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
 #include "planner/base/errors.h"
@@ -137,6 +139,157 @@ TEST(Schema, IsJsonWithTheExpectedShape) {
   EXPECT_EQ(schema.at("properties").at("simulation").at("properties").at("seed").at("maximum"),
             Json(18446744073709551615ull));
   expect_descriptions(schema, "schema");
+}
+
+// ---- every key the schema requires is required by the loader ---------------------
+
+// A key the schema requires in a map the spec has: the map's place (map keys,
+// and list indices as "[i]") and the key.
+struct RequiredKey {
+  std::vector<std::string> steps;
+  std::string key;
+
+  // The loader's key path of the key: tranches.gb200-t1.delivery, sites.site-a.power_mw[1].add.
+  std::string path() const {
+    std::string out;
+    for (const std::string& step : steps) out += step[0] == '[' || out.empty() ? step : "." + step;
+    return out.empty() ? key : out + "." + key;
+  }
+};
+
+// Walks a schema and a YAML document together, collecting every required key
+// of every map the document has: properties by name, maps of ids through
+// additionalProperties or patternProperties (every id in the document), list
+// items, and the alternatives (oneOf, anyOf, allOf) whose type fits the node.
+// Alternatives without a type only make keys conditionally required (a
+// lognormal's median or p10, a risk's delay_days or power_factor): skipped.
+class RequiredKeyWalk {
+ public:
+  explicit RequiredKeyWalk(const Json& schema) : defs_(schema.at("$defs")) {}
+
+  void walk(const Json& schema, const YAML::Node& node) {
+    const Json& s = resolved(schema);
+    if (node.IsMap()) walk_map(s, node);
+    if (node.IsSequence() && s.contains("items")) {
+      for (std::size_t i = 0; i < node.size(); ++i) descend("[" + std::to_string(i) + "]", s.at("items"), node[i]);
+    }
+    for (const char* alternatives : {"oneOf", "anyOf", "allOf"}) {
+      if (!s.contains(alternatives)) continue;
+      for (const Json& branch : s.at(alternatives)) {
+        if (fits(resolved(branch), node)) walk(branch, node);
+      }
+    }
+  }
+
+  const std::vector<RequiredKey>& keys() const { return keys_; }
+
+ private:
+  const Json& resolved(const Json& s) const {
+    if (!s.is_object() || !s.contains("$ref")) return s;
+    return defs_.at(s.at("$ref").get<std::string>().substr(std::string("#/$defs/").size()));
+  }
+
+  static bool fits(const Json& s, const YAML::Node& node) {
+    if (!s.is_object() || !s.contains("type")) return false;
+    const std::string kind = node.IsMap() ? "object" : node.IsSequence() ? "array" : "scalar";
+    const Json types = s.at("type").is_array() ? s.at("type") : Json::array({s.at("type")});
+    for (const Json& type : types) {
+      const std::string name = type.get<std::string>();
+      if (name == kind || (kind == "scalar" && name != "object" && name != "array")) return true;
+    }
+    return false;
+  }
+
+  // The schema of `key`'s value in map schema `s`, or null.
+  static const Json* value_schema(const Json& s, const std::string& key) {
+    if (s.contains("properties") && s.at("properties").contains(key)) return &s.at("properties").at(key);
+    if (s.contains("patternProperties")) {
+      for (const auto& [pattern, value] : s.at("patternProperties").items()) {
+        if (std::regex_search(key, std::regex(pattern))) return &value;
+      }
+    }
+    if (s.contains("additionalProperties") && s.at("additionalProperties").is_object()) {
+      return &s.at("additionalProperties");
+    }
+    return nullptr;
+  }
+
+  void walk_map(const Json& s, const YAML::Node& node) {
+    if (s.contains("required") && s.contains("properties")) {
+      for (const Json& key : s.at("required")) {
+        if (node[key.get<std::string>()]) keys_.push_back({steps_, key.get<std::string>()});
+      }
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (const Json* child = value_schema(s, key)) descend(key, *child, it->second);
+    }
+  }
+
+  void descend(const std::string& step, const Json& schema, const YAML::Node& node) {
+    steps_.push_back(step);
+    walk(schema, node);
+    steps_.pop_back();
+  }
+
+  const Json& defs_;
+  std::vector<std::string> steps_;
+  std::vector<RequiredKey> keys_;
+};
+
+// Removes `key` from the map at `steps` under `node`.
+void remove_key(YAML::Node node, const std::vector<std::string>& steps, std::size_t depth, const std::string& key) {
+  if (depth == steps.size()) {
+    node.remove(key);
+    return;
+  }
+  const std::string& step = steps[depth];
+  if (step[0] == '[') {
+    remove_key(node[std::stoul(step.substr(1))], steps, depth + 1, key);
+  } else {
+    remove_key(node[step], steps, depth + 1, key);
+  }
+}
+
+std::string emitted(const YAML::Node& root) {
+  YAML::Emitter out;
+  out << root;
+  return std::string(out.c_str()) + "\n";
+}
+
+// For each key the schema marks required, in every map of the every-feature
+// spec (every section, entry kind and distribution kind) where it applies: the
+// spec without that one key is refused with "missing required key '<key>'" at
+// the key's path. The spec goes through yaml-cpp's emitter (flow maps become
+// block maps), and as emitted, untouched, it loads.
+TEST(SchemaAndLoader, EveryRequiredKeyOfTheSchemaIsRequiredByTheLoader) {
+  const std::string text = capplan::testing::read_file(source("tests/specs/every-feature.yaml"));
+  const Json schema = Json::parse(capplan::spec_json_schema());
+  RequiredKeyWalk walk(schema);
+  walk.walk(schema, YAML::Load(text));
+  std::string problems;
+  ASSERT_TRUE(loader_accepts(emitted(YAML::Load(text)), problems)) << problems;
+  for (const RequiredKey& required : walk.keys()) {
+    YAML::Node root = YAML::Load(text);
+    remove_key(root, required.steps, 0, required.key);
+    const std::string expected = "missing required key '" + required.key + "'";
+    std::vector<capplan::Diagnostic> diagnostics;
+    try {
+      capplan::load_spec_text(emitted(root), "spec.yaml");
+    } catch (const capplan::SpecError& e) {
+      diagnostics = e.diagnostics();
+    }
+    const bool found = std::any_of(diagnostics.begin(), diagnostics.end(), [&](const capplan::Diagnostic& d) {
+      return d.key == required.path() && d.message == expected;
+    });
+    EXPECT_TRUE(found) << "without " << required.path() << ": expected \"" << expected << "\" at " << required.path()
+                       << "; got " << diagnostics.size() << " errors"
+                       << (diagnostics.empty() ? std::string() : ", the first: " + diagnostics[0].format());
+  }
+  // 7 top-level keys, horizon 2, accelerators 2, systems 6, sites 5 (a ready date, two power steps), tranches
+  // 10, risks 4, correlations 4, targets 12, milestones 8 and 10 in distributions (normal x2, lognormal x2,
+  // beta, discrete).
+  EXPECT_GE(walk.keys().size(), 70u);
 }
 
 class SchemaCheck : public capplan::testing::ScratchDirTest {

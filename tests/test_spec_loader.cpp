@@ -473,10 +473,15 @@ TEST(SpecErrors, TwoSeparateCyclesGiveTwoErrors) {
   EXPECT_NE(diagnostics[1].message.find("t5 -> t6 -> t5"), std::string::npos);
 }
 
-TEST(SpecErrors, HorizonEndBeforeStart) {
+TEST(SpecErrors, HorizonEndBeforeStartOrLongerThanOneHundredYears) {
   expect_error(replaced(kBase, "end: 2026-12-31", "end: 2025-12-31"), 3, "horizon.end",
                "the horizon end 2025-12-31 is before its start 2026-01-01");
   expect_error(replaced(kBase, "end: 2026-12-31", "end: 2226-12-31"), 3, "horizon.end", "at most 100 years");
+  // 100 years are 36525 days (kMaxHorizonDays): 2026-01-01 .. 2126-01-01 inclusive, one day more is refused.
+  const std::string longest = replaced(kBase, "end: 2026-12-31", "end: 2126-01-01");
+  EXPECT_TRUE(errors_of(longest).empty()) << all_messages(errors_of(longest));
+  expect_error(replaced(kBase, "end: 2026-12-31", "end: 2126-01-02"), 3, "horizon.end",
+               "the horizon is 36526 days long; at most 100 years (36525 days) is supported");
 }
 
 TEST(SpecErrors, UnreachableCorrelationMatrix) {

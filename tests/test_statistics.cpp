@@ -230,6 +230,20 @@ TEST(Statistics, CountQuantilesWithTies) {
   EXPECT_EQ(s.mean(2, m), 590.0 / 100.0);
 }
 
+// Values 1..100 (exact bins): the sample standard deviation (n - 1 in the
+// denominator, as baselines store it for check's Welch test) is
+// sqrt(sum (i - 50.5)^2 / 99) = sqrt(83325 / 99); the CDF just below and at 50
+// is 0.49 and 0.50 (the bounds baselines record as ranks).
+TEST(Statistics, StandardDeviationAndCdfBoundsOfKnownCounts) {
+  Data d(100);
+  for (int i = 0; i < 100; ++i) d.at(i, 0, capplan::kDeliveredSystems) = i + 1;
+  const ForecastStatistics s = stats_of(d.permuted(5));
+  const int m = capplan::kDeliveredSystems;
+  EXPECT_NEAR(s.standard_deviation(0, m), std::sqrt(83325.0 / 99.0), 1e-12);
+  EXPECT_EQ(s.cdf_bounds(0, m, 50.0), std::make_pair(0.49, 0.5));
+  EXPECT_EQ(s.cdf_bounds(0, m, 1.0), std::make_pair(0.0, 0.01));
+}
+
 // Counts above 2^(count_bits + 1) = 8192 fall in log bins at most 2^-12 of
 // their values wide; the reported value low + (width - 1) / 2 is then within
 // width / 2 <= v 2^-13 of the true k-th value v (and never outside [min, max]).

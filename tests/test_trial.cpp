@@ -150,34 +150,49 @@ TEST(TrialRamp, SiteNotReadyBanksNothing) {
   for (int d = 0; d < 10; ++d) EXPECT_EQ(metric_on(r, d, kInstalledSystems), expected[d]) << "day " << d;
 }
 
-TEST(TrialRamp, RiskDelaysAndPowerFactors) {
-  Spec spec = base_spec(60);
+// base_spec(days) whose site s1 has `mw` of power from day 0.
+Spec power_limited_spec(int days, double mw) {
+  Spec spec = base_spec(days);
   Site& site = spec.sites[0];
   site.power_limited = true;
   PowerStep step;
   step.planned = spec.horizon.start;
-  step.add_mw = 2.0;
+  step.add_mw = mw;
   site.power_mw = {step};
-  spec.tranches.push_back(tranche(spec, "t1", 30, 0));
-  Risk late;
-  late.id = "late";
-  late.probability = 1.0;
-  late.has_delay = true;
-  late.delay_days = Distribution::constant_value(30.0);
+  return spec;
+}
+
+// A risk that always occurs, on one target (a power target: the site's step 0).
+Risk certain_risk(const std::string& id, RiskTarget::Kind kind, const std::string& target_id) {
+  Risk risk;
+  risk.id = id;
+  risk.probability = 1.0;
   RiskTarget target;
-  target.kind = RiskTarget::Kind::tranche;
-  target.id = "t1";
-  late.applies_to = {target};
-  Risk grid;
-  grid.id = "grid";
-  grid.probability = 1.0;
-  grid.has_power_factor = true;
-  grid.power_factor = Distribution::constant_value(0.5);
-  RiskTarget site_target;
-  site_target.kind = RiskTarget::Kind::site;
-  site_target.id = "s1";
-  grid.applies_to = {site_target};
-  spec.risks = {late, grid};
+  target.kind = kind;
+  target.id = target_id;
+  if (kind == RiskTarget::Kind::power) target.power_index = 0;
+  risk.applies_to = {target};
+  return risk;
+}
+
+Risk certain_delay(const std::string& id, RiskTarget::Kind kind, const std::string& target_id, double days) {
+  Risk risk = certain_risk(id, kind, target_id);
+  risk.has_delay = true;
+  risk.delay_days = Distribution::constant_value(days);
+  return risk;
+}
+
+Risk certain_power_cut(const std::string& id, double factor) {
+  Risk risk = certain_risk(id, RiskTarget::Kind::site, "s1");
+  risk.has_power_factor = true;
+  risk.power_factor = Distribution::constant_value(factor);
+  return risk;
+}
+
+TEST(TrialRamp, RiskDelaysAndPowerFactors) {
+  Spec spec = power_limited_spec(60, 2.0);
+  spec.tranches.push_back(tranche(spec, "t1", 30, 0));
+  spec.risks = {certain_delay("late", RiskTarget::Kind::tranche, "t1", 30.0), certain_power_cut("grid", 0.5)};
   const auto r = run_trial(build_model(spec), 1, 0);
   // Delivery moves from day 0 to day 30; 2 MW x 0.5 / 100 kW = 10 systems fit.
   EXPECT_EQ(metric_on(r, 29, kDeliveredSystems), 0);
@@ -186,46 +201,41 @@ TEST(TrialRamp, RiskDelaysAndPowerFactors) {
 }
 
 // Two certain delays on one tranche, on one site's ready date and on one power
-// step add up (spec-format.md §4.1: "delays add to the delays they apply to").
+// step add up (spec-format.md §2.9: "several occurring risks on the same
+// planned event add their delays").
 TEST(TrialRamp, TwoDelaysOnOneTargetAddUp) {
-  Spec spec = base_spec(80);
-  Site& site = spec.sites[0];
-  site.power_limited = true;
-  PowerStep step;
-  step.planned = spec.horizon.start;
-  step.add_mw = 100.0;
-  site.power_mw = {step};
+  Spec spec = power_limited_spec(80, 100.0);
   spec.tranches.push_back(tranche(spec, "t1", 5, 10));
-  auto delay = [](const std::string& id, RiskTarget::Kind kind, const std::string& target_id) {
-    Risk risk;
-    risk.id = id;
-    risk.probability = 1.0;
-    risk.has_delay = true;
-    risk.delay_days = Distribution::constant_value(10.0);
-    RiskTarget target;
-    target.kind = kind;
-    target.id = target_id;
-    if (kind == RiskTarget::Kind::power) target.power_index = 0;
-    risk.applies_to = {target};
-    return risk;
+  auto two_delays = [](RiskTarget::Kind kind, const std::string& target_id) {
+    return std::vector<Risk>{certain_delay("a", kind, target_id, 10.0), certain_delay("b", kind, target_id, 10.0)};
   };
-  spec.risks = {delay("a", RiskTarget::Kind::tranche, "t1"), delay("b", RiskTarget::Kind::tranche, "t1")};
+  spec.risks = two_delays(RiskTarget::Kind::tranche, "t1");
   auto r = run_trial(build_model(spec), 1, 0);
   // Planned on day 10, two 10-day delays: delivered on day 30, not 20.
   EXPECT_EQ(metric_on(r, 29, kDeliveredSystems), 0);
   EXPECT_EQ(metric_on(r, 30, kDeliveredSystems), 5);
 
   // The site ready on day 0, two 10-day delays: nothing installed before day 20.
-  spec.risks = {delay("a", RiskTarget::Kind::site, "s1"), delay("b", RiskTarget::Kind::site, "s1")};
+  spec.risks = two_delays(RiskTarget::Kind::site, "s1");
   r = run_trial(build_model(spec), 1, 0);
   EXPECT_EQ(metric_on(r, 19, kInstalledSystems), 0);
   EXPECT_EQ(metric_on(r, 20, kInstalledSystems), 5);
 
   // The power step on day 0, two 10-day delays: no power, so no installs, before day 20.
-  spec.risks = {delay("a", RiskTarget::Kind::power, "s1"), delay("b", RiskTarget::Kind::power, "s1")};
+  spec.risks = two_delays(RiskTarget::Kind::power, "s1");
   r = run_trial(build_model(spec), 1, 0);
   EXPECT_EQ(metric_on(r, 19, kInstalledSystems), 0);
   EXPECT_EQ(metric_on(r, 20, kInstalledSystems), 5);
+}
+
+// Two certain power factors on one site multiply (spec-format.md §2.9): 2 MW x
+// 0.5 x 0.5 = 0.5 MW, room for 5 systems of 100 kW (the last factor alone: 10).
+TEST(TrialRamp, TwoPowerFactorsOnOneSiteMultiply) {
+  Spec spec = power_limited_spec(10, 2.0);
+  spec.tranches.push_back(tranche(spec, "t1", 30, 0));
+  spec.risks = {certain_power_cut("a", 0.5), certain_power_cut("b", 0.5)};
+  const auto r = run_trial(build_model(spec), 1, 0);
+  EXPECT_EQ(metric_on(r, 9, kInstalledSystems), 5);
 }
 
 TEST(TrialRamp, TrancheThatDoesNotHappenDeliversNothingAndBlocksNothing) {
