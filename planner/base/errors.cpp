@@ -30,7 +30,7 @@ std::string join_diagnostics(const std::vector<Diagnostic>& diagnostics) {
 }
 }  // namespace
 
-SpecError::SpecError(std::vector<Diagnostic> diagnostics)
-    : Error(join_diagnostics(diagnostics)), diagnostics_(std::move(diagnostics)) {}
+SpecError::SpecError(std::vector<Diagnostic> diagnostics, std::size_t count)
+    : Error(join_diagnostics(diagnostics)), diagnostics_(std::move(diagnostics)), count_(count) {}
 
 }  // namespace capplan

@@ -2,6 +2,7 @@
 // once and maps them to exit codes: 2 for bad input or usage, 3 for runtime failures.
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -31,12 +32,16 @@ class Error : public std::runtime_error {
 // Invalid spec: carries every diagnostic found in one pass (exit code 2).
 class SpecError : public Error {
  public:
-  explicit SpecError(std::vector<Diagnostic> diagnostics);
+  // `count` is the number of problems found, when more than the diagnostics
+  // shown (they end with a line counting the rest); 0 means one per diagnostic.
+  explicit SpecError(std::vector<Diagnostic> diagnostics, std::size_t count = 0);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  std::size_t count() const { return count_ > 0 ? count_ : diagnostics_.size(); }
   int exit_code() const override { return 2; }
 
  private:
   std::vector<Diagnostic> diagnostics_;
+  std::size_t count_ = 0;
 };
 
 // Bad command-line usage or option value (exit code 2).

@@ -18,8 +18,8 @@ Failure describe(const std::exception_ptr& error) {
     return {e.exit_code(), e.what(), e.print()};
   } catch (const SpecError& e) {
     return {e.exit_code(), std::string(e.what()) + "\n" +
-                               fmt::format("capplan: {} error{} in the spec; nothing was written",
-                                           e.diagnostics().size(), e.diagnostics().size() == 1 ? "" : "s")};
+                               fmt::format("capplan: {} error{} in the spec; nothing was written", e.count(),
+                                           e.count() == 1 ? "" : "s")};
   } catch (const Error& e) {
     return {e.exit_code(), std::string("capplan: error: ") + e.what()};
   } catch (const std::bad_alloc&) {

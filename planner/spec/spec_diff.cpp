@@ -102,7 +102,7 @@ class Differ {
 YAML::Node parse(const std::string& text) {
   loader::SpecDiagnostics diag("spec text in the ledger");
   std::optional<YAML::Node> root = loader::parse_spec_document(text, diag);
-  if (!root) throw SpecError(diag.sorted());
+  if (!root) throw SpecError(diag.sorted(), diag.count());
   return *root;
 }
 

@@ -154,7 +154,7 @@ Spec load_spec_text(const std::string& text, const std::string& file_name, const
   loader::SpecDiagnostics diag(file_name);
   loader::read_spec(text, overrides, diag, spec);
   std::vector<Diagnostic> diagnostics = diag.sorted();
-  if (!diagnostics.empty()) throw SpecError(std::move(diagnostics));
+  if (!diagnostics.empty()) throw SpecError(std::move(diagnostics), diag.count());
   return spec;
 }
 
