@@ -459,23 +459,56 @@ class BaselineValidator {
 
 }  // namespace
 
+namespace {
+
+// A SAX handler that only follows the nesting depth and stops the parse
+// (returns false) at the first array or object beyond kMaxBaselineNesting.
+// Syntax errors throw as in json::parse.
+struct DepthLimit : json::json_sax_t {
+  int depth = 0;
+  bool too_deep = false;
+
+  bool open() {
+    too_deep = ++depth > kMaxBaselineNesting;
+    return !too_deep;
+  }
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(json::number_integer_t) override { return true; }
+  bool number_unsigned(json::number_unsigned_t) override { return true; }
+  bool number_float(json::number_float_t, const json::string_t&) override { return true; }
+  bool string(json::string_t&) override { return true; }
+  bool binary(json::binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return open(); }
+  bool key(json::string_t&) override { return true; }
+  bool end_object() override { return --depth, true; }
+  bool start_array(std::size_t) override { return open(); }
+  bool end_array() override { return --depth, true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    throw e;  // as json::parse: a json::exception naming the position
+  }
+};
+
+}  // namespace
+
 void validate_baseline(const json& baseline, const std::string& file) { BaselineValidator(baseline, file).run(); }
 
 json parse_baseline(const std::string& text, const std::string& file) {
-  // The parser itself does not recurse, but printing, comparing and
-  // destroying a value do, once per level: the depth is bounded while
-  // parsing, before anything deeper than a baseline needs is built.
-  const json::parser_callback_t bounded_depth = [&file](int depth, json::parse_event_t event, json&) {
-    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-        depth >= kMaxBaselineNesting) {
+  json baseline;
+  try {
+    // The parser itself does not recurse, but printing, comparing and
+    // destroying a value do, once per level: the depth is bounded by a SAX
+    // pass that builds nothing, before the value is built. (A parser
+    // callback would do it in one pass, but nlohmann's callback parser
+    // rescans each array after every object in it: quadratic, 2 MiB of
+    // small objects took 12 s.)
+    DepthLimit depth_limit;
+    json::sax_parse(text, &depth_limit);
+    if (depth_limit.too_deep) {
       throw UsageError(fmt::format("the baseline {} nests arrays and objects deeper than {} levels; a baseline has 4",
                                    file, kMaxBaselineNesting));
     }
-    return true;
-  };
-  json baseline;
-  try {
-    baseline = json::parse(text, bounded_depth);
+    baseline = json::parse(text);
   } catch (const json::exception& e) {
     throw UsageError("the baseline " + file + " is not valid JSON: " + e.what());
   }

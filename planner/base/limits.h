@@ -24,13 +24,20 @@ constexpr double kMaxPrecision = 0.5;
 // 0, at most 100 (beyond that no cell could ever fail).
 constexpr double kMaxSigmas = 100.0;
 // A spec file is read whole; larger files are refused before parsing [bytes].
-constexpr std::size_t kMaxSpecFileBytes = std::size_t(64) << 20;
+// yaml-cpp scans scalar text at about 2 s per MiB on the 2-core CI machine
+// (a spec is parsed twice: the node count, then the tree), so 16 MiB of long
+// values took 6 to 8 s to validate; at 8 MiB the worst file takes about 4 s
+// (docs/reliability.md, "Bounded work"). The largest shipped spec,
+// bench-large (200 tranches), is 91 KiB.
+constexpr std::size_t kMaxSpecFileBytes = std::size_t(8) << 20;
 // A baseline's trial count (capplan check re-runs that many trials) is
 // 1 .. kMaxTrials, and every count it stores (quantile ranks, target hits,
 // completed tranches) is at most its trial count.
 // A baseline file (capplan check) is read whole; larger files are refused
-// [bytes]. The baseline of the largest shipped spec is well under 1 MiB.
-constexpr std::size_t kMaxBaselineFileBytes = std::size_t(1) << 30;
+// [bytes]. The reference's baseline (3,626 cells) is 485 KiB; a JSON value
+// takes up to 25 times its text in memory (a list of small objects), so 16 MiB
+// of it is at most about 0.4 GiB and a few seconds to read.
+constexpr std::size_t kMaxBaselineFileBytes = std::size_t(16) << 20;
 // Arrays and objects nested in a baseline file, checked while parsing: a
 // baseline nests 4 levels (document, forecast list, cell, rank pair), and
 // printing or comparing a value recurses once per level, so a file of deeply
@@ -38,8 +45,10 @@ constexpr std::size_t kMaxBaselineFileBytes = std::size_t(1) << 30;
 constexpr int kMaxBaselineNesting = 32;
 // YAML values (scalars, sequences, maps) in a spec, counted by an event parse
 // before the tree is built. bench-large, the largest shipped spec, has about
-// 20,000; at the limit loading takes well under a second and 100 MB.
-constexpr std::size_t kMaxSpecNodes = 1'000'000;
+// 20,000 (about 100 per tranche). A yaml-cpp tree takes about 0.5 KiB per
+// value, and 500,000 values of the worst kind (a list of empty tranches, each
+// reported missing its four required keys) validate in about 5 s and 0.4 GiB.
+constexpr std::size_t kMaxSpecNodes = 500'000;
 constexpr std::int64_t kMaxHorizonDays = 36525;     // 100 years
 constexpr std::uint64_t kMaxUnits = 1'000'000'000;  // systems per tranche
 constexpr std::uint64_t kMaxAcceleratorsPerSystem = 1'000'000;

@@ -21,7 +21,7 @@ namespace {
 constexpr int kMaxFlowNesting = 64;  // [ and { levels accepted by the pre-scan
 
 // Thrown by the event parse at the first node beyond kMaxSpecNodes, before any
-// tree is built (a 64 MiB list would take seconds and gigabytes to load).
+// tree is built (an 8 MiB list would take seconds and gigabytes to load).
 struct TooManyNodes {
   YAML::Mark mark;
 };
