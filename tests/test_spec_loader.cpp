@@ -978,6 +978,25 @@ TEST(TextFile, ReadsWholeFilesUpToTheCap) {
   std::filesystem::remove(path);
 }
 
+// A spec at the size cap is read (here: the base spec padded with a comment);
+// one byte more is refused before it is parsed.
+TEST(SpecLimits, SpecFilesOverTheSizeCapAreRefused) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("capplan-test-spec-cap-" + std::to_string(::getpid()) + ".yaml");
+  const std::string at_cap = kBase + "#" + std::string(kMaxSpecFileBytes - kBase.size() - 2, 'x') + "\n";
+  ASSERT_EQ(at_cap.size(), kMaxSpecFileBytes);
+  std::ofstream(path, std::ios::binary) << at_cap;
+  EXPECT_EQ(load_spec_file(path.string()).name, "test");
+  std::ofstream(path, std::ios::binary | std::ios::app) << "\n";
+  try {
+    load_spec_file(path.string());
+    ADD_FAILURE() << "a spec over the cap was loaded";
+  } catch (const SpecError& e) {
+    EXPECT_NE(std::string(e.what()).find("the spec file is larger than 8 MiB"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
+}
+
 // ---- breakdowns, scopes and milestones ---------------------------------------------------
 
 TEST(SpecLoader, BreakdownsScopesAndMilestonesLoad) {
