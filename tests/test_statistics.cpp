@@ -472,7 +472,9 @@ TEST(Statistics, CompletionCdfOverDaysEqualsEachDay) {
   for (int outcome = 0; outcome < 2; ++outcome) {
     const std::vector<double> cdf = s.completion_cdf(outcome, days);
     ASSERT_EQ(cdf.size(), days.size());
-    for (int day : days) EXPECT_EQ(cdf[static_cast<std::size_t>(day)], s.completion_cdf(outcome, day)) << day;
+    for (int day : days) {
+      EXPECT_EQ(cdf[static_cast<std::size_t>(day)], s.completion_cdf_bounds(outcome, day).second) << day;
+    }
   }
   EXPECT_EQ(s.completion_cdf(0, std::vector<int>{4, 5, 5, 11, 12}), (std::vector<double>{0.0, 0.3, 0.3, 0.3, 0.6}));
   const ForecastStatistics empty(model());

@@ -8,15 +8,9 @@
 
 #include <fmt/format.h>
 
-namespace capplan {
+#include "planner/base/size_text.h"
 
-namespace {
-// "64 MiB" for whole mebibytes, else "1000 bytes".
-std::string size_text(std::size_t bytes) {
-  if (bytes >= (std::size_t(1) << 20) && bytes % (std::size_t(1) << 20) == 0) return fmt::format("{} MiB", bytes >> 20);
-  return fmt::format("{} bytes", bytes);
-}
-}  // namespace
+namespace capplan {
 
 std::optional<std::string> read_text_file(const std::string& path, const std::string& what, std::string& text,
                                           std::size_t max_bytes) {
@@ -29,7 +23,7 @@ std::optional<std::string> read_text_file(const std::string& path, const std::st
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     text.append(buffer.data(), static_cast<std::size_t>(in.gcount()));
-    if (text.size() - start > max_bytes) return "the " + what + " is larger than " + size_text(max_bytes);
+    if (text.size() - start > max_bytes) return "the " + what + " is larger than " + format_bytes(max_bytes);
   }
   if (in.bad()) return "cannot read the " + what;
   return std::nullopt;

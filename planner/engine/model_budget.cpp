@@ -131,28 +131,4 @@ void check_driver_sample_budget(const CompiledModel& model, std::uint64_t sample
                   over_budget(sample_trials * per_trial, kDriverSampleBudgetBytes), fit));
 }
 
-std::string format_bytes(std::uint64_t bytes) {
-  static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) return fmt::format("{} bytes", bytes);
-  double value = static_cast<double>(bytes) / 1024.0;
-  int unit = 0;
-  while (value >= 1024.0 && unit < 5) {
-    value /= 1024.0;
-    ++unit;
-  }
-  // One decimal, unless it is 0: "1.4 GiB", "1 GiB", "512.2 MiB" (a need just
-  // over a budget does not read as the budget).
-  const std::string number = fmt::format("{:.1f}", value);
-  const bool whole = number.size() > 2 && number.compare(number.size() - 2, 2, ".0") == 0;
-  return (whole ? number.substr(0, number.size() - 2) : number) + " " + kUnits[unit];
-}
-
-std::string grouped_count(std::uint64_t count) {
-  std::string digits = std::to_string(count);
-  for (int at = static_cast<int>(digits.size()) - 3; at > 0; at -= 3) {
-    digits.insert(static_cast<std::size_t>(at), ",");
-  }
-  return digits;
-}
-
 }  // namespace capplan

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "planner/base/size_text.h"  // format_bytes, grouped_count: the sizes in its messages
 #include "planner/engine/model_builder.h"
 
 namespace capplan {
@@ -39,11 +40,5 @@ int cpu_threads_within_budget(const CompiledModel& model, int requested);
 // Throws UsageError if keeping the sampled inputs of `sample_trials` trials
 // for the driver analysis exceeds kDriverSampleBudgetBytes.
 void check_driver_sample_budget(const CompiledModel& model, std::uint64_t sample_trials);
-
-// "836.4 MiB", "1.4 GiB", "512 MiB", "512 bytes" (binary units, one decimal unless 0).
-std::string format_bytes(std::uint64_t bytes);
-
-// 36525 -> "36,525".
-std::string grouped_count(std::uint64_t count);
 
 }  // namespace capplan

@@ -365,10 +365,6 @@ std::pair<int, int> ForecastStatistics::completion_interval(int tranche, double 
   return {completion_day_at_rank(tranche, low), completion_day_at_rank(tranche, high)};
 }
 
-double ForecastStatistics::completion_cdf(int tranche, int day) const {
-  return completion_cdf_bounds(tranche, day).second;
-}
-
 std::vector<double> ForecastStatistics::completion_cdf(int tranche, const std::vector<int>& days) const {
   if (counters_.trials == 0) return std::vector<double>(days.size(), 1.0);
   const std::uint64_t* bins =

@@ -102,9 +102,7 @@ class ForecastStatistics {
   int completion_quantile(int tranche, double p) const;
   // Interval of that quantile (day indices; -1 = after the horizon).
   std::pair<int, int> completion_interval(int tranche, double p, double z) const;
-  // P(complete by the end of day `day`).
-  double completion_cdf(int tranche, int day) const;
-  // The same for each of `days` (ascending), in one pass over the counters.
+  // P(complete by the end of day d) for each d of `days` (ascending), in one pass over the counters.
   std::vector<double> completion_cdf(int tranche, const std::vector<int>& days) const;
   // (P(completion < day), P(completion <= day)); day -1 means "not within the horizon".
   std::pair<double, double> completion_cdf_bounds(int tranche, int day) const;

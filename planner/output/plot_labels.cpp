@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "planner/base/size_text.h"
 #include "planner/output/plot_inputs.h"
 
 namespace capplan::plots {
@@ -14,13 +15,8 @@ std::string grouped(double value, int decimals) {
   std::string text = fmt::format("{:.{}f}", std::fabs(value), decimals);
   if (text.find_first_not_of("0.") == std::string::npos) value = 0.0;  // no "-0"
   const std::size_t point = text.find('.');
-  std::string whole = text.substr(0, point), rest = point == std::string::npos ? "" : text.substr(point);
-  std::string out;
-  for (std::size_t i = 0; i < whole.size(); ++i) {
-    if (i > 0 && (whole.size() - i) % 3 == 0) out += ',';
-    out += whole[i];
-  }
-  return (value < 0 ? "-" : "") + out + rest;
+  const std::string rest = point == std::string::npos ? "" : text.substr(point);
+  return (value < 0 ? "-" : "") + group_thousands(text.substr(0, point)) + rest;
 }
 
 std::string percent(double p) {

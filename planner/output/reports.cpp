@@ -208,10 +208,6 @@ std::string completion_cdf_csv(const Spec& spec, const CompiledModel& model, con
   return table_text([&](std::ostream& out) { write_completion_cdf_csv(out, spec, model, stats); });
 }
 
-std::string milestone_cdf_csv(const CompiledModel& model, const ForecastStatistics& stats) {
-  return table_text([&](std::ostream& out) { write_milestone_cdf_csv(out, model, stats); });
-}
-
 RunRecord make_run_record(const Spec& spec, const Simulation& simulation, DayNumber driver_date) {
   RunRecord record;
   record.spec_sha256 = sha256_hex(spec.source_text);

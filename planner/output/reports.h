@@ -57,6 +57,7 @@ void write_forecast_by_csv(std::ostream& out, const Spec& spec, const CompiledMo
                            const ForecastStatistics& stats);
 void write_completion_cdf_csv(std::ostream& out, const Spec& spec, const CompiledModel& model,
                               const ForecastStatistics& stats);
+// Per milestone and weekly date: P(reached by the end of that day).
 void write_milestone_cdf_csv(std::ostream& out, const CompiledModel& model, const ForecastStatistics& stats);
 
 std::string forecast_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
@@ -64,8 +65,6 @@ std::string forecast_csv(const Spec& spec, const CompiledModel& model, const For
 std::string forecast_by_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 // Per milestone: probability reached, the first-passage date's quantiles and intervals, Wilson interval.
 std::string milestones_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
-// Per milestone and weekly date: P(reached by the end of that day).
-std::string milestone_cdf_csv(const CompiledModel& model, const ForecastStatistics& stats);
 std::string tranches_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 std::string targets_csv(const Spec& spec, const CompiledModel& model, const ForecastStatistics& stats);
 // Per tranche, P(complete by the date) at the end of each 7-day week and the horizon end (S-curves).
